@@ -1,0 +1,21 @@
+import type { Unsubscribe } from './errors.js';
+
+/** The idle conditions of [0081]. */
+export interface IdleState {
+  /** (1) No predetermined process (storing, input, display, communication) is running. */
+  noForegroundWork: boolean;
+  /** (2) Milliseconds since the user's last operation. */
+  msSinceInput: number;
+  /** (3) The body state changed, e.g. a flip phone folded or a laptop lid closed. */
+  lidClosed: boolean;
+}
+
+/**
+ * Reports the terminal's idle state (FIG. 21). `read()` settles promptly.
+ * `onChange` fires whenever any condition changes, so FIG. 21's "wait for
+ * the idle notice" ([0087]) needs no polling.
+ */
+export interface IdleSensor {
+  read(): Promise<IdleState>;
+  onChange(listener: (state: IdleState) => void): Unsubscribe;
+}
