@@ -6,7 +6,7 @@
 /** npm packages the portable layers may use: pure JS, browser-safe. */
 /** Tests compose layers freely; the rules are about product code. */
 const TEST = '\\.test\\.ts$';
-const PORTABLE_LIBS = '^node_modules/(mqtt|cborg|readable-stream|events|buffer)/';
+const PORTABLE_LIBS = '^node_modules/(mqtt|cborg|zod|readable-stream|events|buffer)/';
 
 module.exports = {
   forbidden: [

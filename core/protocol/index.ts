@@ -1,0 +1,5 @@
+/** The wire protocol shared by the terminal engine and the sync server (DESIGN.md "Wire"). */
+export * from './categories.js';
+export * from './codec.js';
+export * from './messages.js';
+export * from './topics.js';

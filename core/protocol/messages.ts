@@ -1,0 +1,201 @@
+import { z } from 'zod';
+import { CATEGORIES } from './categories.js';
+
+/**
+ * The wire protocol, declared once (STYLE.md §7): a schema per message,
+ * TypeScript types derived from it. Core and broker import this module and
+ * nothing else of each other.
+ *
+ * Records travel as tuples, not maps, because they are the bulk of every
+ * sync: a change costs ~25 bytes beyond its body (bench/wire-efficiency).
+ */
+
+const Bytes = z.instanceof(Uint8Array);
+const Uint32 = z.number().int().min(0).max(0xffff_ffff);
+/** Server sequence numbers and anchors (the change log position). */
+export const Seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** IMSI as read from the SIM (TS 23.003 §2.2: at most 15 digits). */
+export const SubscriberId = z.string().regex(/^[0-9]{5,15}$/, 'subscriber ID must be 5–15 digits');
+export const Iccid = z.string().regex(/^[0-9]{18,20}$/, 'ICCID must be 18–20 digits');
+export const RecordId = z.string().min(1).max(200);
+export const CategoryCode = z
+  .number()
+  .int()
+  .min(0)
+  .max(CATEGORIES.length - 1);
+export const CategoryName = z.enum(CATEGORIES);
+const Categories = z.array(CategoryName).max(CATEGORIES.length);
+
+/**
+ * One change: `[category, recordId, seq, editedAt, body]`.
+ * - upload: `seq` is the base, the server sequence the edit started from (0 = new record).
+ * - download: `seq` is the change's server sequence.
+ * - `body` null means deleted ([0060]: deletion is a change like any other).
+ * - `editedAt` is the editing terminal's clock, ms since the epoch (conflict tie-break).
+ */
+export const WireChange = z.tuple([CategoryCode, RecordId, Seq, Seq, Bytes.nullable()]);
+export type WireChange = z.infer<typeof WireChange>;
+
+// ---- terminal → server ---------------------------------------------------
+
+/** FIG. 8 S6 / FIG. 19: register this terminal for the subscriber whose SIM it holds. */
+export const RegisterRequest = z.strictObject({
+  type: z.literal('register'),
+  req: Uint32,
+  subscriber: SubscriberId,
+  iccid: Iccid.optional(),
+  /** The terminal password, hashed by the server (absent in shop registration, FIG. 19). */
+  terminalPassword: z.string().min(1).max(256).optional(),
+  categories: Categories,
+});
+
+/** FIG. 13 S52 + upload: authentication-use info (subscriber ID from the SIM) and the dirty records. */
+export const UploadRequest = z.strictObject({
+  type: z.literal('upload'),
+  req: Uint32,
+  subscriber: SubscriberId,
+  /** Per-terminal increasing batch id: a retry of the last batch is answered, not applied again. */
+  batch: Uint32,
+  changes: z.array(WireChange).max(100_000),
+});
+
+/** Download the changes after `after`, filtered by the terminal's categories, at most `maxBytes` of bodies. */
+export const DownloadRequest = z.strictObject({
+  type: z.literal('download'),
+  req: Uint32,
+  subscriber: SubscriberId,
+  after: Seq,
+  maxBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024),
+});
+
+/** FIG. 15 / FIG. 7b: the sync-target categories of this terminal. */
+export const SetCategoriesRequest = z.strictObject({
+  type: z.literal('set-categories'),
+  req: Uint32,
+  subscriber: SubscriberId,
+  categories: Categories,
+});
+
+/** [0043]: does the server hold changes after `after` (optionally of one category)? */
+export const ProbeRequest = z.strictObject({
+  type: z.literal('probe'),
+  req: Uint32,
+  subscriber: SubscriberId,
+  after: Seq,
+  category: CategoryName.optional(),
+});
+
+export const Request = z.discriminatedUnion('type', [
+  RegisterRequest,
+  UploadRequest,
+  DownloadRequest,
+  SetCategoriesRequest,
+  ProbeRequest,
+]);
+export type Request = z.infer<typeof Request>;
+export type RegisterRequest = z.infer<typeof RegisterRequest>;
+export type UploadRequest = z.infer<typeof UploadRequest>;
+export type DownloadRequest = z.infer<typeof DownloadRequest>;
+export type SetCategoriesRequest = z.infer<typeof SetCategoriesRequest>;
+export type ProbeRequest = z.infer<typeof ProbeRequest>;
+
+// ---- server → terminal ---------------------------------------------------
+
+export const RegisteredReply = z.strictObject({
+  type: z.literal('registered'),
+  req: Uint32,
+  /** The terminal's connection credential: shown once, stored only hashed on the server. */
+  credential: z.string().min(16).max(256),
+  categories: Categories,
+});
+
+export const UploadIssue = z.strictObject({
+  /** Index of the change in the request. */
+  index: Uint32,
+  code: z.enum(['conflict-won', 'conflict-lost', 'rejected']),
+  reason: z.string().max(500),
+  /** conflict-lost: the winning server version, to apply locally at once. */
+  winner: WireChange.optional(),
+  /** Conflicts: the id of the record preserving the losing version ([0068]). */
+  copyId: RecordId.optional(),
+});
+export type UploadIssue = z.infer<typeof UploadIssue>;
+
+export const UploadAck = z.strictObject({
+  type: z.literal('upload-ack'),
+  req: Uint32,
+  batch: Uint32,
+  /** Per change, in request order: its new server sequence, or 0 when not applied (see issues). */
+  seqs: z.array(Seq),
+  issues: z.array(UploadIssue),
+});
+
+export const ChangesReply = z.strictObject({
+  type: z.literal('changes'),
+  req: Uint32,
+  changes: z.array(WireChange),
+  /** The anchor to store once these changes are applied. */
+  next: Seq,
+  more: z.boolean(),
+});
+
+export const OkReply = z.strictObject({
+  type: z.literal('ok'),
+  req: Uint32,
+  categories: Categories.optional(),
+});
+
+export const ProbeReply = z.strictObject({
+  type: z.literal('probe-result'),
+  req: Uint32,
+  latest: Seq,
+  pending: z.boolean(),
+});
+
+export const ERROR_CODES = [
+  'malformed',
+  'too-large',
+  'not-registered',
+  'revoked',
+  'out-of-order',
+  'bad-secret',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const ErrorReply = z.strictObject({
+  type: z.literal('error'),
+  /** The request this answers, when it could be read. */
+  req: Uint32.nullable(),
+  code: z.enum(ERROR_CODES),
+  message: z.string().max(500),
+});
+
+/** [0044]: the server holds updates this terminal has not downloaded. */
+export const UpdatesNotice = z.strictObject({
+  type: z.literal('updates'),
+  latest: Seq,
+  categories: z.array(CategoryName),
+});
+
+export const Reply = z.discriminatedUnion('type', [
+  RegisteredReply,
+  UploadAck,
+  ChangesReply,
+  OkReply,
+  ProbeReply,
+  ErrorReply,
+  UpdatesNotice,
+]);
+export type Reply = z.infer<typeof Reply>;
+export type RegisteredReply = z.infer<typeof RegisteredReply>;
+export type UploadAck = z.infer<typeof UploadAck>;
+export type ChangesReply = z.infer<typeof ChangesReply>;
+export type OkReply = z.infer<typeof OkReply>;
+export type ProbeReply = z.infer<typeof ProbeReply>;
+export type ErrorReply = z.infer<typeof ErrorReply>;
+export type UpdatesNotice = z.infer<typeof UpdatesNotice>;
