@@ -26,7 +26,8 @@ module.exports = {
     },
     {
       name: 'core-is-portable',
-      comment: 'core/ may import hal/, uicc/ and portable libraries only (no node: modules, no hal-*, no broker/).',
+      comment:
+        'core/ may import hal/, uicc/ and portable libraries only (no node: modules, no hal-*, no broker/).',
       severity: 'error',
       from: { path: '^core/', pathNot: TEST },
       to: { pathNot: ['^(core|hal|uicc)/', PORTABLE_LIBS] },
@@ -46,7 +47,8 @@ module.exports = {
     },
     {
       name: 'broker-uses-only-core-protocol',
-      comment: 'broker/ may use core/protocol (the shared wire module) and nothing else of core/ or the HALs.',
+      comment:
+        'broker/ may use core/protocol (the shared wire module) and nothing else of core/ or the HALs.',
       severity: 'error',
       from: { path: '^broker/', pathNot: TEST },
       to: { path: '^(core/(?!protocol/)|hal-[a-z]+/|cli/)' },
@@ -62,6 +64,9 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
   },
 };

@@ -20,10 +20,7 @@ export interface CardReader {
 }
 
 /** Result of presenting PIN1 to the card. The card decides; software never compares PINs. */
-export type PinResult =
-  | { status: 'ok' }
-  | { status: 'wrong'; retriesLeft: number }
-  | { status: 'blocked' };
+export type PinResult = { status: 'ok' } | { status: 'wrong'; retriesLeft: number } | { status: 'blocked' };
 
 export interface PinStatus {
   /** PIN1 verified in this card session (or PIN1 disabled on the card). */

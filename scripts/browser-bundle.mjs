@@ -2,8 +2,9 @@
 // surface for the browser and fails on any Node built-in (node:*, fs, net, …)
 // reaching the bundle, or any Node global (process, Buffer, __dirname, …)
 // used by our own portable sources.
-import { builtinModules } from 'node:module';
+
 import { existsSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import * as esbuild from 'esbuild';
 
 const entries = ['core/index.ts', 'uicc/index.ts', 'hal/index.ts'].filter((f) => existsSync(f));
@@ -36,7 +37,9 @@ for (const entry of entries) {
   });
   const ours = Object.keys(result.metafile.inputs).filter((p) => /^(core|uicc|hal)\//.test(p));
   const bytes = result.outputFiles[0].contents.length;
-  console.log(`browser bundle ${entry}: ${bytes} bytes, ${Object.keys(result.metafile.inputs).length} modules (${ours.length} ours)`);
+  console.log(
+    `browser bundle ${entry}: ${bytes} bytes, ${Object.keys(result.metafile.inputs).length} modules (${ours.length} ours)`,
+  );
 }
 
 if (problems.length > 0) {
