@@ -3,4 +3,11 @@
  * explicit fault injection. Every fake implements a hal/ interface, records
  * its traffic and has `reset()`.
  */
+
+export {
+  type NvStoreStats,
+  type PowerCutOptions,
+  SimNvStore,
+  type SimNvStoreOptions,
+} from './sim-nv-store.js';
 export { DEFAULT_EPOCH_MS, VirtualClock, type VirtualClockOptions, VirtualTimerId } from './virtual-clock.js';
