@@ -4,6 +4,7 @@
  * its traffic and has `reset()`.
  */
 
+export { type BatteryStep, SimBattery, type SimBatteryOptions } from './sim-battery.js';
 export {
   type NvStoreStats,
   type PowerCutOptions,
