@@ -4,6 +4,7 @@
  * its traffic and has `reset()`.
  */
 
+export type { LinkCounters, LinkStream } from './link-stream.js';
 export { type BatteryStep, SimBattery, type SimBatteryOptions } from './sim-battery.js';
 export {
   type NvStoreStats,
@@ -11,4 +12,14 @@ export {
   SimNvStore,
   type SimNvStoreOptions,
 } from './sim-nv-store.js';
+export {
+  createDuplexPair,
+  type PipeChunk,
+  type PipeDirection,
+  type PipeStats,
+  SimPipe,
+  type SimPipeOptions,
+} from './sim-pipe.js';
+export { type RadioLinkStats, SimRadioLink, type SimRadioLinkOptions } from './sim-radio-link.js';
+export type { SimStreamEnd } from './sim-stream-end.js';
 export { DEFAULT_EPOCH_MS, VirtualClock, type VirtualClockOptions, VirtualTimerId } from './virtual-clock.js';
