@@ -49,6 +49,8 @@ describe('wire codec', () => {
         batch: 3,
         seqs: [5, 0],
         issues: [{ index: 1, code: 'rejected', reason: 'x' }],
+        previous: 4,
+        latest: 5,
       },
       { type: 'changes', req: 2, changes: [[0, 'a', 9, 1, new Uint8Array(0)]], next: 9, more: false },
       { type: 'error', req: null, code: 'malformed', message: 'bad' },

@@ -132,6 +132,14 @@ export const UploadAck = z.strictObject({
   /** Per change, in request order: its new server sequence, or 0 when not applied (see issues). */
   seqs: z.array(Seq),
   issues: z.array(UploadIssue),
+  /**
+   * The subscriber's latest sequence just before and just after this batch was
+   * applied. A terminal whose anchor equals `previous` holds everything up to
+   * `latest` (unless a conflict-won copy was made), so it moves its anchor
+   * there and does not download its own changes back.
+   */
+  previous: Seq,
+  latest: Seq,
 });
 
 export const ChangesReply = z.strictObject({
