@@ -5,7 +5,14 @@
  */
 
 export type { LinkCounters, LinkStream } from './link-stream.js';
+export {
+  type PromptKind,
+  type PromptRecord,
+  type ScriptedAnswers,
+  ScriptedUserAgent,
+} from './scripted-user-agent.js';
 export { type BatteryStep, SimBattery, type SimBatteryOptions } from './sim-battery.js';
+export { BUSY_STATE, SimIdleSensor } from './sim-idle-sensor.js';
 export {
   type NvStoreStats,
   type PowerCutOptions,
