@@ -1,0 +1,403 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { CATEGORIES, type Category, categoryCode, categoryFromCode } from '../../core/protocol/index.js';
+import { type Database, openDatabase, type Statement } from './sqlite-driver.js';
+import { migrate } from './sqlite-schema.js';
+import type {
+  AuditEntry,
+  ChangeLogEntry,
+  CodeRow,
+  RecordQuery,
+  RecordWrite,
+  StoredRecord,
+  SubscriberRow,
+  SyncStore,
+  SyncTx,
+  TerminalRow,
+} from './sync-store.js';
+
+/** Categories as a bit set: bit n = CATEGORIES[n]. */
+function toMask(categories: readonly Category[]): number {
+  let mask = 0;
+  for (const c of categories) mask |= 1 << categoryCode(c);
+  return mask;
+}
+
+function fromMask(mask: number): Category[] {
+  return CATEGORIES.filter((_, i) => (mask & (1 << i)) !== 0);
+}
+
+function category(code: number): Category {
+  const c = categoryFromCode(code);
+  if (c === undefined) throw new Error(`stored category code ${code} is unknown`);
+  return c;
+}
+
+function bytes(value: unknown): Uint8Array | null {
+  if (value === null || value === undefined) return null;
+  const b = value as Buffer;
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+interface SubscriberSql {
+  subscriber: string;
+  iccid: string | null;
+  login_password_hash: string | null;
+  created_at: number;
+}
+interface TerminalSql {
+  terminal_id: string;
+  subscriber: string;
+  password_hash: string | null;
+  categories: number;
+  credential_hash: string | null;
+  revoked: number;
+  created_at: number;
+  last_seen_at: number | null;
+  last_batch: number | null;
+  last_ack: Buffer | null;
+}
+interface CodeSql {
+  code_hash: string;
+  subscriber: string;
+  terminal_id: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+interface RecordSql {
+  category: number;
+  record_id: string;
+  body: Buffer | null;
+  seq: number;
+  origin: string;
+  edited_at: number;
+}
+interface ChangeSql {
+  seq: number;
+  category: number;
+  record_id: string;
+  origin: string;
+  deleted: number;
+  at: number;
+}
+interface AuditSql {
+  at: number;
+  subscriber: string | null;
+  terminal_id: string | null;
+  terminal_owner: string | null;
+  action: AuditEntry['action'];
+  outcome: AuditEntry['outcome'];
+  reason: string | null;
+  uploaded: number;
+  uploaded_bytes: number;
+  downloaded: number;
+  downloaded_bytes: number;
+}
+
+const subscriberRow = (r: SubscriberSql): SubscriberRow => ({
+  subscriber: r.subscriber,
+  iccid: r.iccid,
+  loginPasswordHash: r.login_password_hash,
+  createdAt: r.created_at,
+});
+
+const terminalRow = (r: TerminalSql): TerminalRow => ({
+  terminalId: r.terminal_id,
+  subscriber: r.subscriber,
+  passwordHash: r.password_hash,
+  categories: fromMask(r.categories),
+  credentialHash: r.credential_hash,
+  revoked: r.revoked !== 0,
+  createdAt: r.created_at,
+  lastSeenAt: r.last_seen_at,
+  lastBatch: r.last_batch,
+  lastAck: bytes(r.last_ack),
+});
+
+const codeRow = (r: CodeSql): CodeRow => ({
+  codeHash: r.code_hash,
+  subscriber: r.subscriber,
+  terminalId: r.terminal_id,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  usedAt: r.used_at,
+});
+
+const storedRecord = (r: RecordSql): StoredRecord => ({
+  category: category(r.category),
+  recordId: r.record_id,
+  body: bytes(r.body),
+  seq: r.seq,
+  origin: r.origin,
+  editedAt: r.edited_at,
+});
+
+const auditEntry = (r: AuditSql): AuditEntry => ({
+  at: r.at,
+  subscriber: r.subscriber,
+  terminalId: r.terminal_id,
+  terminalOwner: r.terminal_owner,
+  action: r.action,
+  outcome: r.outcome,
+  reason: r.reason,
+  uploaded: r.uploaded,
+  uploadedBytes: r.uploaded_bytes,
+  downloaded: r.downloaded,
+  downloadedBytes: r.downloaded_bytes,
+});
+
+/** The statements, prepared once; every method is synchronous (better-sqlite3). */
+class Queries {
+  private readonly cache = new Map<string, Statement>();
+  constructor(private readonly db: Database) {}
+
+  private sql(text: string): Statement {
+    let s = this.cache.get(text);
+    if (!s) {
+      s = this.db.prepare(text);
+      this.cache.set(text, s);
+    }
+    return s;
+  }
+
+  getSubscriber(subscriber: string): SubscriberRow | undefined {
+    const r = this.sql('SELECT * FROM subscribers WHERE subscriber = ?').get(subscriber);
+    return r ? subscriberRow(r as SubscriberSql) : undefined;
+  }
+
+  listSubscribers(): SubscriberRow[] {
+    return (this.sql('SELECT * FROM subscribers ORDER BY subscriber').all() as SubscriberSql[]).map(
+      subscriberRow,
+    );
+  }
+
+  putSubscriber(row: SubscriberRow): void {
+    this.sql(
+      `INSERT INTO subscribers (subscriber, iccid, login_password_hash, created_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (subscriber) DO UPDATE SET iccid = excluded.iccid,
+         login_password_hash = excluded.login_password_hash, created_at = excluded.created_at`,
+    ).run(row.subscriber, row.iccid, row.loginPasswordHash, row.createdAt);
+  }
+
+  getTerminal(terminalId: string): TerminalRow | undefined {
+    const r = this.sql('SELECT * FROM terminals WHERE terminal_id = ?').get(terminalId);
+    return r ? terminalRow(r as TerminalSql) : undefined;
+  }
+
+  listTerminals(subscriber?: string): TerminalRow[] {
+    const rows =
+      subscriber === undefined
+        ? this.sql('SELECT * FROM terminals ORDER BY terminal_id').all()
+        : this.sql('SELECT * FROM terminals WHERE subscriber = ? ORDER BY terminal_id').all(subscriber);
+    return (rows as TerminalSql[]).map(terminalRow);
+  }
+
+  putTerminal(row: TerminalRow): void {
+    this.sql(
+      `INSERT OR REPLACE INTO terminals (terminal_id, subscriber, password_hash, categories, credential_hash,
+         revoked, created_at, last_seen_at, last_batch, last_ack) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      row.terminalId,
+      row.subscriber,
+      row.passwordHash,
+      toMask(row.categories),
+      row.credentialHash,
+      row.revoked ? 1 : 0,
+      row.createdAt,
+      row.lastSeenAt,
+      row.lastBatch,
+      row.lastAck,
+    );
+  }
+
+  touchTerminal(terminalId: string, at: number): void {
+    this.sql('UPDATE terminals SET last_seen_at = ? WHERE terminal_id = ?').run(at, terminalId);
+  }
+
+  getCode(codeHash: string): CodeRow | undefined {
+    const r = this.sql('SELECT * FROM codes WHERE code_hash = ?').get(codeHash);
+    return r ? codeRow(r as CodeSql) : undefined;
+  }
+
+  putCode(row: CodeRow): void {
+    this.sql(
+      `INSERT OR REPLACE INTO codes (code_hash, subscriber, terminal_id, created_at, expires_at, used_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(row.codeHash, row.subscriber, row.terminalId, row.createdAt, row.expiresAt, row.usedAt);
+  }
+
+  getRecord(subscriber: string, cat: Category, recordId: string): StoredRecord | undefined {
+    const r = this.sql('SELECT * FROM records WHERE subscriber = ? AND category = ? AND record_id = ?').get(
+      subscriber,
+      categoryCode(cat),
+      recordId,
+    );
+    return r ? storedRecord(r as RecordSql) : undefined;
+  }
+
+  putRecord(subscriber: string, record: RecordWrite, at: number): number {
+    const next = this.sql(
+      'UPDATE subscribers SET latest_seq = latest_seq + 1 WHERE subscriber = ? RETURNING latest_seq',
+    ).get(subscriber) as { latest_seq: number } | undefined;
+    if (!next) throw new Error(`unknown subscriber ${subscriber}`);
+    const seq = next.latest_seq;
+    const code = categoryCode(record.category);
+    this.sql(
+      `INSERT OR REPLACE INTO records (subscriber, category, record_id, body, seq, origin, edited_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(subscriber, code, record.recordId, record.body, seq, record.origin, record.editedAt);
+    this.sql(
+      `INSERT INTO changes (subscriber, seq, category, record_id, origin, deleted, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(subscriber, seq, code, record.recordId, record.origin, record.body === null ? 1 : 0, at);
+    return seq;
+  }
+
+  latestSeq(subscriber: string): number {
+    const r = this.sql('SELECT latest_seq FROM subscribers WHERE subscriber = ?').get(subscriber) as
+      | { latest_seq: number }
+      | undefined;
+    return r?.latest_seq ?? 0;
+  }
+
+  recordsAfter(q: RecordQuery): StoredRecord[] {
+    const rows = this.sql(
+      `SELECT * FROM records WHERE subscriber = ? AND seq > ? AND seq <= ? AND ((1 << category) & ?) != 0
+       ORDER BY seq LIMIT ?`,
+    ).all(q.subscriber, q.after, q.upTo, toMask(q.categories), q.limit);
+    return (rows as RecordSql[]).map(storedRecord);
+  }
+
+  changeLog(subscriber: string, after: number, limit: number): ChangeLogEntry[] {
+    const rows = this.sql('SELECT * FROM changes WHERE subscriber = ? AND seq > ? ORDER BY seq LIMIT ?').all(
+      subscriber,
+      after,
+      limit,
+    ) as ChangeSql[];
+    return rows.map((r) => ({
+      seq: r.seq,
+      category: category(r.category),
+      recordId: r.record_id,
+      origin: r.origin,
+      deleted: r.deleted !== 0,
+      at: r.at,
+    }));
+  }
+
+  appendAudit(e: AuditEntry): void {
+    this.sql(
+      `INSERT INTO audit (at, subscriber, terminal_id, terminal_owner, action, outcome, reason,
+         uploaded, uploaded_bytes, downloaded, downloaded_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      e.at,
+      e.subscriber,
+      e.terminalId,
+      e.terminalOwner,
+      e.action,
+      e.outcome,
+      e.reason,
+      e.uploaded,
+      e.uploadedBytes,
+      e.downloaded,
+      e.downloadedBytes,
+    );
+  }
+
+  history(subscriber: string, limit: number): AuditEntry[] {
+    const rows = this.sql(
+      `SELECT * FROM (SELECT * FROM audit WHERE subscriber = ? OR terminal_owner = ? ORDER BY id DESC LIMIT ?)
+       ORDER BY id`,
+    ).all(subscriber, subscriber, limit) as AuditSql[];
+    return rows.map(auditEntry);
+  }
+}
+
+class SqliteTx implements SyncTx {
+  constructor(private readonly q: Queries) {}
+  getSubscriber = async (s: string) => this.q.getSubscriber(s);
+  putSubscriber = async (row: SubscriberRow) => this.q.putSubscriber(row);
+  getTerminal = async (t: string) => this.q.getTerminal(t);
+  putTerminal = async (row: TerminalRow) => this.q.putTerminal(row);
+  getCode = async (h: string) => this.q.getCode(h);
+  putCode = async (row: CodeRow) => this.q.putCode(row);
+  getRecord = async (s: string, c: Category, id: string) => this.q.getRecord(s, c, id);
+  putRecord = async (s: string, r: RecordWrite, at: number) => this.q.putRecord(s, r, at);
+  latestSeq = async (s: string) => this.q.latestSeq(s);
+  appendAudit = async (e: AuditEntry) => this.q.appendAudit(e);
+}
+
+/**
+ * SyncStore on SQLite (better-sqlite3). One connection; every operation runs
+ * in turn, so a transaction may await without another operation slipping in.
+ * WAL + synchronous=FULL: a committed transaction survives power loss.
+ */
+export class SqliteSyncStore implements SyncStore {
+  private readonly db: Database;
+  private readonly q: Queries;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = openDatabase(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    migrate(this.db);
+    this.q = new Queries(this.db);
+  }
+
+  /** Runs `fn` after every operation queued before it has finished. */
+  private exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      if (this.closed) throw new Error('store is closed');
+      return fn();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  transaction<T>(fn: (tx: SyncTx) => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(new SqliteTx(this.q));
+        this.db.exec('COMMIT');
+        return result;
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw e;
+      }
+    });
+  }
+
+  getSubscriber = (s: string) => this.exclusive(() => this.q.getSubscriber(s));
+  listSubscribers = () => this.exclusive(() => this.q.listSubscribers());
+  getTerminal = (t: string) => this.exclusive(() => this.q.getTerminal(t));
+  listTerminals = (s?: string) => this.exclusive(() => this.q.listTerminals(s));
+  getCode = (h: string) => this.exclusive(() => this.q.getCode(h));
+  touchTerminal = (t: string, at: number) => this.exclusive(() => this.q.touchTerminal(t, at));
+  latestSeq = (s: string) => this.exclusive(() => this.q.latestSeq(s));
+  getRecord = (s: string, c: Category, id: string) => this.exclusive(() => this.q.getRecord(s, c, id));
+  recordsAfter = (query: RecordQuery) => this.exclusive(() => this.q.recordsAfter(query));
+  changeLog = (s: string, after = 0, limit = 1000) => this.exclusive(() => this.q.changeLog(s, after, limit));
+  appendAudit = (e: AuditEntry) => this.exclusive(() => this.q.appendAudit(e));
+  history = (s: string, limit = 1000) => this.exclusive(() => this.q.history(s, limit));
+
+  /** Closes the database once every queued operation has finished; closing twice is harmless. */
+  close(): Promise<void> {
+    const done = this.queue.then(() => {
+      if (this.closed) return;
+      this.closed = true;
+      this.db.close();
+    });
+    this.queue = done.catch(() => undefined);
+    return done;
+  }
+}
+
+/** Opens (creating and migrating as needed) a SQLite sync store: a file path, or ':memory:'. */
+export function openSqliteStore(pathOrMemory: string): SqliteSyncStore {
+  return new SqliteSyncStore(pathOrMemory);
+}

@@ -1,0 +1,290 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AuditEntry, SyncStore, TerminalRow } from './sync-store.js';
+
+/**
+ * The behaviour every SyncStore must show (STYLE.md §12), run against each
+ * implementation: `describeSyncStoreContract('sqlite', () => openSqliteStore(':memory:'))`.
+ */
+export function describeSyncStoreContract(name: string, factory: () => SyncStore | Promise<SyncStore>): void {
+  describe(`SyncStore contract: ${name}`, () => {
+    let store: SyncStore;
+
+    beforeEach(async () => {
+      store = await factory();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    const X = '001010000000102';
+    const Y = '228062800000208';
+
+    async function addSubscriber(subscriber: string): Promise<void> {
+      await store.transaction((tx) =>
+        tx.putSubscriber({ subscriber, iccid: null, loginPasswordHash: null, createdAt: 1 }),
+      );
+    }
+
+    function terminal(terminalId: string, subscriber: string): TerminalRow {
+      return {
+        terminalId,
+        subscriber,
+        passwordHash: null,
+        categories: ['contacts', 'mail'],
+        credentialHash: null,
+        revoked: false,
+        createdAt: 10,
+        lastSeenAt: null,
+        lastBatch: null,
+        lastAck: null,
+      };
+    }
+
+    function audit(over: Partial<AuditEntry>): AuditEntry {
+      return {
+        at: 1,
+        subscriber: X,
+        terminalId: 'pc-1',
+        terminalOwner: null,
+        action: 'upload',
+        outcome: 'accepted',
+        reason: null,
+        uploaded: 0,
+        uploadedBytes: 0,
+        downloaded: 0,
+        downloadedBytes: 0,
+        ...over,
+      };
+    }
+
+    const body = (...b: number[]) => new Uint8Array(b);
+
+    it('FIG. 7a: keeps subscribers with ICCID and login password hash, replacing on put', async () => {
+      expect(await store.getSubscriber(X)).toBeUndefined();
+      await store.transaction((tx) =>
+        tx.putSubscriber({
+          subscriber: X,
+          iccid: '8988211000000430010',
+          loginPasswordHash: 'h1',
+          createdAt: 5,
+        }),
+      );
+      await addSubscriber(Y);
+      await store.transaction((tx) =>
+        tx.putSubscriber({ subscriber: X, iccid: null, loginPasswordHash: 'h2', createdAt: 5 }),
+      );
+      expect(await store.getSubscriber(X)).toEqual({
+        subscriber: X,
+        iccid: null,
+        loginPasswordHash: 'h2',
+        createdAt: 5,
+      });
+      expect((await store.listSubscribers()).map((s) => s.subscriber)).toEqual([X, Y]);
+    });
+
+    it('FIG. 7b: keeps terminals with categories, credential hash, revocation and the last batch ack', async () => {
+      await addSubscriber(X);
+      await addSubscriber(Y);
+      const t = {
+        ...terminal('pc-1', X),
+        passwordHash: 'scrypt$x',
+        categories: ['contacts', 'application', 'rights'] as TerminalRow['categories'],
+        credentialHash: 'ab'.repeat(32),
+        lastBatch: 7,
+        lastAck: body(1, 2, 3),
+      };
+      await store.transaction(async (tx) => {
+        await tx.putTerminal(t);
+        await tx.putTerminal(terminal('b-2', X));
+        await tx.putTerminal(terminal('a-3', Y));
+      });
+      expect(await store.getTerminal('pc-1')).toEqual(t);
+      expect((await store.listTerminals(X)).map((r) => r.terminalId)).toEqual(['b-2', 'pc-1']);
+      expect((await store.listTerminals()).map((r) => r.terminalId)).toEqual(['a-3', 'b-2', 'pc-1']);
+      await store.transaction((tx) => tx.putTerminal({ ...t, revoked: true, categories: [] }));
+      expect(await store.getTerminal('pc-1')).toMatchObject({ revoked: true, categories: [] });
+      await store.touchTerminal('pc-1', 99);
+      expect((await store.getTerminal('pc-1'))?.lastSeenAt).toBe(99);
+      expect(await store.getTerminal('nobody')).toBeUndefined();
+    });
+
+    it('refuses a terminal or code of an unknown subscriber', async () => {
+      await expect(store.transaction((tx) => tx.putTerminal(terminal('pc-1', X)))).rejects.toThrow();
+      await expect(
+        store.transaction((tx) =>
+          tx.putCode({
+            codeHash: 'c',
+            subscriber: X,
+            terminalId: null,
+            createdAt: 0,
+            expiresAt: 1,
+            usedAt: null,
+          }),
+        ),
+      ).rejects.toThrow();
+    });
+
+    it('keeps one-time codes with their binding, expiry and use', async () => {
+      await addSubscriber(X);
+      const code = {
+        codeHash: 'c1',
+        subscriber: X,
+        terminalId: 'pc-1',
+        createdAt: 1,
+        expiresAt: 50,
+        usedAt: null,
+      };
+      await store.transaction((tx) => tx.putCode(code));
+      expect(await store.getCode('c1')).toEqual(code);
+      await store.transaction((tx) => tx.putCode({ ...code, usedAt: 20 }));
+      expect((await store.getCode('c1'))?.usedAt).toBe(20);
+      expect(await store.getCode('c2')).toBeUndefined();
+    });
+
+    it('numbers changes per subscriber, monotonically, and logs each one, deletions too ([0060])', async () => {
+      await addSubscriber(X);
+      await addSubscriber(Y);
+      expect(await store.latestSeq(X)).toBe(0);
+      const seqs = await store.transaction(async (tx) => [
+        await tx.putRecord(
+          X,
+          { category: 'contacts', recordId: 'a', body: body(1), origin: 'pc-1', editedAt: 1 },
+          100,
+        ),
+        await tx.putRecord(
+          Y,
+          { category: 'contacts', recordId: 'a', body: body(2), origin: 'ph-9', editedAt: 1 },
+          100,
+        ),
+        await tx.putRecord(
+          X,
+          { category: 'mail', recordId: 'm', body: body(3), origin: 'pc-1', editedAt: 2 },
+          101,
+        ),
+        await tx.putRecord(
+          X,
+          { category: 'contacts', recordId: 'a', body: null, origin: 'ph-2', editedAt: 3 },
+          102,
+        ),
+      ]);
+      expect(seqs).toEqual([1, 1, 2, 3]);
+      expect(await store.latestSeq(X)).toBe(3);
+      expect(await store.latestSeq(Y)).toBe(1);
+      expect(await store.getRecord(X, 'contacts', 'a')).toEqual({
+        category: 'contacts',
+        recordId: 'a',
+        body: null,
+        seq: 3,
+        origin: 'ph-2',
+        editedAt: 3,
+      });
+      expect(await store.changeLog(X)).toEqual([
+        { seq: 1, category: 'contacts', recordId: 'a', origin: 'pc-1', deleted: false, at: 100 },
+        { seq: 2, category: 'mail', recordId: 'm', origin: 'pc-1', deleted: false, at: 101 },
+        { seq: 3, category: 'contacts', recordId: 'a', origin: 'ph-2', deleted: true, at: 102 },
+      ]);
+      expect((await store.changeLog(X, 1, 1)).map((c) => c.seq)).toEqual([2]);
+    });
+
+    it('gives the current records in a range, each once, filtered by category, ordered by seq', async () => {
+      await addSubscriber(X);
+      await store.transaction(async (tx) => {
+        for (const [cat, id, b] of [
+          ['contacts', 'a', 1],
+          ['mail', 'm', 2],
+          ['contacts', 'b', 3],
+          ['contacts', 'a', 4],
+          ['pim', 'p', 5],
+        ] as const) {
+          await tx.putRecord(X, { category: cat, recordId: id, body: body(b), origin: 't', editedAt: b }, b);
+        }
+      });
+      const all = await store.recordsAfter({
+        subscriber: X,
+        after: 0,
+        upTo: 5,
+        categories: ['contacts', 'mail', 'pim'],
+        limit: 100,
+      });
+      expect(all.map((r) => [r.recordId, r.seq, r.body?.[0]])).toEqual([
+        ['m', 2, 2],
+        ['b', 3, 3],
+        ['a', 4, 4],
+        ['p', 5, 5],
+      ]);
+      const contacts = await store.recordsAfter({
+        subscriber: X,
+        after: 2,
+        upTo: 4,
+        categories: ['contacts'],
+        limit: 1,
+      });
+      expect(contacts.map((r) => r.recordId)).toEqual(['b']);
+      expect(
+        await store.recordsAfter({ subscriber: X, after: 0, upTo: 5, categories: [], limit: 10 }),
+      ).toEqual([]);
+    });
+
+    it('keeps an empty body apart from a deletion', async () => {
+      await addSubscriber(X);
+      await store.transaction((tx) =>
+        tx.putRecord(X, { category: 'settings', recordId: 's', body: body(), origin: 't', editedAt: 1 }, 1),
+      );
+      expect((await store.getRecord(X, 'settings', 's'))?.body).toEqual(new Uint8Array(0));
+    });
+
+    it('rolls a transaction back entirely when it throws', async () => {
+      await addSubscriber(X);
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.putRecord(
+            X,
+            { category: 'contacts', recordId: 'a', body: body(1), origin: 't', editedAt: 1 },
+            1,
+          );
+          await tx.putTerminal(terminal('pc-1', X));
+          throw new Error('power cut');
+        }),
+      ).rejects.toThrow('power cut');
+      expect(await store.getRecord(X, 'contacts', 'a')).toBeUndefined();
+      expect(await store.getTerminal('pc-1')).toBeUndefined();
+      expect(await store.changeLog(X)).toEqual([]);
+      const seq = await store.transaction((tx) =>
+        tx.putRecord(X, { category: 'contacts', recordId: 'a', body: body(1), origin: 't', editedAt: 1 }, 1),
+      );
+      expect(seq).toBe(1);
+    });
+
+    it('isolates concurrent transactions: read-then-write never interleaves', async () => {
+      await addSubscriber(X);
+      const bump = () =>
+        store.transaction(async (tx) => {
+          const seen = await tx.latestSeq(X);
+          await new Promise((r) => setTimeout(r, 1));
+          const seq = await tx.putRecord(
+            X,
+            { category: 'contacts', recordId: `r${seen}`, body: null, origin: 't', editedAt: 1 },
+            1,
+          );
+          return seq === seen + 1;
+        });
+      expect(await Promise.all([bump(), bump(), bump(), bump()])).toEqual([true, true, true, true]);
+      expect(await store.latestSeq(X)).toBe(4);
+    });
+
+    it('keeps the audit log, found by requester or by terminal owner, oldest first', async () => {
+      await store.appendAudit(audit({ at: 1, uploaded: 2, uploadedBytes: 30 }));
+      await store.appendAudit(
+        audit({ at: 2, subscriber: Y, terminalOwner: X, outcome: 'refused', reason: 'not-registered' }),
+      );
+      await store.appendAudit(audit({ at: 3, subscriber: Y, terminalId: 'y-1' }));
+      await store.transaction((tx) => tx.appendAudit(audit({ at: 4, action: 'download', downloaded: 5 })));
+      const x = await store.history(X);
+      expect(x.map((e) => e.at)).toEqual([1, 2, 4]);
+      expect(x[0]).toEqual(audit({ at: 1, uploaded: 2, uploadedBytes: 30 }));
+      expect(x[1]).toMatchObject({ outcome: 'refused', reason: 'not-registered', terminalOwner: X });
+      expect((await store.history(Y)).map((e) => e.at)).toEqual([2, 3]);
+      expect((await store.history(X, 2)).map((e) => e.at)).toEqual([2, 4]);
+    });
+  });
+}

@@ -1,0 +1,166 @@
+import type { Category } from '../../core/protocol/index.js';
+
+/**
+ * The server's storage (FIG. 2: subscriber managing database 30/30' and user
+ * data storage area 51), behind one async interface so SQLite and PostgreSQL
+ * pass the same contract suite (store.contract.ts), like Aedes persistences.
+ *
+ * Times are ms since the epoch. Hashes are opaque strings made by secrets.ts;
+ * the store never sees a secret in the clear.
+ */
+
+/** FIG. 7a/7b: one subscriber (subscriber ID = IMSI). */
+export interface SubscriberRow {
+  subscriber: string;
+  iccid: string | null;
+  /** [0038]: the login password allocated to the user, as a salted slow hash. */
+  loginPasswordHash: string | null;
+  createdAt: number;
+}
+
+/** FIG. 7b: one terminal of a subscriber. */
+export interface TerminalRow {
+  terminalId: string;
+  subscriber: string;
+  /** Salted slow hash, or null when registered at a shop (FIG. 19 skips S23/S24). */
+  passwordHash: string | null;
+  /** The sync-target data, normalised ([0033]). */
+  categories: Category[];
+  /** SHA-256 of the connection credential; null until the terminal claims one. */
+  credentialHash: string | null;
+  /** Lost or stolen: refused from then on. */
+  revoked: boolean;
+  createdAt: number;
+  lastSeenAt: number | null;
+  /** The last upload batch applied, and its stored acknowledgement (opaque bytes). */
+  lastBatch: number | null;
+  lastAck: Uint8Array | null;
+}
+
+/** A one-time registration code, issued by the operator or by shop registration. */
+export interface CodeRow {
+  codeHash: string;
+  subscriber: string;
+  /** Shop registration binds the code to one terminal; null = any terminal. */
+  terminalId: string | null;
+  createdAt: number;
+  expiresAt: number;
+  usedAt: number | null;
+}
+
+/** A record of the user data storage area, in its current state. */
+export interface StoredRecord {
+  category: Category;
+  recordId: string;
+  /** null = deleted ([0060]); the tombstone keeps its place in the sequence. */
+  body: Uint8Array | null;
+  /** The subscriber's sequence number of the change that produced this state. */
+  seq: number;
+  /** The terminal whose change this is. */
+  origin: string;
+  /** The editing terminal's clock. */
+  editedAt: number;
+}
+
+/** A record state to write; the store gives it the next sequence number. */
+export type RecordWrite = Omit<StoredRecord, 'seq'>;
+
+/** One entry of the ordered change log. */
+export interface ChangeLogEntry {
+  seq: number;
+  category: Category;
+  recordId: string;
+  origin: string;
+  deleted: boolean;
+  at: number;
+}
+
+export type AuditAction =
+  | 'connect'
+  | 'register'
+  | 'upload'
+  | 'download'
+  | 'set-categories'
+  | 'probe'
+  | 'revoke'
+  | 'request';
+
+/** One line of the sync audit log: who, when, which terminal, what, and whether it was refused and why. */
+export interface AuditEntry {
+  at: number;
+  /** The subscriber the request named (or authenticated as). */
+  subscriber: string | null;
+  terminalId: string | null;
+  /** The subscriber the terminal is registered to, when that differs ([0009]: a stranger's SIM). */
+  terminalOwner: string | null;
+  action: AuditAction;
+  outcome: 'accepted' | 'refused';
+  reason: string | null;
+  uploaded: number;
+  uploadedBytes: number;
+  downloaded: number;
+  downloadedBytes: number;
+}
+
+/**
+ * Reads and writes inside one transaction: all or nothing, isolated from
+ * other transactions. Only this object may be used inside `transaction`.
+ */
+export interface SyncTx {
+  getSubscriber(subscriber: string): Promise<SubscriberRow | undefined>;
+  /** Inserts or replaces. */
+  putSubscriber(row: SubscriberRow): Promise<void>;
+  getTerminal(terminalId: string): Promise<TerminalRow | undefined>;
+  /** Inserts or replaces; the subscriber must exist. */
+  putTerminal(row: TerminalRow): Promise<void>;
+  getCode(codeHash: string): Promise<CodeRow | undefined>;
+  /** Inserts or replaces; the subscriber must exist. */
+  putCode(row: CodeRow): Promise<void>;
+  getRecord(subscriber: string, category: Category, recordId: string): Promise<StoredRecord | undefined>;
+  /**
+   * Writes a record's new state with the subscriber's next sequence number
+   * (monotonic per subscriber, never reused), appends it to the change log
+   * stamped `at`, and returns that number. The subscriber must exist.
+   */
+  putRecord(subscriber: string, record: RecordWrite, at: number): Promise<number>;
+  /** The subscriber's latest sequence number (0 before any change). */
+  latestSeq(subscriber: string): Promise<number>;
+  appendAudit(entry: AuditEntry): Promise<void>;
+}
+
+export interface RecordQuery {
+  subscriber: string;
+  /** Records whose seq is greater than this … */
+  after: number;
+  /** … and at most this. */
+  upTo: number;
+  /** Only these categories. */
+  categories: readonly Category[];
+  limit: number;
+}
+
+export interface SyncStore {
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back
+   * when it throws (the error is rethrown). Transactions do not nest.
+   */
+  transaction<T>(fn: (tx: SyncTx) => Promise<T>): Promise<T>;
+
+  getSubscriber(subscriber: string): Promise<SubscriberRow | undefined>;
+  listSubscribers(): Promise<SubscriberRow[]>;
+  getTerminal(terminalId: string): Promise<TerminalRow | undefined>;
+  /** All terminals, or a subscriber's, ordered by terminal ID. */
+  listTerminals(subscriber?: string): Promise<TerminalRow[]>;
+  getCode(codeHash: string): Promise<CodeRow | undefined>;
+  touchTerminal(terminalId: string, at: number): Promise<void>;
+  latestSeq(subscriber: string): Promise<number>;
+  getRecord(subscriber: string, category: Category, recordId: string): Promise<StoredRecord | undefined>;
+  /** The current records (each once, in its latest state) in the query's range, ordered by seq. */
+  recordsAfter(query: RecordQuery): Promise<StoredRecord[]>;
+  /** The change log after `after`, in order. */
+  changeLog(subscriber: string, after?: number, limit?: number): Promise<ChangeLogEntry[]>;
+  appendAudit(entry: AuditEntry): Promise<void>;
+  /** Audit entries naming the subscriber (as requester or as terminal owner), oldest first. */
+  history(subscriber: string, limit?: number): Promise<AuditEntry[]>;
+  close(): Promise<void>;
+}
