@@ -1,0 +1,153 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type CardReader, isHalError, type SimCard } from '../../hal/index.js';
+import { waitFor } from './wait.js';
+
+/** The card a contract run puts in the reader. PIN1 is enabled with 3 tries; the PUK has 10. */
+export interface ContractCardProfile {
+  iccid: string;
+  imsi: string;
+  pin: string;
+  puk: string;
+}
+
+export const CONTRACT_CARD: ContractCardProfile = {
+  iccid: '89490200001234567892',
+  imsi: '262011234567890',
+  pin: '1234',
+  puk: '12345678',
+};
+
+export interface CardReaderUnderTest {
+  /** An empty reader. */
+  reader: CardReader;
+  /** Puts a fresh card with `profile` in the reader (physically or virtually). */
+  insert: (profile: ContractCardProfile) => Promise<void>;
+  /** Takes the card out. */
+  remove: () => Promise<void>;
+  cleanup?: () => Promise<void> | void;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}
+
+/**
+ * The shared CardReader / SimCard contract (hal/card-reader.ts), run against
+ * the simulated reader, PC/SC with a virtual card and the modem simulator.
+ */
+export function describeCardReaderContract(
+  name: string,
+  makeReader: () => Promise<CardReaderUnderTest>,
+): void {
+  describe(`CardReader contract: ${name}`, () => {
+    let ut: CardReaderUnderTest;
+    let events: string[];
+    let card: SimCard | undefined;
+
+    const insertAndOpen = async (): Promise<SimCard> => {
+      await ut.insert(CONTRACT_CARD);
+      await waitFor(() => ut.reader.present(), { what: 'card present' });
+      card = await ut.reader.open();
+      return card;
+    };
+
+    beforeEach(async () => {
+      ut = await makeReader();
+      events = [];
+      card = undefined;
+      ut.reader.on('inserted', () => events.push('inserted'));
+      ut.reader.on('removed', () => events.push('removed'));
+    });
+
+    afterEach(async () => {
+      await card?.close().catch(() => {});
+      await ut.cleanup?.();
+    });
+
+    it("open() on an empty reader rejects 'no-card' at once", async () => {
+      expect(ut.reader.present()).toBe(false);
+      expect(isHalError(await rejection(ut.reader.open()), 'no-card')).toBe(true);
+    });
+
+    it("fires 'inserted' and 'removed' once per change, in order", async () => {
+      await ut.insert(CONTRACT_CARD);
+      await waitFor(() => events.length >= 1, { what: 'inserted' });
+      expect(ut.reader.present()).toBe(true);
+      await ut.remove();
+      await waitFor(() => events.length >= 2, { what: 'removed' });
+      expect(ut.reader.present()).toBe(false);
+      expect(events).toEqual(['inserted', 'removed']);
+    });
+
+    it('reads the ICCID without PIN; the IMSI and terminal IDs need PIN1', async () => {
+      const sim = await insertAndOpen();
+      expect(sim.atr.length).toBeGreaterThan(1);
+      expect(['sim', 'usim']).toContain(sim.application);
+      expect(await sim.iccid()).toBe(CONTRACT_CARD.iccid);
+      expect(await sim.pinStatus()).toEqual({ verified: false, retriesLeft: 3 });
+      expect(isHalError(await rejection(sim.imsi()), 'pin-required')).toBe(true);
+      expect(isHalError(await rejection(sim.readTerminalIds()), 'pin-required')).toBe(true);
+      expect(await sim.verifyPin(CONTRACT_CARD.pin)).toEqual({ status: 'ok' });
+      expect(await sim.imsi()).toBe(CONTRACT_CARD.imsi);
+      expect(await sim.pinStatus()).toEqual({ verified: true, retriesLeft: 3 });
+    });
+
+    it('a wrong PIN counts down on the card, then blocks; the PUK unblocks with a new PIN', async () => {
+      const sim = await insertAndOpen();
+      expect(await sim.verifyPin('0000')).toEqual({ status: 'wrong', retriesLeft: 2 });
+      expect(await sim.verifyPin('0000')).toEqual({ status: 'wrong', retriesLeft: 1 });
+      expect(await sim.verifyPin('0000')).toEqual({ status: 'blocked' });
+      expect(await sim.verifyPin(CONTRACT_CARD.pin)).toEqual({ status: 'blocked' });
+      expect(await sim.pinStatus()).toMatchObject({ retriesLeft: 0 });
+      expect(await sim.unblockPin(CONTRACT_CARD.puk, '4321')).toEqual({ status: 'ok' });
+      expect(await sim.pinStatus()).toEqual({ verified: true, retriesLeft: 3 });
+      expect(await sim.imsi()).toBe(CONTRACT_CARD.imsi);
+    });
+
+    it('FIG. 11-A: writes the terminal-ID list and reads it back', async () => {
+      const sim = await insertAndOpen();
+      await sim.verifyPin(CONTRACT_CARD.pin);
+      expect(await sim.readTerminalIds()).toEqual([]);
+      await sim.writeTerminalIds(['term-a', 'term-b']);
+      expect(await sim.readTerminalIds()).toEqual(['term-a', 'term-b']);
+      await sim.writeTerminalIds(['term-b']);
+      expect(await sim.readTerminalIds()).toEqual(['term-b']);
+    });
+
+    it('transmit() exchanges a raw APDU and returns at least SW1 SW2', async () => {
+      const sim = await insertAndOpen();
+      // STATUS (TS 102 221 §11.1.2 / TS 51.011 §9.2.2), valid in any state.
+      const status =
+        sim.application === 'usim' ? [0x80, 0xf2, 0x00, 0x00, 0x00] : [0xa0, 0xf2, 0x00, 0x00, 0x00];
+      const response = await sim.transmit(Uint8Array.from(status));
+      expect(response.length).toBeGreaterThanOrEqual(2);
+    });
+
+    it("after removal every call on the session rejects 'card-removed'", async () => {
+      const sim = await insertAndOpen();
+      await ut.remove();
+      await waitFor(() => !ut.reader.present(), { what: 'removal' });
+      for (const call of [
+        () => sim.iccid(),
+        () => sim.verifyPin(CONTRACT_CARD.pin),
+        () => sim.readTerminalIds(),
+      ]) {
+        expect(isHalError(await rejection(call()), 'card-removed')).toBe(true);
+      }
+      await sim.close();
+    });
+
+    it('close() is idempotent and the card can be opened again', async () => {
+      const sim = await insertAndOpen();
+      await sim.close();
+      await sim.close();
+      card = await ut.reader.open();
+      expect(await card.iccid()).toBe(CONTRACT_CARD.iccid);
+    });
+  });
+}
