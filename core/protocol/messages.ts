@@ -10,7 +10,7 @@ import { CATEGORIES } from './categories.js';
  * sync: a change costs ~25 bytes beyond its body (bench/wire-efficiency).
  */
 
-const Bytes = z.instanceof(Uint8Array);
+const Bytes = z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected a byte string');
 const Uint32 = z.number().int().min(0).max(0xffff_ffff);
 /** Server sequence numbers and anchors (the change log position). */
 export const Seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);

@@ -1,0 +1,20 @@
+/** The portable terminal engine (DESIGN.md "Layers"): talks only to hal/ types. */
+export { authenticate, verifyPinWithCard, verifyTerminalPassword } from './auth/authenticate.js';
+export { hashPassword, verifyPassword } from './auth/password.js';
+export { type AuthPolicy, isPolicyName, POLICIES, type PolicyName } from './auth/policy.js';
+export { fromUtf8, toHex, utf8 } from './bytes.js';
+export type { Conflict, UploadResult } from './engine/sync-run.js';
+export {
+  type RegisterOptions,
+  type SyncReport,
+  Terminal,
+  type TerminalHal,
+  type TerminalOptions,
+  type Trigger,
+} from './engine/terminal.js';
+export { SyncError, type SyncErrorKind } from './errors.js';
+export { type Logger, silentLogger } from './logger.js';
+export { ServerSession, type SessionOptions } from './net/server-session.js';
+export * from './protocol/index.js';
+export { type IncomingChange, type LocalRecord, RecordStore } from './store/record-store.js';
+export { type Registration, TerminalConfig } from './store/terminal-config.js';

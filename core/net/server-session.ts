@@ -1,0 +1,224 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Clock, RadioLink, TimerId } from '../../hal/index.js';
+import { SyncError } from '../errors.js';
+import {
+  type Channel,
+  decodeReply,
+  downTopic,
+  encodeRequest,
+  ProtocolError,
+  type Reply,
+  type Request,
+  type UpdatesNotice,
+  upTopic,
+  username,
+} from '../protocol/index.js';
+import { byteStreamDuplex, type TrafficCounter } from './byte-stream-duplex.js';
+
+export interface SessionOptions {
+  link: RadioLink;
+  clock: Clock;
+  terminalId: string;
+  channel: Channel;
+  /** The terminal credential ('t'), or `<subscriberId>:<secret>` to register ('reg'). */
+  password: string;
+  /** Every wait (connect, subscribe, each request) ends after this long. */
+  timeoutMs: number;
+  keepaliveSeconds?: number;
+  onNotice?: (notice: UpdatesNotice) => void;
+}
+
+type Outgoing = Request extends infer R ? (R extends { req: number } ? Omit<R, 'req'> : never) : never;
+
+interface Pending {
+  resolve: (reply: Reply) => void;
+  reject: (error: Error) => void;
+  timer: TimerId;
+}
+
+/** CONNACK return codes of MQTT 3.1.1 §3.2.2.3 that mean "not you". */
+const REFUSALS: Record<number, string> = {
+  2: 'identifier rejected',
+  4: 'bad credential',
+  5: 'not authorized (unknown or revoked terminal)',
+};
+
+/**
+ * One MQTT connection to the sync server over the RadioLink's byte stream:
+ * request/reply on the terminal's own topics, notices on the side.
+ */
+export class ServerSession {
+  private nextReq = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closed = false;
+
+  private constructor(
+    private readonly client: MqttClient,
+    private readonly options: SessionOptions,
+    /** Bytes on the wire both ways, MQTT framing included. */
+    readonly traffic: TrafficCounter,
+  ) {}
+
+  static async connect(options: SessionOptions): Promise<ServerSession> {
+    let stream: Awaited<ReturnType<RadioLink['open']>>;
+    try {
+      stream = await options.link.open();
+    } catch (e) {
+      throw new SyncError('link-down', `cannot reach the server: ${(e as Error).message}`, undefined, {
+        cause: e,
+      });
+    }
+    const traffic: TrafficCounter = { sent: 0, received: 0 };
+    const client = new mqtt.MqttClient(() => byteStreamDuplex(stream, traffic) as never, {
+      clientId: `${options.channel}-${options.terminalId}`,
+      username: username(options.channel, options.terminalId),
+      password: options.password,
+      protocolVersion: 4,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: options.timeoutMs,
+      keepalive: options.keepaliveSeconds ?? 60,
+    });
+    const session = new ServerSession(client, options, traffic);
+    try {
+      await session.waitConnected();
+      const granted = await session.withTimeout(
+        client.subscribeAsync(downTopic(options.terminalId, options.channel), { qos: 1 }),
+        'subscribe',
+      );
+      if (granted.some((g) => g.qos === 128))
+        throw new SyncError('server-refused', 'server refused the subscription');
+    } catch (e) {
+      client.end(true);
+      throw e;
+    }
+    client.on('message', (_topic, payload) => session.onMessage(payload));
+    client.on('close', () => session.onClosed());
+    return session;
+  }
+
+  /** Sends a request and resolves with its reply; an `error` reply rejects 'server-refused'. */
+  async request(message: Outgoing): Promise<Reply> {
+    if (this.closed) throw new SyncError('link-down', 'connection to the server is closed');
+    const req = this.nextReq++;
+    const payload = encodeRequest({ ...message, req } as Request);
+    const reply = new Promise<Reply>((resolve, reject) => {
+      const timer = this.options.clock.setTimeout(() => {
+        this.pending.delete(req);
+        reject(new SyncError('timeout', `no answer to ${message.type} within ${this.options.timeoutMs} ms`));
+      }, this.options.timeoutMs);
+      this.pending.set(req, { resolve, reject, timer });
+    });
+    this.client.publish(upTopic(this.options.terminalId, this.options.channel), payload as never, { qos: 1 });
+    const answer = await reply;
+    if (answer.type === 'error') {
+      throw new SyncError('server-refused', `server refused ${message.type}: ${answer.message}`, answer.code);
+    }
+    return answer;
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await new Promise<void>((resolve) => {
+      const timer = this.options.clock.setTimeout(() => {
+        this.client.end(true);
+        resolve();
+      }, this.options.timeoutMs);
+      this.client.end(false, {}, () => {
+        this.options.clock.clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.onClosed();
+  }
+
+  private waitConnected(): Promise<void> {
+    return this.withTimeout(
+      new Promise<void>((resolve, reject) => {
+        this.client.once('connect', () => resolve());
+        this.client.once('error', (error: Error & { code?: number }) => {
+          const refusal = error.code === undefined ? undefined : REFUSALS[error.code];
+          if (refusal !== undefined)
+            reject(
+              new SyncError('server-refused', `server refused the connection: ${refusal}`, 'connect-refused'),
+            );
+          else
+            reject(
+              new SyncError('link-down', `connection failed: ${error.message}`, undefined, { cause: error }),
+            );
+        });
+        this.client.once('close', () =>
+          reject(new SyncError('link-down', 'connection closed before CONNACK')),
+        );
+      }),
+      'connect',
+    );
+  }
+
+  private withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.options.clock.setTimeout(
+        () => reject(new SyncError('timeout', `${what} took longer than ${this.options.timeoutMs} ms`)),
+        this.options.timeoutMs,
+      );
+      promise.then(
+        (v) => {
+          this.options.clock.clearTimeout(timer);
+          resolve(v);
+        },
+        (e) => {
+          this.options.clock.clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  private onMessage(payload: Uint8Array): void {
+    let reply: Reply;
+    try {
+      reply = decodeReply(payload);
+    } catch (e) {
+      if (e instanceof ProtocolError)
+        this.failAll(new SyncError('protocol', `bad reply from server: ${e.message}`));
+      return;
+    }
+    if (reply.type === 'updates') {
+      this.options.onNotice?.(reply);
+      return;
+    }
+    if (reply.req === null) {
+      this.failAll(
+        new SyncError(
+          'server-refused',
+          `server refused: ${'message' in reply ? reply.message : ''}`,
+          'code' in reply ? reply.code : undefined,
+        ),
+      );
+      return;
+    }
+    const waiting = this.pending.get(reply.req);
+    if (waiting === undefined) return;
+    this.pending.delete(reply.req);
+    this.options.clock.clearTimeout(waiting.timer);
+    waiting.resolve(reply);
+  }
+
+  private onClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.failAll(new SyncError('link-down', 'connection to the server closed'));
+  }
+
+  private failAll(error: Error): void {
+    for (const [req, waiting] of this.pending) {
+      this.options.clock.clearTimeout(waiting.timer);
+      waiting.reject(error);
+      this.pending.delete(req);
+    }
+  }
+}

@@ -1,0 +1,287 @@
+import { decode, encode } from 'cborg';
+import type { Clock, NvOp, NvStore } from '../../hal/index.js';
+import { Mutex } from '../mutex.js';
+import type { Category } from '../protocol/index.js';
+
+/**
+ * The personal information storage area 6a (FIG. 5, FIG. 6) on the NvStore.
+ *
+ * Keys (one NV entry each, so a change rewrites only its own record):
+ *   r/<category>/<id>   the record: body (null = deleted, not yet acknowledged), base seq, editedAt
+ *   x/<category>/<id>   dirty marker: a local change the server has not acknowledged
+ *   a/<category>/<id>   set-aside marker: a change the server rejected, with the reason
+ *   m/anchor            the last server sequence applied here
+ *   m/batch             the upload batch in flight (for an idempotent resend after power loss)
+ *   m/batch-id          the last batch id used
+ *
+ * Power may fail between any two commits (DESIGN.md "NvStore"): every state
+ * change that must stay consistent lands in one `commit`.
+ */
+export interface LocalRecord {
+  category: Category;
+  id: string;
+  /** null: deleted here, deletion not yet acknowledged by the server. */
+  body: Uint8Array | null;
+  /** Server sequence this version derives from (0: never on the server). */
+  base: number;
+  editedAt: number;
+  dirty: boolean;
+}
+
+/** A change received from the server. */
+export interface IncomingChange {
+  category: Category;
+  id: string;
+  seq: number;
+  editedAt: number;
+  body: Uint8Array | null;
+}
+
+export interface PendingBatch {
+  id: number;
+  /** What was sent: the records and the edit each carried. */
+  items: { category: Category; id: string; editedAt: number }[];
+}
+
+/** How an acknowledged change settles locally. */
+export type AckOutcome =
+  | { kind: 'applied'; seq: number }
+  | { kind: 'lost'; winner: IncomingChange }
+  | { kind: 'set-aside'; reason: string };
+
+interface StoredRecord {
+  b: Uint8Array | null;
+  s: number;
+  t: number;
+}
+
+const recordKey = (c: Category, id: string) => `r/${c}/${id}`;
+const dirtyKey = (c: Category, id: string) => `x/${c}/${id}`;
+const asideKey = (c: Category, id: string) => `a/${c}/${id}`;
+
+function splitKey(key: string): { category: Category; id: string } {
+  const second = key.indexOf('/', 2);
+  return { category: key.slice(2, second) as Category, id: key.slice(second + 1) };
+}
+
+export class RecordStore {
+  private readonly mutex = new Mutex();
+
+  constructor(
+    private readonly nv: NvStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async get(category: Category, id: string): Promise<LocalRecord | undefined> {
+    const raw = await this.nv.get(recordKey(category, id));
+    if (raw === undefined) return undefined;
+    const dirty = (await this.nv.get(dirtyKey(category, id))) !== undefined;
+    return toLocal(category, id, decode(raw) as StoredRecord, dirty);
+  }
+
+  /** Live records of a category (deleted-but-unacknowledged ones excluded). */
+  async list(category: Category): Promise<LocalRecord[]> {
+    const [records, dirty] = await Promise.all([this.nv.scan(`r/${category}/`), this.dirtyKeys(category)]);
+    return records
+      .map(({ key, value }) => {
+        const { id } = splitKey(key);
+        return toLocal(category, id, decode(value) as StoredRecord, dirty.has(id));
+      })
+      .filter((r) => r.body !== null);
+  }
+
+  /** A local edit (create or update): marks the record dirty, clears any set-aside mark. */
+  put(category: Category, id: string, body: Uint8Array): Promise<LocalRecord> {
+    return this.edit(category, id, body);
+  }
+
+  /** A local deletion ([0060]): kept as a dirty tombstone until the server acknowledges it. */
+  async remove(category: Category, id: string): Promise<boolean> {
+    const existing = await this.get(category, id);
+    if (existing === undefined || existing.body === null) return false;
+    if (existing.base === 0) {
+      // Never reached the server: forget it outright.
+      await this.mutex.run(() =>
+        this.nv.commit([
+          { op: 'del', key: recordKey(category, id) },
+          { op: 'del', key: dirtyKey(category, id) },
+          { op: 'del', key: asideKey(category, id) },
+        ]),
+      );
+      return true;
+    }
+    await this.edit(category, id, null);
+    return true;
+  }
+
+  private edit(category: Category, id: string, body: Uint8Array | null): Promise<LocalRecord> {
+    return this.mutex.run(async () => {
+      const raw = await this.nv.get(recordKey(category, id));
+      const base = raw === undefined ? 0 : (decode(raw) as StoredRecord).s;
+      const editedAt = this.clock.now();
+      await this.nv.commit([
+        { op: 'put', key: recordKey(category, id), value: encode({ b: body, s: base, t: editedAt }) },
+        { op: 'put', key: dirtyKey(category, id), value: new Uint8Array(0) },
+        { op: 'del', key: asideKey(category, id) },
+      ]);
+      return { category, id, body, base, editedAt, dirty: true };
+    });
+  }
+
+  /** Dirty records of the given categories, oldest edit first. */
+  async dirty(categories: readonly Category[]): Promise<LocalRecord[]> {
+    const out: LocalRecord[] = [];
+    for (const { key } of await this.nv.scan('x/')) {
+      const { category, id } = splitKey(key);
+      if (!categories.includes(category)) continue;
+      const record = await this.get(category, id);
+      if (record !== undefined) out.push(record);
+    }
+    return out.sort((a, b) => a.editedAt - b.editedAt);
+  }
+
+  async dirtyCount(): Promise<number> {
+    return (await this.nv.scan('x/')).length;
+  }
+
+  /** Changes the server rejected, with its reason; they stay until edited again or discarded. */
+  async setAside(): Promise<{ category: Category; id: string; reason: string }[]> {
+    return (await this.nv.scan('a/')).map(({ key, value }) => ({
+      ...splitKey(key),
+      reason: new TextDecoder().decode(value),
+    }));
+  }
+
+  async anchor(): Promise<number> {
+    const raw = await this.nv.get('m/anchor');
+    return raw === undefined ? 0 : (decode(raw) as number);
+  }
+
+  async pendingBatch(): Promise<PendingBatch | undefined> {
+    const raw = await this.nv.get('m/batch');
+    return raw === undefined ? undefined : (decode(raw) as PendingBatch);
+  }
+
+  /** Records the batch about to be sent, under a fresh id, before it leaves the terminal. */
+  beginBatch(records: readonly LocalRecord[]): Promise<PendingBatch> {
+    return this.mutex.run(async () => {
+      const last = await this.nv.get('m/batch-id');
+      const batch: PendingBatch = {
+        id: (last === undefined ? 0 : (decode(last) as number)) + 1,
+        items: records.map((r) => ({ category: r.category, id: r.id, editedAt: r.editedAt })),
+      };
+      await this.nv.commit([
+        { op: 'put', key: 'm/batch-id', value: encode(batch.id) },
+        { op: 'put', key: 'm/batch', value: encode(batch) },
+      ]);
+      return batch;
+    });
+  }
+
+  /**
+   * Settles an acknowledged batch in ONE commit: dirty flags clear in the same
+   * commit that records the acknowledgement (DESIGN.md "Sync model"). A record
+   * edited again while the batch was in flight stays dirty, on the new base.
+   */
+  settleBatch(batch: PendingBatch, outcomes: readonly AckOutcome[], anchor?: number): Promise<void> {
+    return this.mutex.run(async () => {
+      const ops: NvOp[] = [{ op: 'del', key: 'm/batch' }];
+      if (anchor !== undefined) ops.push({ op: 'put', key: 'm/anchor', value: encode(anchor) });
+      for (const [i, item] of batch.items.entries()) {
+        const outcome = outcomes[i];
+        if (outcome === undefined) continue;
+        const raw = await this.nv.get(recordKey(item.category, item.id));
+        const current = raw === undefined ? undefined : (decode(raw) as StoredRecord);
+        const unchanged = current !== undefined && current.t === item.editedAt;
+        ops.push(...settleOne(item.category, item.id, current, unchanged, outcome));
+      }
+      await this.nv.commit(ops);
+    });
+  }
+
+  /**
+   * Applies a download page and its anchor in ONE commit. A record with an
+   * unacknowledged local edit keeps it: the server resolves the conflict on
+   * the next upload ([0068]). A version already held (same server sequence)
+   * is not applied again. Returns what was applied.
+   */
+  applyDownload(changes: readonly IncomingChange[], anchor: number): Promise<IncomingChange[]> {
+    return this.mutex.run(async () => {
+      const ops: NvOp[] = [{ op: 'put', key: 'm/anchor', value: encode(anchor) }];
+      const applied: IncomingChange[] = [];
+      for (const change of changes) {
+        if ((await this.nv.get(dirtyKey(change.category, change.id))) !== undefined) continue;
+        const held = await this.nv.get(recordKey(change.category, change.id));
+        if (held !== undefined && (decode(held) as StoredRecord).s === change.seq) continue;
+        ops.push(...storeServerVersion(change));
+        applied.push(change);
+      }
+      await this.nv.commit(ops);
+      return applied;
+    });
+  }
+
+  /** Collective erase (FIG. 20 S86) of the given categories, in one commit. */
+  erase(categories: readonly Category[]): Promise<number> {
+    return this.mutex.run(async () => {
+      const ops: NvOp[] = [];
+      for (const category of categories) {
+        for (const prefix of ['r/', 'x/', 'a/']) {
+          for (const { key } of await this.nv.scan(`${prefix}${category}/`)) ops.push({ op: 'del', key });
+        }
+      }
+      await this.nv.commit(ops);
+      return ops.filter((op) => op.key.startsWith('r/')).length;
+    });
+  }
+
+  /** Forgets the anchor so the next download starts from the beginning ([0067]). */
+  resetAnchor(): Promise<void> {
+    return this.mutex.run(() => this.nv.commit([{ op: 'put', key: 'm/anchor', value: encode(0) }]));
+  }
+
+  private async dirtyKeys(category: Category): Promise<Set<string>> {
+    return new Set((await this.nv.scan(`x/${category}/`)).map(({ key }) => splitKey(key).id));
+  }
+}
+
+function toLocal(category: Category, id: string, stored: StoredRecord, dirty: boolean): LocalRecord {
+  return { category, id, body: stored.b, base: stored.s, editedAt: stored.t, dirty };
+}
+
+function storeServerVersion(change: IncomingChange): NvOp[] {
+  const key = recordKey(change.category, change.id);
+  if (change.body === null) return [{ op: 'del', key }];
+  return [{ op: 'put', key, value: encode({ b: change.body, s: change.seq, t: change.editedAt }) }];
+}
+
+function settleOne(
+  category: Category,
+  id: string,
+  current: StoredRecord | undefined,
+  unchanged: boolean,
+  outcome: AckOutcome,
+): NvOp[] {
+  const key = recordKey(category, id);
+  switch (outcome.kind) {
+    case 'applied': {
+      if (current === undefined) return [];
+      if (unchanged) {
+        const clear: NvOp = { op: 'del', key: dirtyKey(category, id) };
+        if (current.b === null) return [clear, { op: 'del', key }];
+        return [clear, { op: 'put', key, value: encode({ ...current, s: outcome.seq }) }];
+      }
+      // Edited again in flight: stays dirty, now based on what the server holds.
+      return [{ op: 'put', key, value: encode({ ...current, s: outcome.seq }) }];
+    }
+    case 'lost':
+      if (!unchanged) return [];
+      return [{ op: 'del', key: dirtyKey(category, id) }, ...storeServerVersion(outcome.winner)];
+    case 'set-aside':
+      if (!unchanged) return [];
+      return [
+        { op: 'del', key: dirtyKey(category, id) },
+        { op: 'put', key: asideKey(category, id), value: new TextEncoder().encode(outcome.reason) },
+      ];
+  }
+}

@@ -1,0 +1,67 @@
+import { decode, encode } from 'cborg';
+import type { NvStore } from '../../hal/index.js';
+import type { PolicyName } from '../auth/policy.js';
+import { randomBytes, toBase64Url } from '../bytes.js';
+import type { Category } from '../protocol/index.js';
+
+/**
+ * The subscriber ID information registration area 6b (FIG. 5) and the
+ * terminal's identity, kept in NV under `c/…`:
+ *   c/terminal-id        stable per terminal, made once ([0032] "terminal ID")
+ *   c/password           terminal password, salted slow hash ([0037])
+ *   c/registration       what registration (FIG. 8 / 10-A / 11-A / 19) produced
+ */
+export interface Registration {
+  policy: PolicyName;
+  /** FIG. 10-A S26: the subscriber ID bound to this terminal. */
+  subscriberId: string;
+  /** The connection credential issued by the server; secret, never shown again. */
+  credential: string;
+  categories: Category[];
+  registeredAt: number;
+}
+
+export class TerminalConfig {
+  constructor(private readonly nv: NvStore) {}
+
+  /** The terminal ID, created on first use from random bytes and kept. */
+  async terminalId(preferred?: string): Promise<string> {
+    const raw = await this.nv.get('c/terminal-id');
+    if (raw !== undefined) return decode(raw) as string;
+    const id = preferred ?? `t-${toBase64Url(randomBytes(9))}`;
+    await this.nv.commit([{ op: 'put', key: 'c/terminal-id', value: encode(id) }]);
+    return id;
+  }
+
+  async passwordHash(): Promise<string | undefined> {
+    const raw = await this.nv.get('c/password');
+    return raw === undefined ? undefined : (decode(raw) as string);
+  }
+
+  async setPasswordHash(hash: string): Promise<void> {
+    await this.nv.commit([{ op: 'put', key: 'c/password', value: encode(hash) }]);
+  }
+
+  async registration(): Promise<Registration | undefined> {
+    const raw = await this.nv.get('c/registration');
+    return raw === undefined ? undefined : (decode(raw) as Registration);
+  }
+
+  async setRegistration(registration: Registration): Promise<void> {
+    await this.nv.commit([{ op: 'put', key: 'c/registration', value: encode(registration) }]);
+  }
+
+  async setCategories(categories: Category[]): Promise<void> {
+    const current = await this.registration();
+    if (current === undefined) throw new Error('not registered');
+    await this.setRegistration({ ...current, categories });
+  }
+
+  /** Factory state (FIG. 20 hand-on): forget registration and password, keep nothing personal. */
+  async clear(): Promise<void> {
+    await this.nv.commit([
+      { op: 'del', key: 'c/registration' },
+      { op: 'del', key: 'c/password' },
+    ]);
+  }
+}
