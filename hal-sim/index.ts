@@ -28,5 +28,14 @@ export {
   type SimPipeOptions,
 } from './sim-pipe.js';
 export { type RadioLinkStats, SimRadioLink, type SimRadioLinkOptions } from './sim-radio-link.js';
+export {
+  type ApduRecord,
+  type CardChip,
+  type PoweredCard,
+  SimSlot,
+  type SimSlotOptions,
+  type SlotTransport,
+  type YankOptions,
+} from './sim-slot.js';
 export type { SimStreamEnd } from './sim-stream-end.js';
 export { DEFAULT_EPOCH_MS, VirtualClock, type VirtualClockOptions, VirtualTimerId } from './virtual-clock.js';
