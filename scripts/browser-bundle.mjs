@@ -48,7 +48,7 @@ for (const entry of entries) {
       problems.push(`${entry} pulls in ${input}, outside the portable layers`);
     }
   }
-  loadWithoutNodeGlobals(entry);
+  if (problems.length === 0) loadWithoutNodeGlobals(entry);
   const ours = Object.keys(result.metafile.inputs).filter((p) => !p.startsWith('node_modules/'));
   const bytes = result.outputFiles[0].contents.length;
   console.log(
