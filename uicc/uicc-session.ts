@@ -1,0 +1,136 @@
+import { type Application, CardChannel } from './card-channel.js';
+import { decodeApplicationTemplate, isUsimAid } from './ef-dir.js';
+import { isUiccError, UiccError } from './errors.js';
+import type { ApduTransport } from './exchange.js';
+import { FID } from './file-ids.js';
+import { decodeIccid } from './iccid.js';
+import { decodeImsi } from './imsi.js';
+import { type PinResult, type PinStatus, pinStatus, unblockPin, verifyPin } from './pin-operations.js';
+import { simCommands } from './sim-commands.js';
+import { SW } from './status-words.js';
+import { type TerminalIdStorage, TerminalIdStore } from './terminal-id-store.js';
+
+/**
+ * The USIM AID from EF_DIR, if the card answers CLA 00 and lists a USIM
+ * that SELECT by AID accepts (TS 102 221 §13.1, TS 31.101). Malformed
+ * answers mean "not a USIM", not an error; transport failures propagate.
+ */
+async function findUsim(transport: ApduTransport): Promise<Uint8Array | undefined> {
+  const probe = new CardChannel(transport, 'usim');
+  try {
+    const { records } = await probe.readRecords([FID.MF, FID.EF_DIR]);
+    for (const record of records) {
+      const app = decodeApplicationTemplate(record);
+      if (app === undefined || !isUsimAid(app.aid)) continue;
+      await new CardChannel(transport, 'usim', app.aid).select(['adf']);
+      return app.aid;
+    }
+    return undefined;
+  } catch (e) {
+    if (isUiccError(e, 'card-error', 'not-found', 'bad-response', 'pin-required')) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * One open session with a SIM or USIM, shaped like hal/card-reader.ts
+ * `SimCard` so every HAL (simulated, PC/SC, modem) can wrap it.
+ *
+ * Commands are serialised: concurrent calls run one after another, since
+ * each is a sequence of SELECTs and reads that must not interleave.
+ * Errors are UiccError with the kinds of errors.ts; transport errors pass
+ * through unchanged.
+ */
+export class UiccSession {
+  readonly atr: Uint8Array;
+  readonly application: Application;
+  readonly #transport: ApduTransport;
+  readonly #channel: CardChannel;
+  readonly #terminalIds: TerminalIdStore;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(transport: ApduTransport, atr: Uint8Array, channel: CardChannel) {
+    this.#transport = transport;
+    this.atr = atr.slice();
+    this.application = channel.application;
+    this.#channel = channel;
+    this.#terminalIds = new TerminalIdStore(channel);
+  }
+
+  /**
+   * Detects the card generation: USIM when EF_DIR lists a USIM AID and CLA 00
+   * selects it; else a 2G SIM when CLA A0 selects the MF. Throws 'card-error'
+   * when the card answers neither.
+   */
+  static async open(transport: ApduTransport, atr: Uint8Array): Promise<UiccSession> {
+    const aid = await findUsim(transport);
+    if (aid !== undefined) return new UiccSession(transport, atr, new CardChannel(transport, 'usim', aid));
+    const sim = new CardChannel(transport, 'sim');
+    const res = await sim.run(simCommands.select(FID.MF));
+    if (res.sw !== SW.OK) {
+      throw new UiccError('card-error', 'card answers neither as a USIM nor as a 2G SIM', { sw: res.sw });
+    }
+    return new UiccSession(transport, atr, sim);
+  }
+
+  #serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(() => {
+      if (this.#closed) throw new UiccError('closed', 'the card session is closed');
+      return op();
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** EF_ICCID (readable without PIN), Luhn-checked. */
+  iccid(): Promise<string> {
+    return this.#serial(async () => decodeIccid(await this.#channel.readTransparent([FID.MF, FID.EF_ICCID])));
+  }
+
+  /** EF_IMSI of ADF_USIM (3G) or DF_GSM (2G). Rejects 'pin-required' before PIN1. */
+  imsi(): Promise<string> {
+    const path =
+      this.application === 'usim' ? (['adf', FID.EF_IMSI] as const) : [FID.MF, FID.DF_GSM, FID.EF_IMSI];
+    return this.#serial(async () => decodeImsi(await this.#channel.readTransparent(path)));
+  }
+
+  pinStatus(): Promise<PinStatus> {
+    return this.#serial(() => pinStatus(this.#channel));
+  }
+
+  /** Presents PIN1. A refusal is a result; 'bad-argument' (not 4–8 digits) is thrown before any APDU. */
+  verifyPin(pin: string): Promise<PinResult> {
+    return this.#serial(() => verifyPin(this.#channel, pin));
+  }
+
+  /** UNBLOCK PIN with the 8-digit PUK, setting `newPin`; the result speaks of the PUK's tries. */
+  unblockPin(puk: string, newPin: string): Promise<PinResult> {
+    return this.#serial(() => unblockPin(this.#channel, puk, newPin));
+  }
+
+  /** Which storage holds the terminal-ID list on this card. */
+  terminalIdStorage(): Promise<TerminalIdStorage> {
+    return this.#serial(() => this.#terminalIds.storage());
+  }
+
+  /** FIG. 11-A/B: the terminal IDs stored on the card. Rejects 'pin-required' before PIN1. */
+  readTerminalIds(): Promise<string[]> {
+    return this.#serial(() => this.#terminalIds.read());
+  }
+
+  /** Replaces the list; 'no-space' or 'bad-argument' change nothing on the card. */
+  writeTerminalIds(ids: readonly string[]): Promise<void> {
+    return this.#serial(() => this.#terminalIds.write(ids));
+  }
+
+  /** Raw APDU exchange, no GET RESPONSE handling. The session re-selects its files per call, so this is safe. */
+  transmit(apdu: Uint8Array): Promise<Uint8Array> {
+    return this.#serial(() => this.#transport.transmit(apdu));
+  }
+
+  /** Ends the session; idempotent. Later calls reject 'closed'. */
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+}

@@ -1,0 +1,67 @@
+/** Which command classes a virtual card answers (real cards differ, TS 31.101 §1 vs TS 51.011). */
+export type CardClasses = 'both' | 'usim-only' | 'sim-only';
+
+/** A phonebook entry pre-loaded into EF_ADN (the user's own contacts). */
+export interface PhonebookEntry {
+  /** Alpha identifier in the GSM/ASCII shared subset (see adn.ts gsmAlpha). */
+  readonly name: string;
+  readonly number: string;
+}
+
+/** What to personalise a VirtualUicc with, plus how it behaves on the wire. */
+export interface VirtualUiccProfile {
+  /** ICCID digits, check digit included (Luhn-checked). */
+  readonly iccid: string;
+  /** IMSI, 6–15 digits. */
+  readonly imsi: string;
+  /** PIN1, 4–8 digits. Default '1234'. */
+  readonly pin?: string;
+  /** PUK1, 8 digits. Default '12345678'. */
+  readonly puk?: string;
+  /** Number of EF_ADN records. Default 20. */
+  readonly adnRecords?: number;
+  /** Alpha identifier length X of EF_ADN (record = X + 14 bytes). Default 14. */
+  readonly adnAlphaLength?: number;
+  /** Contacts written into EF_ADN records 1, 2, … at personalisation. */
+  readonly phonebook?: readonly PhonebookEntry[];
+  /** Whether the proprietary terminal-ID file DF 7FDE / EF 6F01 exists. Default true. */
+  readonly terminalIdFile?: boolean;
+  /** Records in EF 6F01. Default 8. */
+  readonly terminalIdRecords?: number;
+  /**
+   * T=0 behaviour: a 3G command with response data and Le (case 4) answers
+   * 61xx and the data waits for GET RESPONSE. Default false (data returned
+   * directly, as over T=1). 2G SELECT always answers 9Fxx (TS 51.011 §9.4.1).
+   */
+  readonly t0GetResponse?: boolean;
+  /**
+   * Le must not exceed the data available (READ BINARY, STATUS, GET RESPONSE)
+   * and must equal the record length (READ RECORD); otherwise the card answers
+   * 6Cxx (3G, ISO 7816-3 §12.2.2) or 67xx (2G, TS 51.011 §9.4.4) with the right
+   * length. Default false: the card returns what it has.
+   */
+  readonly strictLe?: boolean;
+  /** Default 'both'. A class not answered gets SW 6E00. */
+  readonly classes?: CardClasses;
+}
+
+export type ResolvedProfile = Required<Omit<VirtualUiccProfile, 'phonebook'>> & {
+  readonly phonebook: readonly PhonebookEntry[];
+};
+
+export function resolveProfile(p: VirtualUiccProfile): ResolvedProfile {
+  return {
+    iccid: p.iccid,
+    imsi: p.imsi,
+    pin: p.pin ?? '1234',
+    puk: p.puk ?? '12345678',
+    adnRecords: p.adnRecords ?? 20,
+    adnAlphaLength: p.adnAlphaLength ?? 14,
+    phonebook: p.phonebook ?? [],
+    terminalIdFile: p.terminalIdFile ?? true,
+    terminalIdRecords: p.terminalIdRecords ?? 8,
+    t0GetResponse: p.t0GetResponse ?? false,
+    strictLe: p.strictLe ?? false,
+    classes: p.classes ?? 'both',
+  };
+}

@@ -1,0 +1,175 @@
+import { type CommandApdu, parseApdu } from './apdu.js';
+import { fromHex } from './hex.js';
+import { encodePinBlock } from './pin-block.js';
+import { SW } from './status-words.js';
+import { type CardState, type Generation, sw } from './virtual-card-state.js';
+import * as files from './virtual-file-commands.js';
+import { buildFileSystem } from './virtual-file-system.js';
+import { RetryCounter } from './virtual-pin.js';
+import { unblock, verify } from './virtual-pin-commands.js';
+import { resolveProfile, type VirtualUiccProfile } from './virtual-profile.js';
+
+/**
+ * ATR of the virtual card (ISO 7816-3 §8): direct convention, TA1 = 96
+ * (Fi = 512, Di = 32), TD1 = 00 (T=0 only, so no TCK), and 7 historical
+ * bytes in compact-TLV form: card service data E0 (selection by full DF
+ * name and partial DF name), card capabilities FE 21 1B.
+ */
+export const VIRTUAL_ATR = fromHex('3B 97 96 00 80 31 E0 73 FE 21 1B');
+
+/** PIN1 and PUK1 tries (TS 31.101 / TS 51.011 usual values). */
+const PIN_TRIES = 3;
+const PUK_TRIES = 10;
+
+/** What tests may inspect of the card's EEPROM and session. */
+export interface VirtualUiccSnapshot {
+  readonly powered: boolean;
+  readonly pinVerified: boolean;
+  readonly pinRetriesLeft: number;
+  readonly pukRetriesLeft: number;
+  /** The current PIN1 block (ASCII digits + FF). */
+  readonly pinBlock: Uint8Array;
+  readonly iccid: Uint8Array;
+  readonly imsi: Uint8Array;
+  readonly adnRecords: readonly Uint8Array[];
+  readonly terminalIdRecords: readonly Uint8Array[] | undefined;
+}
+
+function generationOf(cla: number): Generation | undefined {
+  if (cla === 0xa0) return 'sim';
+  if (cla === 0x00 || cla === 0x80) return 'usim';
+  return undefined;
+}
+
+/** TS 102 221 §10.1.1: of our 3G commands only STATUS is coded with CLA '80', and only with it. */
+function insFitsClass(cla: number, ins: number): boolean {
+  if (cla === 0x80) return ins === 0xf2;
+  if (cla === 0x00) return ins !== 0xf2;
+  return true;
+}
+
+/**
+ * A card-side APDU processor: a SIM (CLA A0, TS 51.011) and USIM (CLA 00,
+ * TS 31.101/31.102) in one, with the files of DESIGN.md and simsync's
+ * terminal-ID file (FIG. 11-A; see virtual-file-system.ts and README.md).
+ *
+ * `process` never throws: every input, however malformed, gets a status
+ * word. Files and PIN/PUK counters are EEPROM and survive power cycles;
+ * the selection, PIN-verified flag and pending response are RAM and are
+ * reset by `powerOn`.
+ */
+export class VirtualUicc {
+  readonly #state: CardState;
+  #powered = false;
+
+  /** Throws UiccError 'bad-argument' / 'bad-check-digit' for a profile that cannot be personalised. */
+  constructor(profile: VirtualUiccProfile) {
+    const p = resolveProfile(profile);
+    const fs = buildFileSystem(p);
+    this.#state = {
+      profile: p,
+      fs,
+      pin: new RetryCounter(encodePinBlock(p.pin), PIN_TRIES),
+      puk: new RetryCounter(encodePinBlock(p.puk, 8), PUK_TRIES),
+      sel: { path: [fs.mf], ef: undefined },
+      adfActive: false,
+      pinVerified: false,
+      pending: undefined,
+    };
+  }
+
+  /** Cold reset: returns the ATR; the MF becomes the current DF and PIN1 is unverified. */
+  powerOn(): Uint8Array {
+    const s = this.#state;
+    s.sel = { path: [s.fs.mf], ef: undefined };
+    s.adfActive = false;
+    s.pinVerified = false;
+    s.pending = undefined;
+    this.#powered = true;
+    return VIRTUAL_ATR.slice();
+  }
+
+  powerOff(): void {
+    this.#powered = false;
+    this.#state.pinVerified = false;
+    this.#state.pending = undefined;
+  }
+
+  get powered(): boolean {
+    return this.#powered;
+  }
+
+  /** Processes one command APDU; returns response data + SW1 SW2. Never throws. */
+  process(apdu: Uint8Array): Uint8Array {
+    try {
+      return this.#dispatch(apdu);
+    } catch {
+      // A handler bug must still look like a card answer, not crash the reader.
+      return sw(SW.TECHNICAL_PROBLEM);
+    }
+  }
+
+  #dispatch(bytes: Uint8Array): Uint8Array {
+    const s = this.#state;
+    // An unpowered card answers nothing; the closest SW is "technical problem".
+    if (!this.#powered) return sw(SW.TECHNICAL_PROBLEM);
+    const pending = s.pending;
+    s.pending = undefined;
+    if (bytes.length < 4) return sw(SW.WRONG_LENGTH);
+    const gen = generationOf(bytes[0]!);
+    if (gen === undefined) return sw(SW.CLA_NOT_SUPPORTED);
+    const classes = s.profile.classes;
+    if ((gen === 'sim' && classes === 'usim-only') || (gen === 'usim' && classes === 'sim-only')) {
+      return sw(SW.CLA_NOT_SUPPORTED);
+    }
+    const handler = HANDLERS[bytes[1]!];
+    if (handler === undefined || !insFitsClass(bytes[0]!, bytes[1]!)) return sw(SW.INS_NOT_SUPPORTED);
+    let cmd: CommandApdu;
+    try {
+      cmd = parseApdu(bytes);
+    } catch {
+      return sw(SW.WRONG_LENGTH);
+    }
+    return handler(s, gen, cmd, pending);
+  }
+
+  /** A copy of the card's state, for assertions. */
+  snapshot(): VirtualUiccSnapshot {
+    const s = this.#state;
+    const records = (ef: typeof s.fs.adn) =>
+      ef.body.kind === 'records' ? ef.body.records.map((r) => r.slice()) : [];
+    const data = (ef: typeof s.fs.adn) =>
+      ef.body.kind === 'transparent' ? ef.body.data.slice() : new Uint8Array(0);
+    return {
+      powered: this.#powered,
+      pinVerified: s.pinVerified,
+      pinRetriesLeft: s.pin.left,
+      pukRetriesLeft: s.puk.left,
+      pinBlock: s.pin.value(),
+      iccid: data(s.fs.iccid),
+      imsi: data(s.fs.imsi),
+      adnRecords: records(s.fs.adn),
+      terminalIdRecords: s.fs.terminalIds === undefined ? undefined : records(s.fs.terminalIds),
+    };
+  }
+}
+
+type Handler = (
+  state: CardState,
+  gen: Generation,
+  cmd: CommandApdu,
+  pending: Uint8Array | undefined,
+) => Uint8Array;
+
+/** INS codes common to TS 51.011 §9.2 and TS 102 221 §10.1.2 that this card implements. */
+const HANDLERS: Partial<Record<number, Handler>> = {
+  164: files.select,
+  242: files.status,
+  176: files.readBinary,
+  214: files.updateBinary,
+  178: files.readRecord,
+  220: files.updateRecord,
+  32: verify,
+  44: unblock,
+  192: files.getResponse,
+};
