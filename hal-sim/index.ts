@@ -12,6 +12,8 @@ export {
   ScriptedUserAgent,
 } from './scripted-user-agent.js';
 export { type BatteryStep, SimBattery, type SimBatteryOptions } from './sim-battery.js';
+export { SimCardReader, type SimCardReaderOptions } from './sim-card-reader.js';
+export { SimCardSession, toHalError } from './sim-card-session.js';
 export { BUSY_STATE, SimIdleSensor } from './sim-idle-sensor.js';
 export {
   type NvStoreStats,
