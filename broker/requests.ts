@@ -1,0 +1,257 @@
+import {
+  type Category,
+  decodeRequest,
+  downTopic,
+  type ErrorCode,
+  normaliseSelection,
+  ProtocolError,
+  type Reply,
+  type Request,
+} from '../core/protocol/index.js';
+import type { Logger } from './logger.js';
+import type { Session, Sessions } from './sessions.js';
+import type { AuditEntry, SyncStore } from './store/sync-store.js';
+import { downloadPage, probe } from './sync/download.js';
+import { checkPair } from './sync/pair.js';
+import { registerTerminal } from './sync/register.js';
+import { applyUpload, type UploadLimits } from './sync/upload.js';
+
+export interface RequestDeps {
+  store: SyncStore;
+  sessions: Sessions;
+  logger: Logger;
+  now: () => number;
+  limits: UploadLimits & { maxMessageBytes: number };
+  /** Publishes a reply or notice on a down topic, QoS 1. */
+  publish: (topic: string, reply: Reply) => Promise<void>;
+}
+
+/** What one request did, for its reply and its audit line. */
+interface Handled {
+  reply: Reply;
+  audit: Omit<AuditEntry, 'at' | 'terminalId'> | null;
+}
+
+function tally(over: Partial<AuditEntry>): Omit<AuditEntry, 'at' | 'terminalId'> {
+  return {
+    subscriber: null,
+    terminalOwner: null,
+    action: 'request',
+    outcome: 'accepted',
+    reason: null,
+    uploaded: 0,
+    uploadedBytes: 0,
+    downloaded: 0,
+    downloadedBytes: 0,
+    ...over,
+  };
+}
+
+function refuse(req: number | null, code: ErrorCode, message: string, audit: Partial<AuditEntry>): Handled {
+  return {
+    reply: { type: 'error', req, code, message: message.slice(0, 500) },
+    audit: tally({ ...audit, outcome: 'refused', reason: code === message ? code : `${code}: ${message}` }),
+  };
+}
+
+/**
+ * Serves the requests terminals publish on their `up` topics: decoded and
+ * validated at this edge (STYLE.md §9), handled one at a time per terminal
+ * and channel, answered on the matching `down` topic. A message that cannot
+ * be served gets an `error` reply and changes nothing.
+ */
+export class RequestRouter {
+  private readonly queues = new Map<string, Promise<void>>();
+
+  constructor(private readonly deps: RequestDeps) {}
+
+  /** Queues one payload; resolves when it has been handled and answered. */
+  enqueue(session: Session, payload: Uint8Array): Promise<void> {
+    const key = `${session.channel}:${session.terminalId}`;
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const run = previous.then(() => this.serve(session, payload));
+    this.queues.set(key, run);
+    void run.finally(() => {
+      if (this.queues.get(key) === run) this.queues.delete(key);
+    });
+    return run;
+  }
+
+  /** Resolves when every queued request has been handled. */
+  async idle(): Promise<void> {
+    while (this.queues.size > 0) await Promise.allSettled([...this.queues.values()]);
+  }
+
+  private async serve(session: Session, payload: Uint8Array): Promise<void> {
+    const { logger, now } = this.deps;
+    let handled: Handled;
+    try {
+      handled = await this.handle(session, payload);
+    } catch (e) {
+      logger.error({ err: e, terminalId: session.terminalId }, 'request failed');
+      handled = refuse(null, 'internal', 'the server failed to handle this request', {});
+    }
+    const topic = downTopic(session.terminalId, session.channel);
+    try {
+      await this.deps.publish(topic, handled.reply);
+      if (handled.audit)
+        await this.deps.store.appendAudit({ ...handled.audit, at: now(), terminalId: session.terminalId });
+    } catch (e) {
+      logger.error({ err: e, terminalId: session.terminalId }, 'reply failed');
+    }
+  }
+
+  private async handle(session: Session, payload: Uint8Array): Promise<Handled> {
+    let request: Request;
+    try {
+      request = decodeRequest(payload, this.deps.limits.maxMessageBytes);
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      return refuse(e.req, e.kind, e.message, { subscriber: session.subscriber });
+    }
+    if (request.type === 'register') {
+      if (session.channel !== 'reg') {
+        return refuse(request.req, 'malformed', 'register requests go on the reg channel', {
+          action: 'register',
+        });
+      }
+      return this.register(session, request);
+    }
+    if (session.channel !== 't') {
+      return refuse(request.req, 'not-registered', 'sync requests go on the t channel, after registration', {
+        action: request.type,
+        subscriber: request.subscriber,
+      });
+    }
+    return this.sync(session, request);
+  }
+
+  private async register(
+    session: Session,
+    request: Extract<Request, { type: 'register' }>,
+  ): Promise<Handled> {
+    const who = { action: 'register' as const, subscriber: request.subscriber };
+    if (request.subscriber !== session.subscriber || !session.secret) {
+      return refuse(request.req, 'bad-secret', 'the secret given at CONNECT is for another subscriber', who);
+    }
+    const outcome = await registerTerminal(
+      this.deps.store,
+      session.terminalId,
+      session.secret,
+      request,
+      this.deps.now(),
+    );
+    if (outcome.kind === 'refused') return refuse(request.req, outcome.code, outcome.reason, who);
+    // The old credential is void: close connections still using it.
+    this.deps.sessions.kick(session.terminalId, 't');
+    return {
+      reply: {
+        type: 'registered',
+        req: request.req,
+        credential: outcome.credential,
+        categories: outcome.categories,
+      },
+      audit: tally(who),
+    };
+  }
+
+  private async sync(session: Session, request: Exclude<Request, { type: 'register' }>): Promise<Handled> {
+    const { store, now } = this.deps;
+    const terminal = await store.getTerminal(session.terminalId);
+    const who = {
+      action: request.type,
+      subscriber: request.subscriber,
+      terminalOwner: terminal && terminal.subscriber !== request.subscriber ? terminal.subscriber : null,
+    };
+    const refusal = checkPair(terminal, request.subscriber);
+    if (refusal || !terminal) {
+      const message =
+        refusal === 'revoked'
+          ? 'this terminal was revoked'
+          : 'subscriber and terminal are not a registered pair';
+      return refuse(request.req, refusal ?? 'not-registered', message, who);
+    }
+
+    switch (request.type) {
+      case 'upload': {
+        const outcome = await applyUpload(store, session.terminalId, request, now(), this.deps.limits);
+        if (outcome.kind === 'refused') return refuse(request.req, outcome.refusal, outcome.refusal, who);
+        if (outcome.kind === 'out-of-order') {
+          return refuse(
+            request.req,
+            'out-of-order',
+            `batch ${request.batch} is older than ${outcome.lastBatch}`,
+            who,
+          );
+        }
+        if (outcome.kind === 'replayed')
+          return { reply: outcome.ack, audit: tally({ ...who, reason: 'retry' }) };
+        await this.notify(request.subscriber, session.terminalId, outcome.changed, outcome.latest);
+        return {
+          reply: outcome.ack,
+          audit: tally({ ...who, uploaded: outcome.applied, uploadedBytes: outcome.bytes }),
+        };
+      }
+      case 'download': {
+        const page = await downloadPage(store, {
+          subscriber: request.subscriber,
+          categories: terminal.categories,
+          after: request.after,
+          maxBytes: request.maxBytes,
+          maxMessageBytes: this.deps.limits.maxMessageBytes - 1024,
+        });
+        if (page.kind === 'out-of-order') {
+          return refuse(
+            request.req,
+            'out-of-order',
+            `anchor ${request.after} is past the latest ${page.latest}`,
+            who,
+          );
+        }
+        return {
+          reply: {
+            type: 'changes',
+            req: request.req,
+            changes: page.changes,
+            next: page.next,
+            more: page.more,
+          },
+          audit: tally({ ...who, downloaded: page.changes.length, downloadedBytes: page.bytes }),
+        };
+      }
+      case 'set-categories': {
+        const categories = await this.setCategories(session.terminalId, request.categories);
+        return { reply: { type: 'ok', req: request.req, categories }, audit: tally(who) };
+      }
+      case 'probe': {
+        const wanted = request.category
+          ? terminal.categories.filter((c) => c === request.category)
+          : terminal.categories;
+        const result = await probe(store, request.subscriber, wanted, request.after);
+        // Accepted probes are frequent and change nothing: they are not audited.
+        return { reply: { type: 'probe-result', req: request.req, ...result }, audit: null };
+      }
+    }
+  }
+
+  private async setCategories(terminalId: string, selected: Category[]): Promise<Category[]> {
+    const categories = normaliseSelection(selected);
+    await this.deps.store.transaction(async (tx) => {
+      const t = await tx.getTerminal(terminalId);
+      if (t) await tx.putTerminal({ ...t, categories });
+    });
+    return categories;
+  }
+
+  /** [0044]: tell the subscriber's other terminals online that the server holds updates for them. */
+  private async notify(subscriber: string, from: string, changed: Category[], latest: number): Promise<void> {
+    if (changed.length === 0) return;
+    const terminals = await this.deps.store.listTerminals(subscriber);
+    for (const t of terminals) {
+      if (t.terminalId === from || t.revoked || !this.deps.sessions.isOnline(t.terminalId, 't')) continue;
+      const categories = t.categories.filter((c) => changed.includes(c));
+      if (categories.length === 0) continue;
+      await this.deps.publish(downTopic(t.terminalId, 't'), { type: 'updates', latest, categories });
+    }
+  }
+}

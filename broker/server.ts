@@ -1,0 +1,134 @@
+import { Aedes } from 'aedes';
+import { encodeReply, MAX_MESSAGE_BYTES, parseTopic, type Reply } from '../core/protocol/index.js';
+import { accessHooks } from './access.js';
+import { type Admin, createAdmin } from './admin.js';
+import {
+  type Listener,
+  listenTcp,
+  listenTls,
+  listenWs,
+  type TlsOptions,
+  type WsOptions,
+} from './listeners.js';
+import { type Logger, silentLogger } from './logger.js';
+import { RequestRouter } from './requests.js';
+import { Sessions } from './sessions.js';
+import type { SyncStore } from './store/sync-store.js';
+
+export interface SyncServerOptions {
+  store: SyncStore;
+  /** Interface to bind; default all. */
+  host?: string;
+  /** Plain MQTT over TCP: default 1883, 0 = an ephemeral port, null = none. */
+  port?: number | null;
+  /** MQTT over TLS, on its own port. */
+  tls?: TlsOptions;
+  /** MQTT over WebSocket, on its own port (`true` = defaults). */
+  ws?: WsOptions | boolean;
+  /** Default: silent. */
+  logger?: Logger;
+  /** Largest request payload served (default MAX_MESSAGE_BYTES); larger ones get a `too-large` error. */
+  maxMessageBytes?: number;
+  /** Largest MQTT packet (remaining length) before the connection is closed (default maxMessageBytes + 64 KiB). */
+  maxPacketBytes?: number;
+  /** Largest record body accepted in an upload (default 1 MiB). */
+  maxRecordBytes?: number;
+  /** The clock (ms since the epoch); default Date.now. */
+  now?: () => number;
+}
+
+export interface SyncServer {
+  /** The bound TCP port, or null when plain TCP is off. */
+  port: number | null;
+  tlsPort?: number;
+  wsPort?: number;
+  admin: Admin;
+  store: SyncStore;
+  broker: Aedes;
+  /** Stops listening, closes every connection and waits for requests in flight. The store stays open. */
+  close(): Promise<void>;
+}
+
+const MIB = 1024 * 1024;
+
+/** Starts the sync server (DESIGN.md "Layers": broker/). */
+export async function startSyncServer(options: SyncServerOptions): Promise<SyncServer> {
+  const { store } = options;
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? Date.now;
+  const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+  const maxPacketBytes = options.maxPacketBytes ?? maxMessageBytes + 64 * 1024;
+  const maxRecordBytes = Math.min(options.maxRecordBytes ?? MIB, maxMessageBytes - 4096);
+  const sessions = new Sessions();
+
+  let broker: Aedes | undefined;
+  const publish = (topic: string, reply: Reply) =>
+    new Promise<void>((resolve, reject) => {
+      if (!broker) return reject(new Error('broker not started'));
+      const payload = Buffer.from(encodeReply(reply));
+      broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) =>
+        err ? reject(err) : resolve(),
+      );
+    });
+
+  const router = new RequestRouter({
+    store,
+    sessions,
+    logger,
+    now,
+    publish,
+    limits: { maxMessageBytes, maxRecordBytes, maxWinnerBytes: Math.floor(maxMessageBytes / 2) },
+  });
+
+  broker = await Aedes.createBroker({
+    ...accessHooks({ store, sessions, logger, now }),
+    // Requests are served from here: the hook sees the publishing client, and
+    // holding its callback until the reply is out keeps one client from
+    // queueing requests faster than they are served.
+    published(packet, client, done) {
+      const session = sessions.of(client);
+      if (!session || parseTopic(packet.topic)?.direction !== 'up') return done(null);
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      router.enqueue(session, payload).then(
+        () => done(null),
+        () => done(null),
+      );
+    },
+  });
+  broker.on('clientError', (client, err) =>
+    logger.debug({ clientId: client.id, err: err.message }, 'client error'),
+  );
+  broker.on('connectionError', (_client, err) => logger.debug({ err: err.message }, 'connection error'));
+
+  const deps = { host: options.host, maxPacketBytes, logger, handle: broker.handle };
+  const listeners: Listener[] = [];
+  try {
+    const tcp = options.port === null ? null : await listenTcp(deps, options.port ?? 1883);
+    if (tcp) listeners.push(tcp);
+    const tls = options.tls ? await listenTls(deps, options.tls) : undefined;
+    if (tls) listeners.push(tls);
+    const ws = options.ws ? await listenWs(deps, options.ws === true ? {} : options.ws) : undefined;
+    if (ws) listeners.push(ws);
+
+    const aedes = broker;
+    logger.info({ port: tcp?.port, tlsPort: tls?.port, wsPort: ws?.port }, 'sync server listening');
+    return {
+      port: tcp?.port ?? null,
+      ...(tls ? { tlsPort: tls.port } : {}),
+      ...(ws ? { wsPort: ws.port } : {}),
+      admin: createAdmin({ store, sessions, logger, now }),
+      store,
+      broker: aedes,
+      async close() {
+        const stopped = Promise.all(listeners.map((l) => l.close()));
+        await new Promise<void>((resolve) => aedes.close(() => resolve()));
+        await stopped;
+        await router.idle();
+      },
+    };
+  } catch (e) {
+    await Promise.all(listeners.map((l) => l.close()));
+    await new Promise<void>((resolve) => broker?.close(() => resolve()));
+    throw e;
+  }
+}

@@ -1,0 +1,163 @@
+import {
+  type Category,
+  categoryFromCode,
+  decodeReply,
+  encodeReply,
+  type UploadAck,
+  type UploadIssue,
+  type UploadRequest,
+  type WireChange,
+} from '../../core/protocol/index.js';
+import type { StoredRecord, SyncStore, SyncTx, TerminalRow } from '../store/sync-store.js';
+import { checkPair, type PairRefusal } from './pair.js';
+import { type IncomingChange, resolve } from './resolve.js';
+
+export interface UploadLimits {
+  /** Largest body of one record; larger ones are rejected. */
+  maxRecordBytes: number;
+  /** Bytes of winning versions an ack may carry; past it `winner` is left out (the terminal downloads it). */
+  maxWinnerBytes: number;
+}
+
+export type UploadOutcome =
+  | { kind: 'applied'; ack: UploadAck; changed: Category[]; latest: number; applied: number; bytes: number }
+  | { kind: 'replayed'; ack: UploadAck }
+  | { kind: 'out-of-order'; lastBatch: number }
+  | { kind: 'refused'; refusal: PairRefusal; terminal: TerminalRow | undefined };
+
+function wire(record: StoredRecord, categoryCode: number): WireChange {
+  return [categoryCode, record.recordId, record.seq, record.editedAt, record.body];
+}
+
+/**
+ * FIG. 13/14 upload: applies a batch of changes in ONE transaction together
+ * with its acknowledgement, so a retried batch (same id) is answered with the
+ * stored ack and never applied twice.
+ */
+export function applyUpload(
+  store: SyncStore,
+  terminalId: string,
+  request: UploadRequest,
+  now: number,
+  limits: UploadLimits,
+): Promise<UploadOutcome> {
+  return store.transaction(async (tx): Promise<UploadOutcome> => {
+    const terminal = await tx.getTerminal(terminalId);
+    const refusal = checkPair(terminal, request.subscriber);
+    if (refusal || !terminal) return { kind: 'refused', refusal: refusal ?? 'not-registered', terminal };
+
+    if (terminal.lastBatch !== null && terminal.lastAck !== null) {
+      if (request.batch === terminal.lastBatch) {
+        const stored = decodeReply(terminal.lastAck);
+        if (stored.type === 'upload-ack') return { kind: 'replayed', ack: { ...stored, req: request.req } };
+      }
+      if (request.batch < terminal.lastBatch) return { kind: 'out-of-order', lastBatch: terminal.lastBatch };
+    }
+
+    const previous = await tx.latestSeq(request.subscriber);
+    const result = await applyChanges(tx, terminal, request, now, limits);
+    const latest = await tx.latestSeq(request.subscriber);
+    const ack: UploadAck = { ...result.ack, previous, latest };
+    await tx.putTerminal({
+      ...terminal,
+      lastBatch: request.batch,
+      lastAck: encodeReply(ack),
+      lastSeenAt: now,
+    });
+    return { kind: 'applied', ...result, ack, latest };
+  });
+}
+
+async function applyChanges(
+  tx: SyncTx,
+  terminal: TerminalRow,
+  request: UploadRequest,
+  now: number,
+  limits: UploadLimits,
+): Promise<{
+  ack: Omit<UploadAck, 'previous' | 'latest'>;
+  changed: Category[];
+  applied: number;
+  bytes: number;
+}> {
+  const subscriber = request.subscriber;
+  const allowed = new Set(terminal.categories);
+  const changed = new Set<Category>();
+  const seqs: number[] = [];
+  const issues: UploadIssue[] = [];
+  let winnerBytes = 0;
+  let applied = 0;
+  let bytes = 0;
+
+  for (const [index, [code, recordId, base, editedAt, body]] of request.changes.entries()) {
+    const category = categoryFromCode(code);
+    if (category === undefined || !allowed.has(category)) {
+      seqs.push(0);
+      issues.push({
+        index,
+        code: 'rejected',
+        reason: `category ${category ?? code} is not synced by this terminal`,
+      });
+      continue;
+    }
+    if (body !== null && body.length > limits.maxRecordBytes) {
+      seqs.push(0);
+      issues.push({
+        index,
+        code: 'rejected',
+        reason: `body of ${body.length} bytes exceeds ${limits.maxRecordBytes}`,
+      });
+      continue;
+    }
+    const incoming: IncomingChange = { category, recordId, base, editedAt, body };
+    const current = await tx.getRecord(subscriber, category, recordId);
+    const resolution = resolve(current, incoming, terminal.terminalId);
+    bytes += body?.length ?? 0;
+
+    if (resolution.kind === 'conflict-lost') {
+      seqs.push(0);
+      const issue: UploadIssue = {
+        index,
+        code: 'conflict-lost',
+        reason: 'a later edit on another terminal won',
+      };
+      if (current && winnerBytes + (current.body?.length ?? 0) <= limits.maxWinnerBytes) {
+        winnerBytes += current.body?.length ?? 0;
+        issue.winner = wire(current, code);
+      }
+      if (resolution.copy) {
+        await tx.putRecord(subscriber, resolution.copy, now);
+        issue.copyId = resolution.copy.recordId;
+        changed.add(category);
+        applied++;
+      }
+      issues.push(issue);
+      continue;
+    }
+
+    const seq = await tx.putRecord(
+      subscriber,
+      { category, recordId, body, origin: terminal.terminalId, editedAt },
+      now,
+    );
+    seqs.push(seq);
+    changed.add(category);
+    applied++;
+    if (resolution.kind === 'conflict-won') {
+      const issue: UploadIssue = {
+        index,
+        code: 'conflict-won',
+        reason: 'edited on another terminal too; this edit is later',
+      };
+      if (resolution.copy) {
+        await tx.putRecord(subscriber, resolution.copy, now);
+        issue.copyId = resolution.copy.recordId;
+        applied++;
+      }
+      issues.push(issue);
+    }
+  }
+
+  const ack = { type: 'upload-ack' as const, req: request.req, batch: request.batch, seqs, issues };
+  return { ack, changed: [...changed], applied, bytes };
+}

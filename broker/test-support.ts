@@ -1,0 +1,233 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import {
+  type Category,
+  type Channel,
+  decodeReply,
+  downTopic,
+  encodeRequest,
+  type Reply,
+  type Request,
+  type UpdatesNotice,
+  upTopic,
+  username,
+} from '../core/protocol/index.js';
+import { type SyncServer, type SyncServerOptions, startSyncServer } from './server.js';
+import { openSqliteStore } from './store/sqlite-store.js';
+
+/**
+ * Helpers for the broker's tests: a real server on an ephemeral port and real
+ * mqtt.js clients. Every wait ends with a timeout.
+ */
+
+export const WAIT_MS = 5000;
+
+export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function startTestServer(options: Partial<SyncServerOptions> = {}): Promise<SyncServer> {
+  return startSyncServer({ store: openSqliteStore(':memory:'), host: '127.0.0.1', port: 0, ...options });
+}
+
+export async function stopTestServer(server: SyncServer): Promise<void> {
+  await server.close();
+  await server.store.close();
+}
+
+const clients = new Set<MqttClient>();
+
+/** Ends every client opened by these helpers (afterEach). */
+export async function endClients(): Promise<void> {
+  await Promise.all([...clients].map((c) => c.endAsync(true).catch(() => undefined)));
+  clients.clear();
+}
+
+/** A raw mqtt.js connection; rejects with the CONNACK refusal (`code` = return code). */
+export async function connectRaw(port: number, options: IClientOptions, url = `mqtt://127.0.0.1:${port}`) {
+  const client = mqtt.connect(url, {
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: WAIT_MS,
+    ...options,
+  });
+  clients.add(client);
+  client.on('error', () => undefined);
+  try {
+    await within(
+      new Promise<void>((resolve, reject) => {
+        client.once('connect', () => resolve());
+        client.once('error', reject);
+        client.once('close', () => reject(Object.assign(new Error('closed before CONNACK'), { code: -1 })));
+      }),
+      'CONNACK',
+    );
+  } catch (e) {
+    client.end(true);
+    throw e;
+  }
+  return client;
+}
+
+/** The CONNACK return code a connection attempt gets (0 = accepted). */
+export async function connackCode(port: number, options: IClientOptions): Promise<number> {
+  try {
+    const client = await connectRaw(port, options);
+    client.end(true);
+    return 0;
+  } catch (e) {
+    return (e as { code?: number }).code ?? -1;
+  }
+}
+
+type Outgoing = Request extends infer R ? (R extends { req: number } ? Omit<R, 'req'> : never) : never;
+
+/** A terminal's connection: requests on its up topic, replies and notices from its down topic. */
+export class TestTerminal {
+  private nextReq = 1;
+  private readonly waiting = new Map<number, (reply: Reply) => void>();
+  readonly notices: UpdatesNotice[] = [];
+  readonly replies: Reply[] = [];
+  private noticeWaiter: (() => void) | undefined;
+
+  private constructor(
+    readonly client: MqttClient,
+    readonly terminalId: string,
+    readonly channel: Channel,
+  ) {
+    client.on('message', (_topic, payload) => {
+      const reply = decodeReply(payload);
+      this.replies.push(reply);
+      if (reply.type === 'updates') {
+        this.notices.push(reply);
+        this.noticeWaiter?.();
+        return;
+      }
+      if (reply.req !== null) this.waiting.get(reply.req)?.(reply);
+    });
+  }
+
+  static async open(
+    port: number,
+    terminalId: string,
+    channel: Channel,
+    password: string,
+    url?: string,
+    extra: IClientOptions = {},
+  ): Promise<TestTerminal> {
+    const client = await connectRaw(
+      port,
+      { clientId: `${channel}-${terminalId}`, username: username(channel, terminalId), password, ...extra },
+      url,
+    );
+    const granted = await within(client.subscribeAsync(downTopic(terminalId, channel), { qos: 1 }), 'SUBACK');
+    if (granted[0]?.qos === 128) throw new Error('subscription refused');
+    return new TestTerminal(client, terminalId, channel);
+  }
+
+  /** Publishes raw bytes on this terminal's up topic. */
+  async publishRaw(payload: Uint8Array): Promise<void> {
+    await within(
+      this.client.publishAsync(upTopic(this.terminalId, this.channel), Buffer.from(payload), { qos: 1 }),
+      'PUBACK',
+    );
+  }
+
+  /** The next reply with this req (or any `error` with req null). */
+  waitReply(req: number | null): Promise<Reply> {
+    return within(
+      new Promise<Reply>((resolve) => {
+        const existing = this.replies.find((r) => r.type !== 'updates' && r.req === req);
+        if (existing) return resolve(existing);
+        if (req === null) {
+          const before = this.replies.length;
+          const poll = setInterval(() => {
+            const found = this.replies.slice(before).find((r) => r.type === 'error' && r.req === null);
+            if (found) {
+              clearInterval(poll);
+              resolve(found);
+            }
+          }, 5);
+          return;
+        }
+        this.waiting.set(req, resolve);
+      }),
+      `reply to req ${req}`,
+    );
+  }
+
+  async request<T extends Reply['type'] = Reply['type']>(
+    message: Outgoing,
+  ): Promise<Extract<Reply, { type: T }>> {
+    const req = this.nextReq++;
+    const reply = this.waitReply(req);
+    await this.publishRaw(encodeRequest({ ...message, req } as Request));
+    return (await reply) as Extract<Reply, { type: T }>;
+  }
+
+  async waitNotice(count = 1): Promise<UpdatesNotice[]> {
+    await within(
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (this.notices.length >= count) resolve();
+        };
+        this.noticeWaiter = check;
+        check();
+      }),
+      `${count} updates notice(s)`,
+    );
+    return this.notices;
+  }
+
+  /** Resolves when the server closes this connection. */
+  waitClosed(): Promise<void> {
+    if (!this.client.connected) return Promise.resolve();
+    return within(
+      new Promise<void>((resolve) => this.client.once('close', () => resolve())),
+      'connection close',
+    );
+  }
+
+  end(): Promise<void> {
+    return this.client.endAsync(true);
+  }
+}
+
+export const X = '001010000000102';
+export const Y = '228062800000208';
+
+/** FIG. 8: adds the subscriber (if needed) and registers a terminal through the reg channel; returns its credential. */
+export async function registerVia(
+  server: SyncServer,
+  terminalId: string,
+  subscriber: string,
+  categories: Category[] = ['contacts', 'mail'],
+): Promise<string> {
+  const { code } = await server.admin.issueCode(subscriber).catch(async () => {
+    await server.admin.addSubscriber({ subscriber });
+    return server.admin.issueCode(subscriber);
+  });
+  const reg = await TestTerminal.open(server.port ?? 0, terminalId, 'reg', `${subscriber}:${code}`);
+  const reply = await reg.request({ type: 'register', subscriber, categories });
+  await reg.end();
+  if (reply.type !== 'registered') throw new Error(`registration failed: ${JSON.stringify(reply)}`);
+  return reply.credential;
+}
+
+/** Registers and connects a terminal on the t channel. */
+export async function onlineTerminal(
+  server: SyncServer,
+  terminalId: string,
+  subscriber: string,
+  categories?: Category[],
+): Promise<TestTerminal> {
+  const credential = await registerVia(server, terminalId, subscriber, categories);
+  return TestTerminal.open(server.port ?? 0, terminalId, 't', credential);
+}
+
+export const bytes = (...b: number[]) => new Uint8Array(b);
