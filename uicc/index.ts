@@ -30,6 +30,7 @@ export { encodePinBlock, isValidPin, isValidPuk } from './pin-block.js';
 export type { PinResult, PinStatus } from './pin-operations.js';
 export { type ApduExchange, directTransport, RecordingTransport } from './recording-transport.js';
 export { encodeResponse, parseResponse, type ResponseApdu } from './response.js';
+export { ScriptedTransport } from './scripted-transport.js';
 export { CLA_SIM, simCommands } from './sim-commands.js';
 export { describeSw, pendingResponseLength, retriesFromSw, SW } from './status-words.js';
 export { ADN_MARKER, adnTerminalIdCodec, isAdnTerminalId } from './terminal-id-adn.js';
