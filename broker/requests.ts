@@ -93,9 +93,11 @@ export class RequestRouter {
     }
     const topic = downTopic(session.terminalId, session.channel);
     try {
-      await this.deps.publish(topic, handled.reply);
-      if (handled.audit)
+      // Audited before the reply goes out, so whoever sees the reply finds it in the history.
+      if (handled.audit) {
         await this.deps.store.appendAudit({ ...handled.audit, at: now(), terminalId: session.terminalId });
+      }
+      await this.deps.publish(topic, handled.reply);
     } catch (e) {
       logger.error({ err: e, terminalId: session.terminalId }, 'reply failed');
     }
