@@ -157,7 +157,7 @@ export function accessHooks(
         done(null, null);
         return;
       }
-      done(null, { ...sub, qos: sub.qos === 2 ? 1 : sub.qos });
+      done(null, sub);
     },
 
     authorizePublish(client, packet, done) {

@@ -85,6 +85,18 @@ export async function connackCode(port: number, options: IClientOptions): Promis
   }
 }
 
+/** The QoS a SUBSCRIBE is granted, 128 when refused (mqtt.js turns 0x80 into an error carrying it). */
+export async function grantedQos(client: MqttClient, topic: string, qos: 0 | 1 | 2 = 1): Promise<number> {
+  try {
+    const granted = await within(client.subscribeAsync(topic, { qos }), `SUBACK for ${topic}`);
+    return granted[0]?.qos ?? -1;
+  } catch (e) {
+    const code = (e as { packet?: { granted?: number[] } }).packet?.granted?.[0];
+    if (code === 128) return code;
+    throw e;
+  }
+}
+
 type Outgoing = Request extends infer R ? (R extends { req: number } ? Omit<R, 'req'> : never) : never;
 
 /** A terminal's connection: requests on its up topic, replies and notices from its down topic. */
@@ -125,8 +137,8 @@ export class TestTerminal {
       { clientId: `${channel}-${terminalId}`, username: username(channel, terminalId), password, ...extra },
       url,
     );
-    const granted = await within(client.subscribeAsync(downTopic(terminalId, channel), { qos: 1 }), 'SUBACK');
-    if (granted[0]?.qos === 128) throw new Error('subscription refused');
+    if ((await grantedQos(client, downTopic(terminalId, channel))) === 128)
+      throw new Error('subscription refused');
     return new TestTerminal(client, terminalId, channel);
   }
 
