@@ -78,6 +78,8 @@ export class Terminal {
   private mountedSubscriber: string | undefined;
   private session: ServerSession | undefined;
   private listeners: Unsubscribe[] = [];
+  private readonly running = new Set<Promise<void>>();
+  private readonly reportListeners = new Set<(report: SyncReport) => void>();
 
   private constructor(
     private readonly hal: TerminalHal,
@@ -88,6 +90,10 @@ export class Terminal {
     this.records = new RecordStore(hal.nv, hal.clock);
     this.config = new TerminalConfig(hal.nv);
     this.log = logger;
+    // Whatever else listens, a removed card's session is gone.
+    hal.reader.on('removed', () => {
+      this.card = undefined;
+    });
   }
 
   static async create(hal: TerminalHal, options: TerminalOptions = {}): Promise<Terminal> {
@@ -112,13 +118,36 @@ export class Terminal {
   /** Follows the card: mount on insertion, demount on removal (FIG. 16 timing). */
   start(): void {
     this.listeners.push(
-      this.hal.reader.on('inserted', () => void this.mount().catch((e) => this.reportFailure('mount', e))),
-      this.hal.reader.on('removed', () => void this.demount().catch((e) => this.reportFailure('demount', e))),
+      this.hal.reader.on('inserted', () => this.track('mount', () => this.mount())),
+      this.hal.reader.on('removed', () => this.track('demount', () => this.demount())),
     );
+    if (this.hal.reader.present()) this.track('mount', () => this.mount());
+  }
+
+  /** Listens to the reports of syncs the triggers ran. */
+  onReport(listener: (report: SyncReport) => void): Unsubscribe {
+    this.reportListeners.add(listener);
+    return () => this.reportListeners.delete(listener);
+  }
+
+  /** Resolves once every trigger started so far has finished (for tests, demos and shutdown). */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private track(trigger: Trigger, run: () => Promise<SyncReport | undefined>): void {
+    const done = run()
+      .then((report) => {
+        if (report !== undefined) for (const listener of this.reportListeners) listener(report);
+      })
+      .catch((e) => this.reportFailure(trigger, e))
+      .finally(() => this.running.delete(done));
+    this.running.add(done);
   }
 
   async stop(): Promise<void> {
     for (const off of this.listeners.splice(0)) off();
+    await this.settled();
     await this.mutex.run(() => this.closeSession());
   }
 
@@ -376,10 +405,12 @@ export class Terminal {
 
   /** Tells the user why a sync did not happen (FIG. 9 S17, 10-B S35, 13 S55), once per error. */
   private rejected(error: unknown): unknown {
-    if (error instanceof SyncError && !reported.has(error)) {
+    if (error instanceof Error && !reported.has(error)) {
       reported.add(error);
       this.hal.agent.notify({ kind: 'sync-rejected', reason: error.message });
-      this.log.warn({ kind: error.kind, code: error.code }, error.message);
+      const kind = (error as { kind?: unknown }).kind;
+      const code = (error as { code?: unknown }).code;
+      this.log.warn({ kind, code }, error.message);
     }
     return error;
   }

@@ -1,7 +1,7 @@
 import { decode, encode } from 'cborg';
 import type { NvStore } from '../../hal/index.js';
 import type { PolicyName } from '../auth/policy.js';
-import { randomBytes, toBase64Url } from '../bytes.js';
+import { randomBytes } from '../bytes.js';
 import type { Category } from '../protocol/index.js';
 
 /**
@@ -24,11 +24,12 @@ export interface Registration {
 export class TerminalConfig {
   constructor(private readonly nv: NvStore) {}
 
-  /** The terminal ID, created on first use from random bytes and kept. */
+  /** The terminal ID, created on first use from random digits and kept. */
   async terminalId(preferred?: string): Promise<string> {
     const raw = await this.nv.get('c/terminal-id');
     if (raw !== undefined) return decode(raw) as string;
-    const id = preferred ?? `t-${toBase64Url(randomBytes(9))}`;
+    // 18 decimal digits: fits every store of the FIG. 11-A list, the phonebook fallback included.
+    const id = preferred ?? randomDigits(18);
     await this.nv.commit([{ op: 'put', key: 'c/terminal-id', value: encode(id) }]);
     return id;
   }
@@ -64,4 +65,13 @@ export class TerminalConfig {
       { op: 'del', key: 'c/password' },
     ]);
   }
+}
+
+/** Uniform random decimal digits (bytes of 250 and above are dropped, so no digit is favoured). */
+function randomDigits(count: number): string {
+  let out = '';
+  while (out.length < count) {
+    for (const b of randomBytes(count)) if (b < 250 && out.length < count) out += String(b % 10);
+  }
+  return out;
 }

@@ -1,0 +1,156 @@
+import { openSqliteStore, type SyncServer, type SyncStore, startSyncServer } from '../broker/index.js';
+import {
+  type Category,
+  type Logger,
+  type PolicyName,
+  silentLogger,
+  Terminal,
+  type TerminalOptions,
+} from '../core/index.js';
+import type { Notice, UserAgent } from '../hal/index.js';
+import { SystemClock, TcpLink } from '../hal-linux/index.js';
+import { SimCardReader, SimNvStore } from '../hal-sim/index.js';
+import { VirtualUicc, type VirtualUiccProfile } from '../uicc/index.js';
+
+/** The user's secrets, answered at every prompt by `KeyringAgent`. */
+export interface Keyring {
+  pin: string;
+  terminalPassword: string;
+}
+
+/**
+ * A user agent that answers prompts from a keyring and keeps every notice:
+ * the demo's stand-in for a person at the terminal. Tests that need wrong
+ * answers use hal-sim's ScriptedUserAgent instead.
+ */
+export class KeyringAgent implements UserAgent {
+  readonly notices: Notice[] = [];
+
+  constructor(
+    public keyring: Keyring,
+    private readonly onNotice: (notice: Notice) => void = () => {},
+  ) {}
+
+  async askPin(): Promise<string | undefined> {
+    return this.keyring.pin;
+  }
+
+  async askTerminalPassword(): Promise<string | undefined> {
+    return this.keyring.terminalPassword;
+  }
+
+  async askPermission(): Promise<boolean> {
+    return true;
+  }
+
+  notify(notice: Notice): void {
+    this.notices.push(notice);
+    this.onNotice(notice);
+  }
+}
+
+export interface SimTerminal {
+  name: string;
+  terminal: Terminal;
+  reader: SimCardReader;
+  nv: SimNvStore;
+  agent: UserAgent;
+}
+
+export interface SimWorldOptions {
+  /** Server store; default an in-memory SQLite database. */
+  store?: SyncStore;
+  logger?: Logger;
+}
+
+/**
+ * A sync server on loopback TCP and simulated terminals around it: the
+ * setting of FIG. 1/FIG. 16 in one process. Each terminal has its own
+ * simulated card reader and NV store and reaches the server over real TCP.
+ */
+export class SimWorld {
+  readonly clock = new SystemClock();
+  private readonly terminals: SimTerminal[] = [];
+
+  private constructor(
+    readonly server: SyncServer,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(options: SimWorldOptions = {}): Promise<SimWorld> {
+    const server = await startSyncServer({
+      store: options.store ?? openSqliteStore(':memory:'),
+      host: '127.0.0.1',
+      port: 0,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    return new SimWorld(server, options.logger ?? silentLogger);
+  }
+
+  get port(): number {
+    if (this.server.port === null) throw new Error('server has no TCP port');
+    return this.server.port;
+  }
+
+  /** A virtual SIM as an operator would issue it (see uicc/ for the profile). */
+  static sim(profile: Partial<VirtualUiccProfile> = {}): VirtualUicc {
+    return new VirtualUicc({
+      iccid: '8988211000000430010',
+      imsi: '001010000000102',
+      pin: '1234',
+      ...profile,
+    });
+  }
+
+  link(): TcpLink {
+    return new TcpLink({ host: '127.0.0.1', port: this.port, timeoutMs: 5000 });
+  }
+
+  async addTerminal(
+    name: string,
+    agent: UserAgent,
+    options: TerminalOptions & { nv?: SimNvStore } = {},
+  ): Promise<SimTerminal> {
+    const reader = new SimCardReader({ name: `${name}-reader` });
+    const nv = options.nv ?? new SimNvStore();
+    const terminal = await Terminal.create(
+      { reader, nv, link: this.link(), clock: this.clock, agent },
+      { timeoutMs: 5000, logger: this.logger, ...options },
+    );
+    const t = { name, terminal, reader, nv, agent };
+    this.terminals.push(t);
+    return t;
+  }
+
+  /**
+   * Sets a terminal up the way a user does the first time: a terminal
+   * password, then FIG. 8 registration with the subscriber's login password
+   * under the chosen policy (FIG. 10-A or 11-A binding). The SIM must be in
+   * the terminal's reader.
+   */
+  async register(
+    t: SimTerminal,
+    how: { policy: PolicyName; loginPassword: string; terminalPassword: string; categories: Category[] },
+  ): Promise<void> {
+    await t.terminal.setTerminalPassword(how.terminalPassword);
+    await t.terminal.register({ policy: how.policy, secret: how.loginPassword, categories: how.categories });
+  }
+
+  /** Puts the SIM in a terminal and waits for the mount sync (FIG. 16). */
+  async insert(t: SimTerminal, sim: VirtualUicc): Promise<void> {
+    await t.reader.insert(sim);
+    await t.terminal.settled();
+  }
+
+  /** Takes the SIM out and waits for the demount upload (FIG. 16 T1–T5). */
+  async remove(t: SimTerminal): Promise<void> {
+    t.reader.remove();
+    await t.terminal.settled();
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.terminals) await t.terminal.stop();
+    await this.server.close();
+    await this.server.store.close();
+  }
+}
