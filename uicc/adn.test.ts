@@ -4,9 +4,9 @@ import { fromHex, toHex } from './hex.js';
 
 describe('EF_ADN records (TS 51.011 §10.5.1)', () => {
   it('encodes alpha, BCD length, TON/NPI, swapped digits and FF trailer', () => {
-    const rec = encodeAdnRecord({ alpha: gsmAlpha('Mum'), number: '+4912345'.slice(1), tonNpi: 0x91 }, 28);
+    const rec = encodeAdnRecord({ alpha: gsmAlpha('Mum'), number: '4912345', tonNpi: 0x91 }, 28);
     // "Mum" + 11 × FF | length 05 (TON/NPI + 4 number bytes) | 91 | 94 21 43 F5 FF… | FF FF
-    expect(toHex(rec)).toBe(`4D756D${'FF'.repeat(11)}05919421 43F5${'FF'.repeat(6)}FFFF`.replace(' ', ''));
+    expect(toHex(rec)).toBe(`4D756D${'FF'.repeat(11)}0591942143F5${'FF'.repeat(6)}FFFF`);
     expect(decodeAdnRecord(rec)).toEqual({ alpha: gsmAlpha('Mum'), number: '4912345', tonNpi: 0x91 });
   });
 
