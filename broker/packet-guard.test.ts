@@ -1,0 +1,46 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { guardConnection, PacketSizeGuard } from './packet-guard.js';
+
+const hex = (s: string) => Uint8Array.from(s.split(/\s+/).filter(Boolean), (b) => Number.parseInt(b, 16));
+
+describe('PacketSizeGuard (MQTT 3.1.1 §2.2.3 remaining length)', () => {
+  it('follows packets across chunk boundaries, one byte at a time', () => {
+    // PINGREQ, then PUBLISH QoS 0 of remaining length 321 (0xC1 0x02), then PINGREQ.
+    const publish = new Uint8Array(2 + 1 + 321);
+    publish.set(hex('30 C1 02'));
+    const stream = new Uint8Array([...hex('C0 00'), ...publish.subarray(0, 324), ...hex('C0 00')]);
+    const guard = new PacketSizeGuard(321);
+    for (const byte of stream) expect(guard.check(Uint8Array.of(byte))).toBeUndefined();
+    expect(new PacketSizeGuard(321).check(stream)).toBeUndefined();
+    expect(new PacketSizeGuard(320).check(stream)).toMatch(/321 bytes exceeds 320/);
+  });
+
+  it('refuses a header that announces too much before any of the body arrives', () => {
+    // 0xFF 0xFF 0xFF 0x7F: the largest remaining length, 268 435 455.
+    expect(new PacketSizeGuard(1024).check(hex('30 FF FF FF 7F'))).toMatch(/268435455 bytes/);
+    expect(new PacketSizeGuard(2 ** 28).check(hex('30 FF FF FF 7F'))).toBeUndefined();
+  });
+
+  it('refuses a remaining length longer than four bytes', () => {
+    expect(new PacketSizeGuard(2 ** 28).check(hex('30 80 80 80 80 01'))).toBe('malformed remaining length');
+  });
+});
+
+describe('guardConnection', () => {
+  it('passes bytes both ways and destroys the connection on a violation', async () => {
+    const inner = new PassThrough();
+    const reasons: string[] = [];
+    const outer = guardConnection(inner, 16, (r) => reasons.push(r));
+    const read: Buffer[] = [];
+    outer.on('data', (b: Buffer) => read.push(b));
+    inner.write(Buffer.from(hex('C0 00')));
+    await new Promise((r) => setImmediate(r));
+    expect(Buffer.concat(read)).toEqual(Buffer.from(hex('C0 00')));
+    const closed = new Promise((r) => outer.once('close', r));
+    inner.write(Buffer.from(hex('30 11')));
+    await closed;
+    expect(reasons).toEqual(['packet of 17 bytes exceeds 16']);
+    expect(inner.destroyed).toBe(true);
+  });
+});

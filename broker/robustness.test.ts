@@ -1,0 +1,114 @@
+import { connect as connectTcp } from 'node:net';
+import { encode } from 'cborg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { categoryCode, encodeRequest } from '../core/protocol/index.js';
+import type { SyncServer } from './server.js';
+import {
+  bytes,
+  endClients,
+  onlineTerminal,
+  startTestServer,
+  stopTestServer,
+  type TestTerminal,
+  within,
+  X,
+  Y,
+} from './test-support.js';
+
+const C = categoryCode('contacts');
+
+describe('malformed, oversized and hostile input (DESIGN.md "Wire")', () => {
+  let server: SyncServer;
+  let a: TestTerminal;
+  let bystander: TestTerminal;
+
+  beforeEach(async () => {
+    // Small limits so that the tests move little data: 8 KiB messages, 32 KiB packets.
+    server = await startTestServer({ maxMessageBytes: 8 * 1024, maxPacketBytes: 32 * 1024 });
+    a = await onlineTerminal(server, 'term-a', X);
+    bystander = await onlineTerminal(server, 'term-b', Y);
+  });
+  afterEach(async () => {
+    await endClients();
+    await stopTestServer(server);
+  });
+
+  async function bystanderStillServed(): Promise<void> {
+    const r = await bystander.request({
+      type: 'upload',
+      subscriber: Y,
+      batch: Date.now() % 1e9,
+      changes: [[C, 'ok', 0, 1, bytes(1)]],
+    });
+    expect(r.type).toBe('upload-ack');
+  }
+
+  it('answers garbage with a typed error, changes nothing, and keeps serving', async () => {
+    const inputs: [Uint8Array, number | null][] = [
+      [bytes(0xff, 0x00, 0x13), null],
+      [new Uint8Array(0), null],
+      [encode({ type: 'drop-tables', req: 41 }), 41],
+      [encode({ type: 'upload', req: 42, subscriber: X, batch: 1, changes: [[9, 'x', 0, 0, null]] }), 42],
+      [encode({ type: 'upload', req: 43, subscriber: X, batch: 1, changes: [], admin: true }), 43],
+      [encode([1, 2, 3]), null],
+    ];
+    for (const [payload, req] of inputs) {
+      const reply = a.waitReply(req);
+      await a.publishRaw(payload);
+      expect(await reply).toMatchObject({ type: 'error', code: 'malformed', req });
+      a.replies.length = 0;
+    }
+    expect(await server.store.latestSeq(X)).toBe(0);
+    const refused = (await server.admin.history(X)).filter((e) => e.outcome === 'refused');
+    expect(refused).toHaveLength(inputs.length);
+    expect(refused[0]?.reason).toMatch(/^malformed/);
+    await bystanderStillServed();
+    const ok = await a.request({ type: 'probe', subscriber: X, after: 0 });
+    expect(ok.type).toBe('probe-result');
+  });
+
+  it('answers a payload over the protocol limit with too-large and keeps the connection', async () => {
+    const big = encodeRequest({
+      type: 'upload',
+      req: 7,
+      subscriber: X,
+      batch: 1,
+      changes: [[C, 'big', 0, 1, new Uint8Array(12 * 1024)]],
+    });
+    const reply = a.waitReply(null);
+    await a.publishRaw(big);
+    expect(await reply).toMatchObject({ type: 'error', code: 'too-large', req: null });
+    expect(await server.store.latestSeq(X)).toBe(0);
+    expect(a.client.connected).toBe(true);
+    expect((await a.request({ type: 'probe', subscriber: X, after: 0 })).type).toBe('probe-result');
+  });
+
+  it('closes only the connection whose packet exceeds the transport limit', async () => {
+    const closed = a.waitClosed();
+    a.client.publish('ss/1/t/term-a/up', Buffer.alloc(64 * 1024), { qos: 0 });
+    await closed;
+    expect(await server.store.latestSeq(X)).toBe(0);
+    await bystanderStillServed();
+  });
+
+  it('closes a raw socket as soon as a fixed header announces too much, before the body is sent', async () => {
+    const socket = connectTcp(server.port ?? 0, '127.0.0.1');
+    await within(new Promise((r) => socket.once('connect', r)), 'TCP connect');
+    const closed = within(new Promise((r) => socket.once('close', r)), 'server closing the socket');
+    socket.on('error', () => undefined);
+    // CONNECT announcing 268 435 455 bytes.
+    socket.write(Uint8Array.of(0x10, 0xff, 0xff, 0xff, 0x7f));
+    await closed;
+    await bystanderStillServed();
+  });
+
+  it("serves one terminal's requests one at a time, in the order sent", async () => {
+    const replies = Array.from({ length: 20 }, (_, i) =>
+      a.request({ type: 'upload', subscriber: X, batch: i + 1, changes: [[C, `r${i}`, 0, 1, bytes(i)]] }),
+    );
+    const acks = await Promise.all(replies);
+    expect(acks.map((r) => (r.type === 'upload-ack' ? r.seqs[0] : -1))).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+  });
+});
