@@ -7,7 +7,7 @@ import {
   Terminal,
   type TerminalOptions,
 } from '../core/index.js';
-import type { Notice, UserAgent } from '../hal/index.js';
+import type { Notice, RadioLink, UserAgent } from '../hal/index.js';
 import { SystemClock, TcpLink } from '../hal-linux/index.js';
 import { SimCardReader, SimNvStore } from '../hal-sim/index.js';
 import { VirtualUicc, type VirtualUiccProfile } from '../uicc/index.js';
@@ -109,13 +109,13 @@ export class SimWorld {
   async addTerminal(
     name: string,
     agent: UserAgent,
-    options: TerminalOptions & { nv?: SimNvStore } = {},
+    options: TerminalOptions & { nv?: SimNvStore; link?: RadioLink } = {},
   ): Promise<SimTerminal> {
     const reader = new SimCardReader({ name: `${name}-reader` });
-    const nv = options.nv ?? new SimNvStore();
+    const { nv = new SimNvStore(), link = this.link(), ...terminalOptions } = options;
     const terminal = await Terminal.create(
-      { reader, nv, link: this.link(), clock: this.clock, agent },
-      { timeoutMs: 5000, logger: this.logger, ...options },
+      { reader, nv, link, clock: this.clock, agent },
+      { timeoutMs: 5000, logger: this.logger, ...terminalOptions },
     );
     const t = { name, terminal, reader, nv, agent };
     this.terminals.push(t);

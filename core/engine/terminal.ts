@@ -269,14 +269,11 @@ export class Terminal {
   /** A sync now (user directive, or a mount): authenticate by policy, upload, download. */
   async sync(trigger: Trigger = 'user'): Promise<SyncReport> {
     const registration = await this.requireRegistration();
-    const card = this.card;
-    if (card === undefined) {
-      throw this.rejected(new SyncError('no-card', 'no SIM is mounted in this terminal'));
-    }
     let subscriber: string;
     try {
-      subscriber = await this.mutex.run(() =>
-        this.config.passwordHash().then((passwordHash) =>
+      subscriber = await this.mutex.run(async () => {
+        const card = await this.openCard();
+        return this.config.passwordHash().then((passwordHash) =>
           authenticate({
             card,
             agent: this.hal.agent,
@@ -285,8 +282,8 @@ export class Terminal {
             boundSubscriberId: registration.subscriberId,
             passwordHash,
           }),
-        ),
-      );
+        );
+      });
     } catch (e) {
       throw this.rejected(e);
     }
@@ -388,7 +385,7 @@ export class Terminal {
 
   private async openCard(): Promise<SimCard> {
     if (this.card !== undefined) return this.card;
-    if (!this.hal.reader.present()) throw new SyncError('no-card', 'no SIM in the reader');
+    if (!this.hal.reader.present()) throw new SyncError('no-card', 'no SIM is mounted in this terminal');
     this.card = await this.hal.reader.open();
     return this.card;
   }
