@@ -14,13 +14,13 @@ export function parseTlvs(bytes: Uint8Array): Tlv[] {
   while (at < bytes.length) {
     let tag = bytes[at++]!;
     if ((tag & 0x1f) === 0x1f) {
-      // Subsequent tag bytes while b8 = 1 (ISO/IEC 8825-1 §8.1.2.4).
-      let next: number;
-      do {
-        if (at >= bytes.length) throw new UiccError('bad-response', 'TLV tag truncated');
-        next = bytes[at++]!;
+      // Subsequent tag bytes while b8 = 1 (ISO/IEC 8825-1 §8.1.2.4); ISO 7816-4 uses at most 3 tag bytes.
+      for (let n = 1; ; n++) {
+        const next = bytes[at++];
+        if (next === undefined || n > 2) throw new UiccError('bad-response', 'TLV tag truncated or too long');
         tag = (tag << 8) | next;
-      } while ((next & 0x80) !== 0 && tag < 0x1000000);
+        if ((next & 0x80) === 0) break;
+      }
     }
     if (at >= bytes.length) throw new UiccError('bad-response', 'TLV length missing');
     let len = bytes[at++]!;

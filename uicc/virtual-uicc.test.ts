@@ -132,6 +132,26 @@ describe('VirtualUicc 3G (CLA 00, TS 31.101/31.102)', () => {
     expect(send(c, '00B2090422')).toBe('6A83');
   });
 
+  it('STATUS (CLA 80) returns the FCP of the current DF without changing the selection', () => {
+    const c = card();
+    send(c, '00A4000C027F20');
+    send(c, '00A4000C026F07');
+    const r = fromHex(send(c, '80F2000000'));
+    expect(decodeFcp(r.subarray(0, -2)).fid).toBe(0x7f20);
+    send(c, `0020000108${PIN_1234}`);
+    expect(send(c, '00B0000009').slice(-4)).toBe('9000'); // EF_IMSI is still the current EF
+  });
+
+  it('SELECT by path from the MF (P1 = 08), including 7FFF for the active ADF', () => {
+    const c = card();
+    const r = fromHex(send(c, '00A40804047F106F3A00'));
+    expect(decodeFcp(r.subarray(0, -2)).fid).toBe(0x6f3a);
+    expect(swOf(c, '00A40804047F106F3B00')).toBe('6A82');
+    expect(swOf(c, '00A40804047FFF6F0700')).toBe('6A82');
+    send(c, `00A4040C10${AID}`);
+    expect(swOf(c, '00A40804047FFF6F0700')).toBe('9000');
+  });
+
   it('has no terminal-ID file when the profile says so', () => {
     expect(swOf(card({ terminalIdFile: false }), '00A4000C027FDE')).toBe('6A82');
   });
@@ -172,6 +192,13 @@ describe('VirtualUicc 2G (CLA A0, TS 51.011)', () => {
     expect(send(c, 'A0A40000026F07')).toBe('9F0F');
     // Size 0009, FID 6F07, type EF, READ CHV1 / UPDATE ADM (1E), transparent (00).
     expect(send(c, 'A0C000000F')).toBe('000000096F0704001EEEEE010200009000');
+  });
+
+  it('STATUS (TS 51.011 §9.2.2) returns the GSM response of the current DF', () => {
+    const c = card();
+    send(c, 'A0A40000027F10');
+    const r = fromHex(send(c, 'A0F2000017'));
+    expect(decodeGsmResponse(r.subarray(0, -2))).toMatchObject({ fid: 0x7f10, type: 'df' });
   });
 
   it('byte 19 of the MF response counts false CHV1 presentations remaining', () => {
