@@ -16,8 +16,8 @@ export const FID = {
   /** The current application's ADF, as a FID (TS 102 221 §8.4.1). */
   CURRENT_ADF: 0x7fff,
   /**
-   * simsync's proprietary DF for the terminal-ID list (FIG. 11-A). 7FDE lies in
-   * the 7FXX range that TS 102 221 §8.2 leaves for DFs not defined by 3GPP/ETSI.
+   * simsync's proprietary DF for the terminal-ID list (FIG. 11-A). 7FDE is not among
+   * the DF identifiers TS 51.011 §6.6 and TS 31.102 assign, so it cannot shadow a standard DF.
    */
   DF_SIMSYNC: 0x7fde,
   EF_TERMINAL_IDS: 0x6f01,

@@ -18,7 +18,7 @@ export interface PinStatus {
  * Tries PIN1 has after a successful verification. A 3G card answers a
  * status VERIFY with plain 9000 once verified (TS 102 221 §11.1.9), without
  * the count; a right PIN resets the counter to its maximum, which is 3 on
- * the cards this layer targets (TS 31.101 usual value).
+ * the cards this layer targets (the usual initial value; the card does not say).
  */
 const PIN1_MAX_TRIES = 3;
 

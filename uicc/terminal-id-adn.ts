@@ -12,7 +12,7 @@ import type { TerminalIdCodec } from './terminal-id-codec.js';
  * dialling number itself. So an ID here is 1–20 characters of the dialling
  * set 0-9 * # (TS 51.011 §10.5.1 BCD values 0–9, A, B; 20 = the digits of the
  * 10 number bytes without an EXT1 record). An IMEI (15 digits) or any decimal
- * rendering fits; pause/wild (C, D) are excluded because phones edit them.
+ * rendering fits; pause/wild (C, D) are excluded: they are dialling controls, not digits.
  * A phone shows the entries as a contact "SIMSYNC-TID" with that number,
  * which keeps them visible and deletable by the user.
  *
