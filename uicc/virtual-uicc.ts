@@ -17,7 +17,7 @@ import { resolveProfile, type VirtualUiccProfile } from './virtual-profile.js';
  */
 export const VIRTUAL_ATR = fromHex('3B 97 96 00 80 31 E0 73 FE 21 1B');
 
-/** PIN1 and PUK1 tries (TS 31.101 / TS 51.011 usual values). */
+/** PIN1 and PUK1 tries: the usual initial values of issued SIMs/USIMs. */
 const PIN_TRIES = 3;
 const PUK_TRIES = 10;
 
