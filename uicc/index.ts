@@ -37,6 +37,7 @@ export { ADN_MARKER, adnTerminalIdCodec, isAdnTerminalId } from './terminal-id-a
 export { planIdListWrite, type RecordWrite, readIdList, type TerminalIdCodec } from './terminal-id-codec.js';
 export {
   proprietaryTerminalIdCodec,
+  TERMINAL_ID_MAX_LENGTH,
   TERMINAL_ID_RECORD_LENGTH,
   TERMINAL_ID_RECORDS,
 } from './terminal-id-file.js';
