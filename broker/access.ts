@@ -113,6 +113,10 @@ export function accessHooks(
     preConnect(_client, packet, done) {
       // Wills are not part of the protocol: a will could publish after the terminal is gone.
       packet.will = undefined;
+      // Sessions are clean: requests are answered while connected and notices go
+      // only to terminals online ([0044]), so nothing needs queueing, and Aedes
+      // never expires a persistent session by itself.
+      packet.clean = true;
       // Client IDs are scoped by username, so no credential can take over or
       // kick another terminal's session ([MQTT-3.1.4-2] takeover by client ID).
       if (packet.clientId) packet.clientId = `${packet.username ?? ''}/${packet.clientId}`;

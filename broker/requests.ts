@@ -186,6 +186,10 @@ export class RequestRouter {
             who,
           );
         }
+        if (outcome.kind === 'too-large') {
+          const message = `its acknowledgement (${outcome.ackBytes} bytes) would not fit in a message: send fewer changes per batch`;
+          return refuse(request.req, 'too-large', message, who);
+        }
         if (outcome.kind === 'replayed')
           return { reply: outcome.ack, audit: tally({ ...who, reason: 'retry' }) };
         await this.notify(request.subscriber, session.terminalId, outcome.changed, outcome.latest);

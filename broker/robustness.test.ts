@@ -1,12 +1,15 @@
 import { connect as connectTcp } from 'node:net';
 import { encode } from 'cborg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { categoryCode, encodeRequest } from '../core/protocol/index.js';
+import { categoryCode, encodeRequest, upTopic } from '../core/protocol/index.js';
 import type { SyncServer } from './server.js';
 import {
   bytes,
+  connectRaw,
   endClients,
   onlineTerminal,
+  registerVia,
+  sleep,
   startTestServer,
   stopTestServer,
   type TestTerminal,
@@ -100,6 +103,46 @@ describe('malformed, oversized and hostile input (DESIGN.md "Wire")', () => {
     socket.write(Uint8Array.of(0x10, 0xff, 0xff, 0xff, 0x7f));
     await closed;
     await bystanderStillServed();
+  });
+
+  it('refuses a batch whose acknowledgement would not fit in a message, applying none of it', async () => {
+    const changes = Array.from(
+      { length: 350 },
+      (_, i) => [categoryCode('pim'), `p${i}`, 0, 1, null] as const,
+    );
+    const r = await a.request({
+      type: 'upload',
+      subscriber: X,
+      batch: 1,
+      changes: [[C, 'ok', 0, 1, bytes(1)], ...changes] as never,
+    });
+    expect(r).toMatchObject({
+      type: 'error',
+      code: 'too-large',
+      message: expect.stringContaining('fewer changes'),
+    });
+    expect(await server.store.latestSeq(X)).toBe(0);
+    const retry = await a.request({
+      type: 'upload',
+      subscriber: X,
+      batch: 1,
+      changes: [[C, 'ok', 0, 1, bytes(1)]],
+    });
+    expect(retry).toMatchObject({ type: 'upload-ack', seqs: [1] });
+  });
+
+  it('ignores wills: a request left as a will is never served', async () => {
+    const credential = await registerVia(server, 'term-w', X);
+    const w = await connectRaw(server.port ?? 0, {
+      username: 't:term-w',
+      password: credential,
+      will: { topic: upTopic('term-w'), payload: Buffer.from([0xff]), qos: 0, retain: false },
+    });
+    w.stream.destroy();
+    await sleep(200);
+    expect(
+      (await server.admin.history(X)).filter((e) => e.terminalId === 'term-w' && e.action !== 'register'),
+    ).toEqual([]);
   });
 
   it("serves one terminal's requests one at a time, in the order sent", async () => {

@@ -77,11 +77,20 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     logger,
     now,
     publish,
-    limits: { maxMessageBytes, maxRecordBytes, maxWinnerBytes: Math.floor(maxMessageBytes / 2) },
+    // An ack must fit in one message: winners may fill half of it, reasons an eighth.
+    limits: {
+      maxMessageBytes,
+      maxRecordBytes,
+      maxWinnerBytes: Math.floor(maxMessageBytes / 2),
+      maxReasonChars: Math.floor(maxMessageBytes / 8),
+      maxAckBytes: maxMessageBytes,
+    },
   });
 
   broker = await Aedes.createBroker({
     ...accessHooks({ store, sessions, logger, now }),
+    // MQTT 3.1 caps client IDs at 23 characters; ours carry the username as a prefix.
+    maxClientsIdLength: 23 + 'reg:'.length + 64 + 1,
     // Requests are served from here: the hook sees the publishing client, and
     // holding its callback until the reply is out keeps one client from
     // queueing requests faster than they are served.

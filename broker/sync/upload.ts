@@ -17,12 +17,27 @@ export interface UploadLimits {
   maxRecordBytes: number;
   /** Bytes of winning versions an ack may carry; past it `winner` is left out (the terminal downloads it). */
   maxWinnerBytes: number;
+  /**
+   * Characters of issue reasons an ack may carry; past it reasons are left
+   * empty, so that an ack of a large batch still fits in one message.
+   */
+  maxReasonChars: number;
+  /** Largest encoded ack; a batch whose ack would be larger is not applied. */
+  maxAckBytes: number;
+}
+
+/** Thrown inside the transaction to roll a batch back whose ack would not fit in a message. */
+class AckTooLarge extends Error {
+  constructor(readonly bytes: number) {
+    super(`acknowledgement of ${bytes} bytes`);
+  }
 }
 
 export type UploadOutcome =
   | { kind: 'applied'; ack: UploadAck; changed: Category[]; latest: number; applied: number; bytes: number }
   | { kind: 'replayed'; ack: UploadAck }
   | { kind: 'out-of-order'; lastBatch: number }
+  | { kind: 'too-large'; ackBytes: number }
   | { kind: 'refused'; refusal: PairRefusal; terminal: TerminalRow | undefined };
 
 function wire(record: StoredRecord, categoryCode: number): WireChange {
@@ -34,38 +49,48 @@ function wire(record: StoredRecord, categoryCode: number): WireChange {
  * with its acknowledgement, so a retried batch (same id) is answered with the
  * stored ack and never applied twice.
  */
-export function applyUpload(
+export async function applyUpload(
   store: SyncStore,
   terminalId: string,
   request: UploadRequest,
   now: number,
   limits: UploadLimits,
 ): Promise<UploadOutcome> {
-  return store.transaction(async (tx): Promise<UploadOutcome> => {
-    const terminal = await tx.getTerminal(terminalId);
-    const refusal = checkPair(terminal, request.subscriber);
-    if (refusal || !terminal) return { kind: 'refused', refusal: refusal ?? 'not-registered', terminal };
+  try {
+    return await store.transaction((tx) => applyInTx(tx, terminalId, request, now, limits));
+  } catch (e) {
+    if (e instanceof AckTooLarge) return { kind: 'too-large', ackBytes: e.bytes };
+    throw e;
+  }
+}
 
-    if (terminal.lastBatch !== null && terminal.lastAck !== null) {
-      if (request.batch === terminal.lastBatch) {
-        const stored = decodeReply(terminal.lastAck);
-        if (stored.type === 'upload-ack') return { kind: 'replayed', ack: { ...stored, req: request.req } };
-      }
-      if (request.batch < terminal.lastBatch) return { kind: 'out-of-order', lastBatch: terminal.lastBatch };
+async function applyInTx(
+  tx: SyncTx,
+  terminalId: string,
+  request: UploadRequest,
+  now: number,
+  limits: UploadLimits,
+): Promise<UploadOutcome> {
+  const terminal = await tx.getTerminal(terminalId);
+  const refusal = checkPair(terminal, request.subscriber);
+  if (refusal || !terminal) return { kind: 'refused', refusal: refusal ?? 'not-registered', terminal };
+
+  if (terminal.lastBatch !== null && terminal.lastAck !== null) {
+    if (request.batch === terminal.lastBatch) {
+      const stored = decodeReply(terminal.lastAck);
+      if (stored.type === 'upload-ack') return { kind: 'replayed', ack: { ...stored, req: request.req } };
     }
+    if (request.batch < terminal.lastBatch) return { kind: 'out-of-order', lastBatch: terminal.lastBatch };
+  }
 
-    const previous = await tx.latestSeq(request.subscriber);
-    const result = await applyChanges(tx, terminal, request, now, limits);
-    const latest = await tx.latestSeq(request.subscriber);
-    const ack: UploadAck = { ...result.ack, previous, latest };
-    await tx.putTerminal({
-      ...terminal,
-      lastBatch: request.batch,
-      lastAck: encodeReply(ack),
-      lastSeenAt: now,
-    });
-    return { kind: 'applied', ...result, ack, latest };
-  });
+  const previous = await tx.latestSeq(request.subscriber);
+  const result = await applyChanges(tx, terminal, request, now, limits);
+  const latest = await tx.latestSeq(request.subscriber);
+  const ack: UploadAck = { ...result.ack, previous, latest };
+  const encoded = encodeReply(ack);
+  if (encoded.length > limits.maxAckBytes) throw new AckTooLarge(encoded.length);
+  await tx.putTerminal({ ...terminal, lastBatch: request.batch, lastAck: encoded, lastSeenAt: now });
+  return { kind: 'applied', ...result, ack, latest };
 }
 
 async function applyChanges(
@@ -86,6 +111,11 @@ async function applyChanges(
   const seqs: number[] = [];
   const issues: UploadIssue[] = [];
   let winnerBytes = 0;
+  let reasonChars = 0;
+  const say = (reason: string): string => {
+    reasonChars += reason.length;
+    return reasonChars <= limits.maxReasonChars ? reason : '';
+  };
   let applied = 0;
   let bytes = 0;
 
@@ -96,7 +126,7 @@ async function applyChanges(
       issues.push({
         index,
         code: 'rejected',
-        reason: `category ${category ?? code} is not synced by this terminal`,
+        reason: say(`category ${category ?? code} is not synced by this terminal`),
       });
       continue;
     }
@@ -105,7 +135,7 @@ async function applyChanges(
       issues.push({
         index,
         code: 'rejected',
-        reason: `body of ${body.length} bytes exceeds ${limits.maxRecordBytes}`,
+        reason: say(`body of ${body.length} bytes exceeds ${limits.maxRecordBytes}`),
       });
       continue;
     }
@@ -119,7 +149,7 @@ async function applyChanges(
       const issue: UploadIssue = {
         index,
         code: 'conflict-lost',
-        reason: 'a later edit on another terminal won',
+        reason: say('a later edit on another terminal won'),
       };
       if (current && winnerBytes + (current.body?.length ?? 0) <= limits.maxWinnerBytes) {
         winnerBytes += current.body?.length ?? 0;
@@ -147,7 +177,7 @@ async function applyChanges(
       const issue: UploadIssue = {
         index,
         code: 'conflict-won',
-        reason: 'edited on another terminal too; this edit is later',
+        reason: say('edited on another terminal too; this edit is later'),
       };
       if (resolution.copy) {
         await tx.putRecord(subscriber, resolution.copy, now);
