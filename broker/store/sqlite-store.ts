@@ -1,7 +1,22 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { CATEGORIES, type Category, categoryCode, categoryFromCode } from '../../core/protocol/index.js';
+import { type Category, categoryCode } from '../../core/protocol/index.js';
 import { type Database, openDatabase, type Statement } from './sqlite-driver.js';
+import {
+  type AuditSql,
+  auditEntry,
+  type ChangeSql,
+  type CodeSql,
+  category,
+  codeRow,
+  type RecordSql,
+  type SubscriberSql,
+  storedRecord,
+  subscriberRow,
+  type TerminalSql,
+  terminalRow,
+  toMask,
+} from './sqlite-rows.js';
 import { migrate } from './sqlite-schema.js';
 import type {
   AuditEntry,
@@ -15,137 +30,6 @@ import type {
   SyncTx,
   TerminalRow,
 } from './sync-store.js';
-
-/** Categories as a bit set: bit n = CATEGORIES[n]. */
-function toMask(categories: readonly Category[]): number {
-  let mask = 0;
-  for (const c of categories) mask |= 1 << categoryCode(c);
-  return mask;
-}
-
-function fromMask(mask: number): Category[] {
-  return CATEGORIES.filter((_, i) => (mask & (1 << i)) !== 0);
-}
-
-function category(code: number): Category {
-  const c = categoryFromCode(code);
-  if (c === undefined) throw new Error(`stored category code ${code} is unknown`);
-  return c;
-}
-
-function bytes(value: unknown): Uint8Array | null {
-  if (value === null || value === undefined) return null;
-  const b = value as Buffer;
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-interface SubscriberSql {
-  subscriber: string;
-  iccid: string | null;
-  login_password_hash: string | null;
-  created_at: number;
-}
-interface TerminalSql {
-  terminal_id: string;
-  subscriber: string;
-  password_hash: string | null;
-  categories: number;
-  credential_hash: string | null;
-  revoked: number;
-  created_at: number;
-  last_seen_at: number | null;
-  last_batch: number | null;
-  last_ack: Buffer | null;
-}
-interface CodeSql {
-  code_hash: string;
-  subscriber: string;
-  terminal_id: string | null;
-  created_at: number;
-  expires_at: number;
-  used_at: number | null;
-}
-interface RecordSql {
-  category: number;
-  record_id: string;
-  body: Buffer | null;
-  seq: number;
-  origin: string;
-  edited_at: number;
-}
-interface ChangeSql {
-  seq: number;
-  category: number;
-  record_id: string;
-  origin: string;
-  deleted: number;
-  at: number;
-}
-interface AuditSql {
-  at: number;
-  subscriber: string | null;
-  terminal_id: string | null;
-  terminal_owner: string | null;
-  action: AuditEntry['action'];
-  outcome: AuditEntry['outcome'];
-  reason: string | null;
-  uploaded: number;
-  uploaded_bytes: number;
-  downloaded: number;
-  downloaded_bytes: number;
-}
-
-const subscriberRow = (r: SubscriberSql): SubscriberRow => ({
-  subscriber: r.subscriber,
-  iccid: r.iccid,
-  loginPasswordHash: r.login_password_hash,
-  createdAt: r.created_at,
-});
-
-const terminalRow = (r: TerminalSql): TerminalRow => ({
-  terminalId: r.terminal_id,
-  subscriber: r.subscriber,
-  passwordHash: r.password_hash,
-  categories: fromMask(r.categories),
-  credentialHash: r.credential_hash,
-  revoked: r.revoked !== 0,
-  createdAt: r.created_at,
-  lastSeenAt: r.last_seen_at,
-  lastBatch: r.last_batch,
-  lastAck: bytes(r.last_ack),
-});
-
-const codeRow = (r: CodeSql): CodeRow => ({
-  codeHash: r.code_hash,
-  subscriber: r.subscriber,
-  terminalId: r.terminal_id,
-  createdAt: r.created_at,
-  expiresAt: r.expires_at,
-  usedAt: r.used_at,
-});
-
-const storedRecord = (r: RecordSql): StoredRecord => ({
-  category: category(r.category),
-  recordId: r.record_id,
-  body: bytes(r.body),
-  seq: r.seq,
-  origin: r.origin,
-  editedAt: r.edited_at,
-});
-
-const auditEntry = (r: AuditSql): AuditEntry => ({
-  at: r.at,
-  subscriber: r.subscriber,
-  terminalId: r.terminal_id,
-  terminalOwner: r.terminal_owner,
-  action: r.action,
-  outcome: r.outcome,
-  reason: r.reason,
-  uploaded: r.uploaded,
-  uploadedBytes: r.uploaded_bytes,
-  downloaded: r.downloaded,
-  downloadedBytes: r.downloaded_bytes,
-});
 
 /** The statements, prepared once; every method is synchronous (better-sqlite3). */
 class Queries {
