@@ -1,0 +1,226 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { pino } from 'pino';
+import { AdminError, openSqliteStore, startSyncServer } from '../broker/index.js';
+import { CATEGORIES, type Category, isCategory } from '../core/index.js';
+import { runDemo } from './demo.js';
+
+/**
+ * The `simsync` command (DESIGN.md "Layers": cli/ is the only place that reads
+ * flags, env and config files).
+ */
+const program = new Command()
+  .name('simsync')
+  .description('SIM-anchored data sync: terminals, the sync server and the operator tools')
+  .showHelpAfterError();
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('not a TCP port');
+  return n;
+}
+
+function categories(value: string): Category[] {
+  const list = value.split(',').map((s) => s.trim());
+  for (const c of list)
+    if (!isCategory(c)) throw new InvalidArgumentError(`unknown category ${c} (${CATEGORIES.join(', ')})`);
+  return list as Category[];
+}
+
+function storeIn(dataDir: string) {
+  mkdirSync(dataDir, { recursive: true });
+  return openSqliteStore(path.join(dataDir, 'simsync.db'));
+}
+
+const dataOption = [
+  '--data <dir>',
+  'server data directory (SQLite database inside)',
+  process.env.SIMSYNC_DATA ?? './simsync-data',
+] as const;
+
+program
+  .command('demo')
+  .description(
+    'FIG. 16: a server and three simulated terminals pass one SIM around; non-zero exit if any ends inconsistent',
+  )
+  .action(async () => {
+    const problems = await runDemo();
+    process.exitCode = problems === 0 ? 0 : 1;
+  });
+
+program
+  .command('server')
+  .description('run the sync server (Aedes MQTT broker + SQLite store)')
+  .option(...dataOption)
+  .option('--host <address>', 'interface to listen on', '0.0.0.0')
+  .option('--port <port>', 'MQTT over TCP port', port, 1883)
+  .option('--tls-key <file>', 'TLS private key (PEM), enables MQTT over TLS')
+  .option('--tls-cert <file>', 'TLS certificate (PEM)')
+  .option('--tls-port <port>', 'MQTT over TLS port', port, 8883)
+  .option('--ws-port <port>', 'also serve MQTT over WebSocket on this port', port)
+  .action(async (opts) => {
+    const logger = pino({ name: 'simsync-server' });
+    if (Boolean(opts.tlsKey) !== Boolean(opts.tlsCert))
+      throw new InvalidArgumentError('--tls-key and --tls-cert go together');
+    const store = storeIn(opts.data);
+    const server = await startSyncServer({
+      store,
+      host: opts.host,
+      port: opts.port,
+      logger,
+      ...(opts.tlsKey ? { tls: { key: opts.tlsKey, cert: opts.tlsCert, port: opts.tlsPort } } : {}),
+      ...(opts.wsPort !== undefined ? { ws: { port: opts.wsPort } } : {}),
+    });
+    logger.info(
+      { port: server.port, tlsPort: server.tlsPort, wsPort: server.wsPort, data: opts.data },
+      'sync server listening',
+    );
+    const stop = async () => {
+      logger.info('shutting down');
+      await server.close();
+      await store.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+program
+  .command('register-shop')
+  .description(
+    'FIG. 18/19 shop registration: pair a terminal with a subscriber; prints the one-time code the terminal claims its credential with',
+  )
+  .option(...dataOption)
+  .requiredOption('--terminal <id>', 'terminal ID (as shown by the terminal)')
+  .requiredOption('--subscriber <imsi>', 'subscriber ID (IMSI read from the SIM)')
+  .option('--iccid <iccid>', "the SIM's ICCID")
+  .option('--categories <list>', `sync-target categories (${CATEGORIES.join(',')})`, categories)
+  .option('--ttl-hours <n>', 'how long the code stays valid', '24')
+  .action(async (opts) => {
+    await withAdmin(opts.data, async (admin) => {
+      await admin.addSubscriber({
+        subscriber: opts.subscriber,
+        ...(opts.iccid ? { iccid: opts.iccid } : {}),
+      });
+      const issued = await admin.registerShop({
+        terminalId: opts.terminal,
+        subscriber: opts.subscriber,
+        ...(opts.iccid ? { iccid: opts.iccid } : {}),
+        ...(opts.categories ? { categories: opts.categories } : {}),
+        ttlMs: Number(opts.ttlHours) * 3_600_000,
+      });
+      console.log(
+        JSON.stringify({
+          terminal: opts.terminal,
+          subscriber: opts.subscriber,
+          code: issued.code,
+          expiresAt: new Date(issued.expiresAt).toISOString(),
+        }),
+      );
+    });
+  });
+
+const admin = program
+  .command('admin')
+  .description('operator tools: subscribers, terminals, codes, revocation, history');
+
+admin
+  .command('add-subscriber')
+  .description('create a subscriber (or update its ICCID / login password)')
+  .option(...dataOption)
+  .requiredOption('--subscriber <imsi>', 'subscriber ID (IMSI)')
+  .option('--iccid <iccid>', 'ICCID of the SIM')
+  .option(
+    '--login-password <password>',
+    'login password for FIG. 8 registration (or set SIMSYNC_LOGIN_PASSWORD)',
+  )
+  .action(async (opts) => {
+    const loginPassword = opts.loginPassword ?? process.env.SIMSYNC_LOGIN_PASSWORD;
+    await withAdmin(opts.data, async (a) => {
+      const info = await a.addSubscriber({
+        subscriber: opts.subscriber,
+        ...(opts.iccid ? { iccid: opts.iccid } : {}),
+        ...(loginPassword ? { loginPassword } : {}),
+      });
+      console.log(JSON.stringify(info));
+    });
+  });
+
+admin
+  .command('issue-code')
+  .description("a one-time registration code for a subscriber's next terminal")
+  .option(...dataOption)
+  .requiredOption('--subscriber <imsi>', 'subscriber ID (IMSI)')
+  .action(async (opts) => {
+    await withAdmin(opts.data, async (a) => console.log(JSON.stringify(await a.issueCode(opts.subscriber))));
+  });
+
+admin
+  .command('revoke')
+  .description('refuse a lost or stolen terminal from now on')
+  .option(...dataOption)
+  .requiredOption('--terminal <id>', 'terminal ID')
+  .action(async (opts) => {
+    await withAdmin(opts.data, async (a) => {
+      await a.revoke(opts.terminal);
+      console.log(JSON.stringify({ revoked: opts.terminal }));
+    });
+  });
+
+admin
+  .command('subscribers')
+  .description('list subscribers')
+  .option(...dataOption)
+  .action(async (opts) => {
+    await withAdmin(opts.data, async (a) => {
+      for (const s of await a.listSubscribers()) console.log(JSON.stringify(s));
+    });
+  });
+
+admin
+  .command('terminals')
+  .description("list terminals, all or a subscriber's")
+  .option(...dataOption)
+  .option('--subscriber <imsi>', "only this subscriber's")
+  .action(async (opts) => {
+    await withAdmin(opts.data, async (a) => {
+      for (const t of await a.listTerminals(opts.subscriber)) console.log(JSON.stringify(t));
+    });
+  });
+
+admin
+  .command('history')
+  .description("a subscriber's sync history (audit log)")
+  .option(...dataOption)
+  .requiredOption('--subscriber <imsi>', 'subscriber ID (IMSI)')
+  .option('--limit <n>', 'at most this many entries', '100')
+  .action(async (opts) => {
+    await withAdmin(opts.data, async (a) => {
+      for (const e of await a.history(opts.subscriber, Number(opts.limit))) console.log(JSON.stringify(e));
+    });
+  });
+
+/** Operator commands work on the server's store directly (SQLite WAL allows a running server alongside). */
+async function withAdmin(
+  dataDir: string,
+  fn: (admin: Awaited<ReturnType<typeof startSyncServer>>['admin']) => Promise<void>,
+) {
+  const store = storeIn(dataDir);
+  const server = await startSyncServer({ store, port: null });
+  try {
+    await fn(server.admin);
+  } catch (e) {
+    if (e instanceof AdminError) {
+      console.error(`simsync: ${e.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    throw e;
+  } finally {
+    await server.close();
+    await store.close();
+  }
+}
+
+await program.parseAsync(process.argv);
