@@ -77,7 +77,7 @@ export async function runDemo(print: Print = console.log): Promise<number> {
       const exact = names(got) === names(lacking);
       if (!exact) problems++;
       print(
-        `${T.padEnd(3)} SIM → ${name}  mount:   downloaded ${names(got)}${exact ? '' : `  ✗ expected ${names(lacking)}`}`,
+        `${at.padEnd(3)} SIM → ${name}  mount:   downloaded ${names(got)}${exact ? '' : `  ✗ expected ${names(lacking)}`}`,
       );
       if (edit) {
         await t.terminal.records.put(edit.category, edit.id, utf8(edit.body));
@@ -85,7 +85,7 @@ export async function runDemo(print: Print = console.log): Promise<number> {
         const demount = await onlyReport(t, () => world.remove(t));
         const area = await userArea(world);
         print(
-          `        SIM ← ${name}  demount: uploaded ${names(demount.uploaded.map((u) => `x/${u.id}`))}   user area: ${names(area)}`,
+          `${demountAt.padEnd(3)}     SIM ← ${name}  demount: uploaded ${names(demount.uploaded.map((u) => `x/${u.id}`))}   user area: ${names(area)}`,
         );
       } else {
         await world.remove(t);
