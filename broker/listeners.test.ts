@@ -99,6 +99,17 @@ describe('transports: TLS and WebSocket', () => {
     );
   });
 
+  it('close() ends connected clients and stops listening', async () => {
+    const s = await startTestServer({ ws: { port: 0 } });
+    await s.admin.addSubscriber({ subscriber: X, loginPassword: 'pw' });
+    const tcp = await TestTerminal.open(s.port ?? 0, 'pc-1', 'reg', `${X}:pw`);
+    const ws = await TestTerminal.open(0, 'pc-2', 'reg', `${X}:pw`, `ws://127.0.0.1:${s.wsPort}`);
+    const closed = Promise.all([tcp.waitClosed(), ws.waitClosed()]);
+    await stopTestServer(s);
+    await closed;
+    await expect(connectRaw(s.port ?? 0, { username: 'reg:pc-3', password: `${X}:pw` })).rejects.toThrow();
+  });
+
   it('applies the transport limit to WebSocket connections too', async () => {
     server = await startTestServer({ ws: { port: 0 }, maxMessageBytes: 8 * 1024, maxPacketBytes: 16 * 1024 });
     await server.admin.addSubscriber({ subscriber: X, loginPassword: 'pw' });

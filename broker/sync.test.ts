@@ -74,6 +74,26 @@ describe('server-side sync (FIG. 13/14)', () => {
       expect(await server.store.latestSeq(X)).toBe(0);
     });
 
+    it('refuses requests of a terminal revoked while its connection is still open (e.g. by another broker process)', async () => {
+      const pc = await onlineTerminal(server, 'pc-1', X);
+      const row = await server.store.getTerminal('pc-1');
+      if (!row) throw new Error('not registered');
+      await server.store.transaction((tx) => tx.putTerminal({ ...row, revoked: true }));
+      const r = await pc.request({
+        type: 'upload',
+        subscriber: X,
+        batch: 1,
+        changes: [[C, 'a', 0, T0, bytes(1)]],
+      });
+      expect(r).toMatchObject({ type: 'error', code: 'revoked' });
+      expect(await server.store.latestSeq(X)).toBe(0);
+      expect((await server.admin.history(X)).at(-1)).toMatchObject({
+        action: 'upload',
+        outcome: 'refused',
+        reason: expect.stringContaining('revoked'),
+      });
+    });
+
     it('refuses a revoked terminal at CONNECT, and closes it at once when revoked online', async () => {
       const credential = await registerVia(server, 'pc-1', X);
       const pc = await TestTerminal.open(server.port ?? 0, 'pc-1', 't', credential);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,12 @@ describe('SQLite store file', () => {
     expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.close();
+  });
+
+  it('opens simsync.db inside a data directory', async () => {
+    const store = openSqliteStore(dir);
+    await store.close();
+    expect(existsSync(join(dir, 'simsync.db'))).toBe(true);
   });
 
   it('refuses a database written by a newer server', async () => {

@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { type Category, categoryCode } from '../../core/protocol/index.js';
 import { type Database, openDatabase, type Statement } from './sqlite-driver.js';
 import {
@@ -281,7 +281,15 @@ export class SqliteSyncStore implements SyncStore {
   }
 }
 
-/** Opens (creating and migrating as needed) a SQLite sync store: a file path, or ':memory:'. */
+/** The database file's name when a data directory is given. */
+export const SQLITE_FILE_NAME = 'simsync.db';
+
+/**
+ * Opens (creating and migrating as needed) a SQLite sync store: a database
+ * file, an existing data directory (the file `simsync.db` in it), or ':memory:'.
+ */
 export function openSqliteStore(pathOrMemory: string): SqliteSyncStore {
-  return new SqliteSyncStore(pathOrMemory);
+  const isDir =
+    pathOrMemory !== ':memory:' && existsSync(pathOrMemory) && statSync(pathOrMemory).isDirectory();
+  return new SqliteSyncStore(isDir ? join(pathOrMemory, SQLITE_FILE_NAME) : pathOrMemory);
 }
