@@ -85,32 +85,44 @@ export class RequestRouter {
   private async serve(session: Session, payload: Uint8Array): Promise<void> {
     const { logger, now } = this.deps;
     let handled: Handled;
+    let req: number | null = null;
     try {
-      handled = await this.handle(session, payload);
+      const request = this.decode(session, payload);
+      if ('reply' in request) {
+        handled = request;
+      } else {
+        req = request.req;
+        handled = await this.handle(session, request);
+      }
     } catch (e) {
       logger.error({ err: e, terminalId: session.terminalId }, 'request failed');
-      handled = refuse(null, 'internal', 'the server failed to handle this request', {});
+      handled = refuse(req, 'internal', 'the server failed to handle this request', {
+        subscriber: session.subscriber,
+      });
     }
     const topic = downTopic(session.terminalId, session.channel);
-    try {
-      // Audited before the reply goes out, so whoever sees the reply finds it in the history.
-      if (handled.audit) {
-        await this.deps.store.appendAudit({ ...handled.audit, at: now(), terminalId: session.terminalId });
-      }
-      await this.deps.publish(topic, handled.reply);
-    } catch (e) {
-      logger.error({ err: e, terminalId: session.terminalId }, 'reply failed');
+    // Audited before the reply goes out, so whoever sees the reply finds it in the history.
+    if (handled.audit) {
+      await this.deps.store
+        .appendAudit({ ...handled.audit, at: now(), terminalId: session.terminalId })
+        .catch((e: unknown) => logger.error({ err: e, terminalId: session.terminalId }, 'audit failed'));
     }
+    await this.deps
+      .publish(topic, handled.reply)
+      .catch((e: unknown) => logger.error({ err: e, terminalId: session.terminalId }, 'reply failed'));
   }
 
-  private async handle(session: Session, payload: Uint8Array): Promise<Handled> {
-    let request: Request;
+  /** Validation at the edge (STYLE.md §9): a request, or the refusal of a payload that is none. */
+  private decode(session: Session, payload: Uint8Array): Request | Handled {
     try {
-      request = decodeRequest(payload, this.deps.limits.maxMessageBytes);
+      return decodeRequest(payload, this.deps.limits.maxMessageBytes);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       return refuse(e.req, e.kind, e.message, { subscriber: session.subscriber });
     }
+  }
+
+  private async handle(session: Session, request: Request): Promise<Handled> {
     if (request.type === 'register') {
       if (session.channel !== 'reg') {
         return refuse(request.req, 'malformed', 'register requests go on the reg channel', {

@@ -131,6 +131,24 @@ describe('malformed, oversized and hostile input (DESIGN.md "Wire")', () => {
     expect(retry).toMatchObject({ type: 'upload-ack', seqs: [1] });
   });
 
+  it('answers internal failures with an internal error and keeps the broker up', async () => {
+    const errors: string[] = [];
+    await endClients();
+    await stopTestServer(server);
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (_: object, msg?: string) => errors.push(msg ?? ''),
+    };
+    server = await startTestServer({ logger });
+    a = await onlineTerminal(server, 'term-a', X);
+    await server.store.close();
+    const r = await a.request({ type: 'probe', subscriber: X, after: 0 });
+    expect(r).toMatchObject({ type: 'error', code: 'internal', req: 1 });
+    expect(errors).toContain('request failed');
+  });
+
   it('ignores wills: a request left as a will is never served', async () => {
     const credential = await registerVia(server, 'term-w', X);
     const w = await connectRaw(server.port ?? 0, {
