@@ -113,8 +113,11 @@ async function sendBatch(ctx: RunContext, batch: PendingBatch, result: UploadRes
     throw new SyncError('protocol', `acknowledgement does not match batch ${batch.id}`);
   }
   const outcomes = outcomesOf(ack, batch, result);
-  const copied = ack.issues.some((i) => i.code === 'conflict-won');
-  const anchor = anchorBefore === ack.previous && !copied ? ack.latest : undefined;
+  // A conflict puts a preserved copy (and maybe a winner we lack) into previous..latest,
+  // so the anchor only jumps over a batch that was entirely ours.
+  const conflicted = ack.issues.some((i) => i.code === 'conflict-won' || i.code === 'conflict-lost');
+  const winnerMissing = ack.issues.some((i) => i.code === 'conflict-lost' && i.winner === undefined);
+  const anchor = winnerMissing ? 0 : anchorBefore === ack.previous && !conflicted ? ack.latest : undefined;
   await ctx.store.settleBatch(batch, outcomes, anchor);
   for (const conflict of result.conflicts) {
     ctx.agent.notify({
@@ -151,10 +154,9 @@ function outcomesOf(ack: UploadAck, batch: PendingBatch, result: UploadResult): 
     }
     if (issue?.code === 'conflict-lost') {
       result.conflicts.push({ category: item.category, id: item.id, outcome: 'lost', copyId: issue.copyId });
-      const winner: IncomingChange = issue.winner
-        ? toIncoming(issue.winner)
-        : { category: item.category, id: item.id, seq: 0, editedAt: 0, body: null };
-      return { kind: 'lost', winner };
+      // Without the winner (left out of an oversized ack) the anchor restarts at 0,
+      // so the next download brings it; versions already held are skipped.
+      return issue.winner ? { kind: 'lost', winner: toIncoming(issue.winner) } : { kind: 'lost' };
     }
     const reason = issue?.reason ?? 'not accepted by the server';
     result.setAside.push({ category: item.category, id: item.id, reason });

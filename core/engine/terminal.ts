@@ -319,6 +319,8 @@ export class Terminal {
         // Download first on mount so "what this terminal lacks" is exactly the others' changes.
         const downloaded = how.download ? await downloadChanges(ctx) : [];
         const up = await uploadDirty(ctx);
+        // A conflict leaves a preserved copy on the server: bring it down in the same sync.
+        if (how.download && up.conflicts.length > 0) downloaded.push(...(await downloadChanges(ctx)));
         return {
           trigger,
           uploaded: up.uploaded,

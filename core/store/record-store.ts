@@ -46,7 +46,7 @@ export interface PendingBatch {
 /** How an acknowledged change settles locally. */
 export type AckOutcome =
   | { kind: 'applied'; seq: number }
-  | { kind: 'lost'; winner: IncomingChange }
+  | { kind: 'lost'; winner?: IncomingChange }
   | { kind: 'set-aside'; reason: string };
 
 interface StoredRecord {
@@ -276,6 +276,10 @@ function settleOne(
     }
     case 'lost':
       if (!unchanged) return [];
+      if (outcome.winner === undefined) {
+        // The winner comes with the next download; until then the local version stays, clean.
+        return [{ op: 'del', key: dirtyKey(category, id) }];
+      }
       return [{ op: 'del', key: dirtyKey(category, id) }, ...storeServerVersion(outcome.winner)];
     case 'set-aside':
       if (!unchanged) return [];

@@ -1,0 +1,21 @@
+import { save } from './report.js';
+
+/** `npm run bench -- <name> [--quick]`: each bench prints a table and writes JSON under bench/results/. */
+const BENCHES: Record<
+  string,
+  () => Promise<{ run: (o?: never) => Promise<never>; print: (r: never) => void }>
+> = {
+  'sync-k-of-n': () => import('./sync-k-of-n.js') as never,
+};
+
+const [name, ...flags] = process.argv.slice(2);
+if (name === undefined || !(name in BENCHES)) {
+  console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [--quick]`);
+  process.exit(2);
+}
+const bench = await BENCHES[name]!();
+const quick = flags.includes('--quick');
+const result = await bench.run((quick ? { n: 500, ks: [1, 10, 500] } : undefined) as never);
+bench.print(result);
+console.log(`wrote ${save(result)}`);
+process.exit(0);
