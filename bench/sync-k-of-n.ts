@@ -1,7 +1,7 @@
 import { KeyringAgent, type SimTerminal, SimWorld } from '../cli/sim-world.js';
 import { CATEGORIES } from '../core/index.js';
 import { plainPublish } from './plain-mqtt.js';
-import { type BenchResult, machine, type Row, save, table } from './report.js';
+import { type BenchResult, machine, type Row, table } from './report.js';
 
 /**
  * Issue 4's bench: one sync of k changed records among N, over loopback TCP
@@ -41,7 +41,7 @@ async function edit(t: SimTerminal, k: number, round: number): Promise<void> {
 }
 
 /** Syncs k edited records of a terminal that already holds N synced ones. */
-async function changeRun(w: SimWorld, t: SimTerminal, n: number, k: number, round: number): Promise<Row> {
+async function changeRun(t: SimTerminal, n: number, k: number, round: number): Promise<Row> {
   await edit(t, k, round);
   const started = performance.now();
   const report = await t.terminal.sync();
@@ -67,7 +67,7 @@ export async function run(options: { n?: number; ks?: number[] } = {}): Promise<
     await edit(a, n, 0);
     await a.terminal.sync();
     for (const [i, k] of ks.entries())
-      rows.push({ case: 'change', ...(await changeRun(w, a, n, Math.min(k, n), i + 1)) });
+      rows.push({ case: 'change', ...(await changeRun(a, n, Math.min(k, n), i + 1)) });
 
     // The same one-record change in a 10-record store: bytes must not depend on N.
     const small = await world();
@@ -75,7 +75,7 @@ export async function run(options: { n?: number; ks?: number[] } = {}): Promise<
       const s = await terminal(small, 's');
       await edit(s, 10, 0);
       await s.terminal.sync();
-      rows.push({ case: 'change', ...(await changeRun(small, s, 10, 1, 1)) });
+      rows.push({ case: 'change', ...(await changeRun(s, 10, 1, 1)) });
     } finally {
       await small.close();
     }
