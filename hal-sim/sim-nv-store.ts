@@ -77,7 +77,8 @@ export class SimNvStore implements NvStore {
     this.#checkPower();
     const ops = batch.map(copyOp);
     const cut = this.#takeCut();
-    if (cut === undefined && this.#sizeAfter(ops) > this.#capacity) {
+    // Sizing walks the whole store: only a store with a capacity pays for it.
+    if (cut === undefined && Number.isFinite(this.#capacity) && this.#sizeAfter(ops) > this.#capacity) {
       this.#stats.failedCommits++;
       throw new HalError('no-space', `commit needs more than ${this.#capacity} bytes`);
     }
