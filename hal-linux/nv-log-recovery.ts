@@ -1,0 +1,73 @@
+import { HalError, type NvOp } from '../hal/index.js';
+import { FILE_HEADER_BYTES, fileHeaderValid, parseRecord, validRecordAfter } from './nv-log-format.js';
+
+/** What a log file holds once replayed. */
+export interface ReplayedLog {
+  entries: Map<string, Uint8Array>;
+  /** Sequence number of the last batch applied (0 for a fresh store). */
+  seq: number;
+  /** Offset just past the last whole record: where the next append goes. */
+  validBytes: number;
+  /** Bytes of a torn final append that were discarded (0 when the file ended cleanly). */
+  tornBytes: number;
+}
+
+/**
+ * Replays a log file (nv-log-format.ts) into a key/value map.
+ *
+ * A damaged record is a torn tail, and is dropped, only when no whole record
+ * follows it: commits are appended one at a time and fsynced before they
+ * resolve, so only the final append can ever be torn. Anything else that
+ * fails a checksum or the structure rules rejects 'store-corrupt'.
+ */
+export function replayLog(file: Uint8Array, path: string): ReplayedLog {
+  if (!fileHeaderValid(file)) throw corrupt(path, 0, 'bad file header');
+  const entries = new Map<string, Uint8Array>();
+  let seq = 0;
+  let snapshotOpen = false;
+  let offset = FILE_HEADER_BYTES;
+  while (offset < file.length) {
+    const parsed = parseRecord(file, offset);
+    if (!parsed.ok) {
+      if (isTornTail(file, offset, parsed.fault)) break;
+      throw corrupt(path, offset, `record fails its ${parsed.fault} check`);
+    }
+    const { record } = parsed;
+    if (record.kind === 'batch') {
+      if (snapshotOpen) throw corrupt(path, offset, 'snapshot not finished');
+      if (seq !== 0 && record.seq !== seq + 1)
+        throw corrupt(path, offset, `batch ${record.seq} after ${seq}`);
+      seq = record.seq;
+    } else {
+      const first = offset === FILE_HEADER_BYTES;
+      if (!first && !(snapshotOpen && record.seq === seq)) throw corrupt(path, offset, 'misplaced snapshot');
+      seq = record.seq;
+      snapshotOpen = record.kind === 'snapshot';
+    }
+    applyOps(entries, record.ops);
+    offset = parsed.end;
+  }
+  if (snapshotOpen) throw corrupt(path, offset, 'snapshot not finished');
+  return { entries, seq, validBytes: offset, tornBytes: file.length - offset };
+}
+
+function isTornTail(file: Uint8Array, offset: number, fault: string): boolean {
+  if (fault === 'short' || fault === 'beyond-end') return true;
+  if (fault === 'header') return !validRecordAfter(file, offset);
+  // The header is intact, so the record's extent is known: search only past it,
+  // so that a value which happens to contain a record cannot mislead the search.
+  const view = new DataView(file.buffer, file.byteOffset + offset, 8);
+  const end = offset + 16 + view.getUint32(4, true);
+  return end >= file.length || !validRecordAfter(file, end - 1);
+}
+
+export function applyOps(entries: Map<string, Uint8Array>, ops: readonly NvOp[]): void {
+  for (const op of ops) {
+    if (op.op === 'put') entries.set(op.key, op.value);
+    else entries.delete(op.key);
+  }
+}
+
+function corrupt(path: string, offset: number, what: string): HalError {
+  return new HalError('store-corrupt', `${path}: ${what} at byte ${offset}`);
+}
