@@ -25,6 +25,8 @@ export interface SimModemState {
   simStatUrc: boolean;
   network: { stat: number; rssi: number };
   battery: { percent: number; charging: boolean; millivolts: number };
+  /** Command names ('+CSIM', '+CCID', …) this unit answers with plain ERROR, like a modem without them. */
+  unsupported: ReadonlySet<string>;
 }
 
 /** A command's answer: information lines and a final result. */
@@ -232,7 +234,7 @@ export function runCommand(s: SimModemState, line: string): Reply {
   const name = match[1]!.toUpperCase();
   const form = match[2] === '?' ? 'read' : match[2] === '=?' ? 'test' : match[2] === '=' ? 'set' : 'exec';
   const handler = VENDOR[s.dialect.name][name] ?? COMMON[name];
-  if (handler === undefined) return ERROR;
+  if (handler === undefined || s.unsupported.has(name)) return ERROR;
   if (form === 'test') return ok();
   return handler(s, form === 'set' ? splitArgs(match[3]!) : [], form);
 }

@@ -11,6 +11,8 @@ export interface SimModemOptions {
   /** +CREG/+CEREG <stat> (1 = registered, home) and +CSQ <rssi>. Default registered, rssi 20 (−73 dBm). */
   network?: { stat: number; rssi: number };
   battery?: { percent: number; charging: boolean; millivolts: number };
+  /** Commands to answer with ERROR, e.g. ['+CSIM'] for a modem without APDU access. */
+  unsupported?: string[];
 }
 
 /** Queued faults for the next command the modem receives. */
@@ -53,6 +55,7 @@ export class SimModem {
       simStatUrc: false,
       network: options.network ?? { stat: 1, rssi: 20 },
       battery: options.battery ?? { percent: 80, charging: false, millivolts: 4000 },
+      unsupported: new Set(options.unsupported ?? []),
     };
     options.card?.powerOn();
   }

@@ -1,0 +1,69 @@
+import type { Battery, BatteryReading, Unsubscribe } from '../hal/index.js';
+import type { AtEngine } from './at-engine.js';
+import { AtError } from './at-errors.js';
+import { fields, lineWith } from './dialect.js';
+
+export interface ModemBatteryOptions {
+  /** How often `onLow` listeners re-read the level. Default 60 000 ms. */
+  pollMs?: number;
+  /** For modems that report only volts (SIMCom "+CBC: 3.900V"): empty and full cell voltage. Default 3.5 V / 4.2 V. */
+  emptyMillivolts?: number;
+  fullMillivolts?: number;
+}
+
+/**
+ * The battery as the modem measures it, from AT+CBC (TS 27.007 §8.4):
+ * "+CBC: <bcs>,<bcl>[,<mV>]" (standard, Quectel) or "+CBC: <V>V" (SIMCom,
+ * mapped to percent linearly between the empty and full voltages). A Pi on
+ * a UPS hat may prefer hal-linux's sysfs battery.
+ */
+export class ModemBattery implements Battery {
+  readonly #at: AtEngine;
+  readonly #pollMs: number;
+  readonly #empty: number;
+  readonly #full: number;
+
+  constructor(at: AtEngine, options: ModemBatteryOptions = {}) {
+    this.#at = at;
+    this.#pollMs = options.pollMs ?? 60_000;
+    this.#empty = options.emptyMillivolts ?? 3500;
+    this.#full = options.fullMillivolts ?? 4200;
+  }
+
+  /** Rejects 'not-supported' when the modem does not report a battery. */
+  async read(): Promise<BatteryReading> {
+    const { lines } = await this.#at.command('AT+CBC', { prefix: '+CBC:' });
+    const line = lineWith(lines, '+CBC:');
+    if (line === undefined) throw new AtError('not-supported', 'AT+CBC', 'AT+CBC: no +CBC line');
+    const volts = /^\+CBC:\s*(\d+(?:\.\d+)?)V$/i.exec(line);
+    if (volts) {
+      const mv = Number(volts[1]) * 1000;
+      const percent = Math.round(((mv - this.#empty) / (this.#full - this.#empty)) * 100);
+      return { percent: Math.max(0, Math.min(100, percent)), charging: false };
+    }
+    const [bcs, bcl] = fields(line, '+CBC:').map(Number);
+    // <bcs> 2 = no battery, 3 = power fault (TS 27.007 §8.4).
+    if (bcs === undefined || bcl === undefined || Number.isNaN(bcl) || bcs === 2 || bcs === 3) {
+      throw new AtError('not-supported', 'AT+CBC', `AT+CBC: no battery level in "${line}"`);
+    }
+    return { percent: Math.max(0, Math.min(100, bcl)), charging: bcs === 1 };
+  }
+
+  /** Polls every `pollMs`; fires when the level falls to or below the threshold (edge-triggered). */
+  onLow(thresholdPercent: number, listener: (reading: BatteryReading) => void): Unsubscribe {
+    let armed = true;
+    const check = async () => {
+      const reading = await this.read().catch(() => undefined);
+      if (reading === undefined) return;
+      if (reading.percent > thresholdPercent) armed = true;
+      else if (armed) {
+        armed = false;
+        listener(reading);
+      }
+    };
+    void check();
+    const timer = setInterval(() => void check(), this.#pollMs);
+    timer.unref?.();
+    return () => clearInterval(timer);
+  }
+}

@@ -1,0 +1,168 @@
+import { HalError, type PinResult, type PinStatus, type SimCard } from '../hal/index.js';
+import { decodeIccid, fromHex, isValidPin, isValidPuk, luhnValid, type UiccSession } from '../uicc/index.js';
+import type { AtEngine } from './at-engine.js';
+import { AtError } from './at-errors.js';
+import { type Dialect, fields, lineWith, readCounters } from './dialect.js';
+import { toHalError } from './uicc-errors.js';
+
+/** What a session needs from its reader. */
+export interface CardLink {
+  at: AtEngine;
+  dialect: Dialect;
+  /** False once the card this session was opened on has left (or the modem restarted). */
+  alive(): boolean;
+  closed(): void;
+}
+
+/** +CPIN: <code> (TS 27.007 §8.3) of the card now. */
+export async function readCpin(at: AtEngine): Promise<string> {
+  const { lines } = await at.command('AT+CPIN?', { prefix: '+CPIN:' });
+  const line = lineWith(lines, '+CPIN:');
+  if (line === undefined) throw new AtError('device-unavailable', 'AT+CPIN?', 'AT+CPIN?: no +CPIN line');
+  return line.slice(6).trim().toUpperCase();
+}
+
+/** ICCID digits from a vendor line ("89882110…0F", maybe quoted), Luhn-checked. */
+function iccidFromText(text: string): string | undefined {
+  const digits = text
+    .replace(/"/g, '')
+    .trim()
+    .replace(/[Ff]+$/, '');
+  return /^\d{18,20}$/.test(digits) && luhnValid(digits) ? digits : undefined;
+}
+
+/**
+ * The hal SimCard of a modem: PIN, ICCID and IMSI through the modem's own
+ * commands (+CPIN, +CCID and kin, +CIMI), everything else as APDUs through
+ * AT+CSIM with the same uicc/ code as every other reader.
+ */
+export class ModemSimCard implements SimCard {
+  readonly atr: Uint8Array;
+  readonly application: 'sim' | 'usim';
+  readonly #link: CardLink;
+  readonly #uicc: UiccSession | undefined;
+  #closed = false;
+
+  constructor(link: CardLink, atr: Uint8Array, uicc: UiccSession | undefined) {
+    this.#link = link;
+    this.atr = atr.slice();
+    this.#uicc = uicc;
+    this.application = uicc?.application ?? 'usim';
+  }
+
+  iccid(): Promise<string> {
+    return this.#call(async () => {
+      const { at, dialect } = this.#link;
+      for (const { command, prefix } of dialect.iccid) {
+        try {
+          const { lines } = await at.command(command, { prefix });
+          const line = lineWith(lines, prefix) ?? lines.find((l) => /^\d{18,20}F*$/i.test(l));
+          const iccid = line === undefined ? undefined : iccidFromText(line.replace(prefix, ''));
+          if (iccid !== undefined) return iccid;
+        } catch (e) {
+          if (!(e instanceof AtError) || e.kind !== 'not-supported') throw e;
+        }
+      }
+      // TS 27.007 §8.18: READ BINARY of EF_ICCID (2FE2 = 12258), 10 bytes.
+      const { lines } = await at.command('AT+CRSM=176,12258,0,0,10', { prefix: '+CRSM:' });
+      const [sw1, sw2, data = ''] = fields(lineWith(lines, '+CRSM:') ?? '+CRSM:', '+CRSM:');
+      if (sw1 !== '144' || sw2 !== '0') {
+        throw new HalError('card-error', `AT+CRSM READ BINARY EF_ICCID: SW ${sw1} ${sw2}`);
+      }
+      return decodeIccid(fromHex(data));
+    });
+  }
+
+  imsi(): Promise<string> {
+    return this.#call(async () => {
+      const { lines } = await this.#link.at.command('AT+CIMI');
+      const imsi = lines.map((l) => l.replace(/^\+CIMI:\s*/, '')).find((l) => /^\d{6,15}$/.test(l));
+      if (imsi === undefined) throw new HalError('card-error', 'AT+CIMI: no IMSI in the answer');
+      return imsi;
+    });
+  }
+
+  pinStatus(): Promise<PinStatus> {
+    return this.#call(async () => {
+      const state = await readCpin(this.#link.at);
+      const { pin } = await readCounters(this.#link.at, this.#link.dialect);
+      return { verified: state === 'READY', retriesLeft: state === 'SIM PUK' ? 0 : pin };
+    });
+  }
+
+  verifyPin(pin: string): Promise<PinResult> {
+    return this.#call(async () => {
+      if (!isValidPin(pin)) throw new HalError('not-supported', 'PIN1 must be 4–8 decimal digits');
+      const state = await readCpin(this.#link.at);
+      if (state === 'SIM PUK') return { status: 'blocked' };
+      // The modem accepts +CPIN only while it asks for the PIN; afterwards the card still judges, via VERIFY.
+      if (state === 'READY') return this.#uicc ? this.#uicc.verifyPin(pin) : { status: 'ok' };
+      return this.#enter(`AT+CPIN="${pin}"`, 'pin');
+    });
+  }
+
+  unblockPin(puk: string, newPin: string): Promise<PinResult> {
+    return this.#call(async () => {
+      if (!isValidPuk(puk) || !isValidPin(newPin)) {
+        throw new HalError('not-supported', 'the PUK is 8 digits and PIN1 4–8 digits');
+      }
+      return this.#enter(`AT+CPIN="${puk}","${newPin}"`, 'puk');
+    });
+  }
+
+  readTerminalIds(): Promise<string[]> {
+    return this.#call(() => this.#session().readTerminalIds());
+  }
+
+  writeTerminalIds(ids: readonly string[]): Promise<void> {
+    return this.#call(() => this.#session().writeTerminalIds(ids));
+  }
+
+  transmit(apdu: Uint8Array): Promise<Uint8Array> {
+    return this.#call(() => this.#session().transmit(apdu.slice()));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#uicc?.close();
+    this.#link.closed();
+  }
+
+  /** AT+CPIN with a PIN or PUK: OK, or +CME ERROR 16 / 12 / 13 turned into a result from the counters. */
+  async #enter(command: string, which: 'pin' | 'puk'): Promise<PinResult> {
+    try {
+      await this.#link.at.command(command);
+      return { status: 'ok' };
+    } catch (e) {
+      if (!(e instanceof AtError)) throw e;
+      if (e.kind === 'pin-blocked' || e.cme === 13) return { status: 'blocked' };
+      if (e.kind !== 'pin-wrong') throw e;
+    }
+    const left = (await readCounters(this.#link.at, this.#link.dialect))[which];
+    return left === 0 ? { status: 'blocked' } : { status: 'wrong', retriesLeft: left };
+  }
+
+  #session(): UiccSession {
+    if (this.#uicc === undefined)
+      throw new HalError('not-supported', 'this modem does not pass APDUs (AT+CSIM)');
+    return this.#uicc;
+  }
+
+  async #call<T>(op: () => Promise<T>): Promise<T> {
+    const removed = (cause?: unknown) =>
+      new HalError('card-removed', 'the SIM left the modem', cause === undefined ? {} : { cause });
+    if (this.#closed) throw new HalError('card-removed', 'the card session is closed');
+    if (!this.#link.alive()) throw removed();
+    try {
+      const result = await op();
+      if (!this.#link.alive()) throw removed();
+      return result;
+    } catch (e) {
+      const error = toHalError(e);
+      if (error.kind === 'card-removed') throw error;
+      if (!this.#link.alive() || error.kind === 'no-card') throw removed(error);
+      throw error;
+    }
+  }
+}
