@@ -1,5 +1,7 @@
 /** Host implementations of the HAL (DESIGN.md "Layers"). */
 export { FileNvStore, type FileNvStoreOptions, type FileNvStoreStats } from './file-nv-store.js';
+export { type LinkFromUrlOptions, linkFromUrl } from './link-from-url.js';
 export { SysfsBattery, type SysfsBatteryOptions } from './sysfs-battery.js';
 export { SystemClock } from './system-clock.js';
-export { socketStream, TcpLink, type TcpLinkOptions } from './tcp-link.js';
+export { type LinkTlsOptions, socketStream, TcpLink, type TcpLinkOptions } from './tcp-link.js';
+export { WsLink, type WsLinkOptions, websocketStream } from './ws-link.js';

@@ -1,19 +1,27 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { type ByteStream, HalError, type LinkState, type RadioLink, type Unsubscribe } from '../hal/index.js';
+import { LinkStateTracker } from './link-state.js';
+
+/** TLS settings for mqtts:// and wss://: the CA to trust and, optionally, a client certificate. */
+export interface LinkTlsOptions {
+  /** PEM CA certificate(s) to trust instead of the system store. */
+  ca?: string | Buffer;
+  /** PEM client certificate and key, for servers that require one. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Name to verify the server certificate against (default: the host). */
+  servername?: string;
+  /** Default true. Turn off only in tests. */
+  rejectUnauthorized?: boolean;
+}
 
 export interface TcpLinkOptions {
   host: string;
   port: number;
-  /** TLS (mqtts): CA to trust, and optionally a client certificate. */
-  tls?: {
-    ca?: string | Buffer;
-    cert?: string | Buffer;
-    key?: string | Buffer;
-    servername?: string;
-    rejectUnauthorized?: boolean;
-  };
-  /** Connect timeout (default 10 s). */
+  /** TLS (mqtts): present to use TLS, `{}` for the system CA store. */
+  tls?: LinkTlsOptions;
+  /** Connect (and TLS handshake) timeout, default 10 s. */
   timeoutMs?: number;
   metered?: boolean;
 }
@@ -21,24 +29,41 @@ export interface TcpLinkOptions {
 /**
  * RadioLink over the host's network (TCP or TLS): on a PC or a Pi the data
  * path is the OS network, whatever carries it. `open()` rejects 'link-down'
- * when the server cannot be reached and 'timeout' when it does not answer.
+ * when the server cannot be reached or its certificate is refused, and
+ * 'timeout' when it does not answer. Link state: see LinkStateTracker.
  */
 export class TcpLink implements RadioLink {
-  private readonly listeners = new Set<(state: LinkState) => void>();
+  readonly #state: LinkStateTracker;
 
-  constructor(private readonly options: TcpLinkOptions) {}
+  constructor(private readonly options: TcpLinkOptions) {
+    this.#state = new LinkStateTracker(options.metered ?? false);
+  }
 
   state(): LinkState {
-    return { up: true, metered: this.options.metered ?? false };
+    return this.#state.state();
   }
 
   onState(listener: (state: LinkState) => void): Unsubscribe {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.#state.onState(listener);
   }
 
-  open(): Promise<ByteStream> {
+  async open(): Promise<ByteStream> {
+    try {
+      const stream = socketStream(await this.#connect());
+      stream.onClose((error) => {
+        if (error) this.#state.set(false);
+      });
+      this.#state.set(true);
+      return stream;
+    } catch (error) {
+      this.#state.set(false);
+      throw error;
+    }
+  }
+
+  #connect(): Promise<net.Socket> {
     const { host, port } = this.options;
+    const timeoutMs = this.options.timeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
       const socket = this.options.tls
         ? tls.connect({ host, port, ...this.options.tls })
@@ -46,17 +71,12 @@ export class TcpLink implements RadioLink {
       socket.setNoDelay(true);
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(
-          new HalError(
-            'timeout',
-            `no connection to ${host}:${port} within ${this.options.timeoutMs ?? 10_000} ms`,
-          ),
-        );
-      }, this.options.timeoutMs ?? 10_000);
+        reject(new HalError('timeout', `no connection to ${host}:${port} within ${timeoutMs} ms`));
+      }, timeoutMs);
       socket.once(this.options.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(socketStream(socket));
+        resolve(socket);
       });
       socket.once('error', (error) => {
         clearTimeout(timer);
@@ -68,7 +88,7 @@ export class TcpLink implements RadioLink {
   }
 }
 
-/** Presents a connected socket as a hal ByteStream. */
+/** Presents a connected socket (TCP or TLS) as a hal ByteStream. */
 export function socketStream(socket: net.Socket): ByteStream {
   let closed = false;
   const closeListeners = new Set<(error?: Error) => void>();
@@ -83,9 +103,11 @@ export function socketStream(socket: net.Socket): ByteStream {
   });
   return {
     write(bytes) {
-      if (closed) return Promise.reject(new HalError('link-down', 'link closed'));
+      if (closed || socket.destroyed) return Promise.reject(new HalError('link-down', 'link closed'));
+      // Copied: the socket may hold the buffer until it is flushed, and the caller may reuse it.
+      const copy = Buffer.from(bytes);
       return new Promise((resolve, reject) => {
-        socket.write(bytes, (error) =>
+        socket.write(copy, (error) =>
           error ? reject(new HalError('link-down', error.message, { cause: error })) : resolve(),
         );
       });

@@ -1,0 +1,35 @@
+import type { LinkState, Unsubscribe } from '../hal/index.js';
+
+/**
+ * Link state of a host link, as the outcome of the last attempt: `up`
+ * starts true (nothing known yet, so callers try), turns false when an
+ * `open()` fails or an open stream breaks with an error, and true again
+ * when an `open()` succeeds. A host has no radio to ask, and a default
+ * route says nothing about whether this server is reachable (it may be on
+ * the LAN or on localhost), so trying is the only honest measure.
+ */
+export class LinkStateTracker {
+  #state: LinkState;
+  readonly #listeners = new Set<(state: LinkState) => void>();
+
+  constructor(metered: boolean) {
+    this.#state = { up: true, metered };
+  }
+
+  state(): LinkState {
+    return { ...this.#state };
+  }
+
+  onState(listener: (state: LinkState) => void): Unsubscribe {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  set(up: boolean): void {
+    if (this.#state.up === up) return;
+    this.#state = { ...this.#state, up };
+    for (const listener of [...this.#listeners]) listener(this.state());
+  }
+}
