@@ -5,6 +5,9 @@ import { pino } from 'pino';
 import { AdminError, openSqliteStore, startSyncServer } from '../broker/index.js';
 import { CATEGORIES, type Category, isCategory } from '../core/index.js';
 import { runDemo } from './demo.js';
+import { LineIO } from './line-io.js';
+import { CommandError, TerminalAgent } from './terminal-agent.js';
+import { loadSettings, SettingsError } from './terminal-settings.js';
 
 /**
  * The `simsync` command (DESIGN.md "Layers": cli/ is the only place that reads
@@ -199,6 +202,74 @@ admin
     await withAdmin(opts.data, async (a) => {
       for (const e of await a.history(opts.subscriber, Number(opts.limit))) console.log(JSON.stringify(e));
     });
+  });
+
+program
+  .command('terminal')
+  .description(
+    'the terminal agent: registers on first run, follows the SIM and syncs; or runs one command and exits',
+  )
+  .argument(
+    '[command...]',
+    'sync | status | categories | ls | get | put | rm | import-vcard | export-vcard | import-ical | export-ical | register',
+  )
+  .option('--data <dir>', 'terminal data directory (NV store, config.json)')
+  .option('--config <file>', 'config file (JSON; default <data>/config.json)')
+  .option('--card <spec>', 'sim | pcsc[:READER] | modem:/dev/ttyX')
+  .option('--server <url>', 'mqtt://host:1883, mqtts://host:8883, ws://host:8080')
+  .option('--ca <file>', 'CA certificate to trust for mqtts/wss')
+  .option(
+    '--policy <name>',
+    'authentication policy chosen at set-up (fig9-pin-password, fig10-subscriber-binding, …)',
+  )
+  .option('--categories <list>', 'sync-target categories', categories)
+  .option('--sim-iccid <iccid>', 'ICCID of the virtual SIM (--card sim)')
+  .option('--sim-imsi <imsi>', 'IMSI of the virtual SIM (--card sim)')
+  .option('--sim-pin <pin>', 'PIN of the virtual SIM (--card sim)')
+  .action(async (command: string[], opts) => {
+    const sim =
+      opts.simImsi || opts.simIccid
+        ? { iccid: opts.simIccid, imsi: opts.simImsi, ...(opts.simPin ? { pin: opts.simPin } : {}) }
+        : undefined;
+    let settings: ReturnType<typeof loadSettings>;
+    try {
+      settings = loadSettings(
+        {
+          data: opts.data,
+          card: opts.card,
+          server: opts.server,
+          ca: opts.ca,
+          policy: opts.policy,
+          categories: opts.categories,
+          sim,
+        },
+        opts.config,
+      );
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      console.error(`simsync terminal: ${e.message}`);
+      process.exitCode = 2;
+      return;
+    }
+    mkdirSync(settings.data, { recursive: true });
+    const io = new LineIO(process.stdin, process.stdout);
+    let agent: TerminalAgent | undefined;
+    try {
+      agent = await TerminalAgent.open(settings, io);
+      if (command.length > 0) {
+        await agent.command(command.join(' '));
+      } else {
+        await agent.ensureRegistered();
+        await agent.serve();
+      }
+    } catch (e) {
+      if (!(e instanceof CommandError) && !(e instanceof Error && 'kind' in e)) throw e;
+      console.error(`simsync terminal: ${e.message}`);
+      process.exitCode = 1;
+    } finally {
+      await agent?.close();
+      io.close();
+    }
   });
 
 /** Operator commands work on the server's store directly (SQLite WAL allows a running server alongside). */

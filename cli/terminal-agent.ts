@@ -1,0 +1,346 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  CATEGORIES,
+  type Category,
+  fromUtf8,
+  isCategory,
+  normaliseSelection,
+  POLICIES,
+  type PolicyName,
+  type SyncReport,
+  Terminal,
+  utf8,
+} from '../core/index.js';
+import type { CardReader, RadioLink } from '../hal/index.js';
+import { FileNvStore, SystemClock, TcpLink } from '../hal-linux/index.js';
+import { SimCardReader } from '../hal-sim/index.js';
+import { VirtualUicc } from '../uicc/index.js';
+import { formatCalendar, parseCalendar } from './ical.js';
+import type { LineIO } from './line-io.js';
+import type { TerminalSettings } from './terminal-settings.js';
+import { TtyUserAgent } from './tty-agent.js';
+import { formatVcards, parseVcards } from './vcard.js';
+
+export class CommandError extends Error {
+  override readonly name = 'CommandError';
+}
+
+const POLICY_CHOICES = Object.keys(POLICIES) as PolicyName[];
+
+async function openReader(
+  settings: TerminalSettings,
+): Promise<{ reader: CardReader; close: () => Promise<void> }> {
+  if (settings.card === 'sim') {
+    if (settings.sim === undefined)
+      throw new CommandError('--card sim needs --sim-iccid and --sim-imsi (or "sim" in the config file)');
+    const reader = new SimCardReader({ name: 'virtual-sim' });
+    reader.insert(new VirtualUicc({ ...settings.sim }));
+    return { reader, close: async () => {} };
+  }
+  if (settings.card.startsWith('pcsc')) {
+    const name = settings.card.slice('pcsc:'.length) || undefined;
+    const selector = name !== undefined && /^\d+$/.test(name) ? Number(name) : name;
+    // Loaded on demand: the native PC/SC binding needs libpcsclite, which a modem-only Pi may lack.
+    const { openPcscReader } = await import('../hal-pcsc/index.js');
+    const reader = await openPcscReader({
+      ...(selector === undefined ? {} : { reader: selector }),
+      waitMs: 2000,
+    });
+    return { reader, close: () => reader.close() };
+  }
+  throw new CommandError(`card ${settings.card}: not available in this build`);
+}
+
+function linkFor(settings: TerminalSettings): RadioLink {
+  const url = new URL(settings.server);
+  const port = Number(url.port || (url.protocol === 'mqtts:' ? 8883 : 1883));
+  if (url.protocol === 'mqtt:') return new TcpLink({ host: url.hostname, port });
+  if (url.protocol === 'mqtts:') {
+    return new TcpLink({
+      host: url.hostname,
+      port,
+      tls: { servername: url.hostname, ...(settings.ca ? { ca: readFileSync(settings.ca) } : {}) },
+    });
+  }
+  throw new CommandError(`${url.protocol} links are not available in this build`);
+}
+
+/**
+ * `simsync terminal`: a person's terminal (a PC with a reader, a Pi with a
+ * modem) — first-run registration (FIG. 8 / 10-A / 11-A / 19), then syncs on
+ * every trigger, and the commands below, typed at its prompt or given as a
+ * one-shot subcommand.
+ */
+export class TerminalAgent {
+  private lastReport: SyncReport | undefined;
+
+  private constructor(
+    readonly terminal: Terminal,
+    private readonly reader: CardReader,
+    private readonly settings: TerminalSettings,
+    private readonly io: LineIO,
+    private readonly closers: (() => Promise<void>)[],
+  ) {
+    terminal.onReport((report) => this.remember(report));
+  }
+
+  static async open(settings: TerminalSettings, io: LineIO): Promise<TerminalAgent> {
+    const nv = await FileNvStore.open(path.join(settings.data, 'nv'));
+    const { reader, close } = await openReader(settings).catch(async (e) => {
+      await nv.close();
+      throw e;
+    });
+    const terminal = await Terminal.create({
+      reader,
+      nv,
+      link: linkFor(settings),
+      clock: new SystemClock(),
+      agent: new TtyUserAgent(io),
+    });
+    return new TerminalAgent(terminal, reader, settings, io, [close, () => nv.close()]);
+  }
+
+  /** FIG. 8 / 19 on first run: terminal password, policy, categories, secret; the engine asks for the PIN. */
+  async ensureRegistered(): Promise<void> {
+    if ((await this.terminal.registration()) !== undefined) return;
+    this.io.print(`This terminal (ID ${this.terminal.terminalId}) is not registered yet.`);
+    const shop =
+      (await this.io.question('Registered at a shop, with a code from the shop? [y/N]'))
+        ?.trim()
+        .toLowerCase() === 'y';
+    if (!shop) await this.setPassword();
+    const policy = this.settings.policy ?? (await this.choosePolicy());
+    const categories = this.settings.categories ?? (await this.chooseCategories());
+    const secret = await this.io.question(shop ? 'Shop code' : 'Login password or one-time code', {
+      secret: true,
+    });
+    if (!secret) throw new CommandError('registration cancelled');
+    if (!this.reader.present()) throw new CommandError('insert the SIM first');
+    const registration = await this.terminal.register({ policy, secret, categories, shop });
+    this.io.print(
+      `Registered for subscriber ${registration.subscriberId}: ${registration.categories.join(', ')} (${policy}).`,
+    );
+  }
+
+  private async setPassword(): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const first = await this.io.question('Choose a terminal password', { secret: true });
+      if (first === undefined) throw new CommandError('registration cancelled');
+      const again = await this.io.question('Repeat it', { secret: true });
+      if (first === again && first.length >= 4) {
+        await this.terminal.setTerminalPassword(first).catch(async (e) => {
+          const current = await this.io.question('Current terminal password', { secret: true });
+          if (current === undefined) throw e;
+          await this.terminal.setTerminalPassword(first, current);
+        });
+        return;
+      }
+      this.io.print(first === again ? 'At least 4 characters, please.' : 'They differ; again.');
+    }
+    throw new CommandError('no terminal password set');
+  }
+
+  private async choosePolicy(): Promise<PolicyName> {
+    this.io.print('How much checking before each sync ([0057])?');
+    for (const [i, p] of POLICY_CHOICES.entries()) this.io.print(`  ${i + 1}) ${p}`);
+    const answer = (await this.io.question('Policy [2]'))?.trim() || '2';
+    const choice = POLICY_CHOICES[Number(answer) - 1];
+    if (choice === undefined) throw new CommandError(`no policy ${answer}`);
+    return choice;
+  }
+
+  private async chooseCategories(): Promise<Category[]> {
+    this.io.print(`Data to sync (FIG. 15): ${CATEGORIES.filter((c) => c !== 'rights').join(', ')}`);
+    const answer = (await this.io.question('Categories, comma separated [all]'))?.trim() || 'all';
+    if (answer === 'all') return [...CATEGORIES];
+    return parseCategories(answer);
+  }
+
+  /** Runs one command; resolves false for `quit`. Errors are printed, never thrown. */
+  async command(line: string): Promise<boolean> {
+    const [name = '', ...args] = line.split(/\s+/).filter(Boolean);
+    try {
+      switch (name) {
+        case '':
+          return true;
+        case 'quit':
+        case 'exit':
+          return false;
+        case 'help':
+          this.io.print(HELP);
+          return true;
+        default: {
+          const handler = this.handlers[name];
+          if (handler === undefined) throw new CommandError(`unknown command ${name} (try help)`);
+          await handler(args);
+          return true;
+        }
+      }
+    } catch (e) {
+      this.io.print(`error: ${(e as Error).message}`);
+      process.exitCode = 1;
+      return true;
+    }
+  }
+
+  private readonly handlers: Record<string, (args: string[]) => Promise<void>> = {
+    register: () => this.ensureRegistered(),
+    sync: async () => {
+      this.remember(await this.terminal.sync('user'));
+    },
+    status: () => this.status(),
+    categories: async (args) => {
+      const registration = await this.terminal.registration();
+      if (args.length === 0) {
+        this.io.print(`categories: ${registration?.categories.join(', ') ?? '(not registered)'}`);
+        return;
+      }
+      throw new CommandError('changing categories is not available in this build');
+    },
+    put: async ([category, id, ...text]) => {
+      const c = requireCategory(category);
+      if (!id || text.length === 0) throw new CommandError('usage: put CATEGORY ID TEXT…');
+      await this.terminal.records.put(c, id, utf8(text.join(' ')));
+      this.io.print(`stored ${c}/${id}`);
+    },
+    get: async ([category, id]) => {
+      const record = await this.terminal.records.get(requireCategory(category), requireId(id));
+      if (record?.body == null) throw new CommandError(`no record ${category}/${id}`);
+      this.io.print(fromUtf8(record.body));
+    },
+    rm: async ([category, id]) => {
+      if (!(await this.terminal.records.remove(requireCategory(category), requireId(id)))) {
+        throw new CommandError(`no record ${category}/${id}`);
+      }
+      this.io.print(`removed ${category}/${id}`);
+    },
+    ls: async ([category]) => {
+      for (const c of category ? [requireCategory(category)] : CATEGORIES) {
+        for (const r of await this.terminal.records.list(c)) {
+          this.io.print(`${c}/${r.id}\t${r.body?.length ?? 0} bytes${r.dirty ? '\t(not synced)' : ''}`);
+        }
+      }
+    },
+    'import-vcard': async ([file]) => {
+      const cards = parseVcards(readFileSync(requireFile(file), 'utf8'));
+      for (const card of cards) await this.terminal.records.put('contacts', card.id, utf8(card.text));
+      this.io.print(`imported ${cards.length} contact(s)`);
+    },
+    'export-vcard': async ([file]) => {
+      const cards = (await this.terminal.records.list('contacts')).map((r) => fromUtf8(r.body!));
+      writeFileSync(requireFile(file), formatVcards(cards));
+      this.io.print(`exported ${cards.length} contact(s)`);
+    },
+    'import-ical': async ([file]) => {
+      const items = parseCalendar(readFileSync(requireFile(file), 'utf8'));
+      for (const item of items) await this.terminal.records.put('pim', item.id, utf8(item.text));
+      this.io.print(`imported ${items.length} calendar item(s)`);
+    },
+    'export-ical': async ([file]) => {
+      const items = (await this.terminal.records.list('pim')).map((r) => fromUtf8(r.body!));
+      writeFileSync(requireFile(file), formatCalendar(items));
+      this.io.print(`exported ${items.length} calendar item(s)`);
+    },
+  };
+
+  private async status(): Promise<void> {
+    const registration = await this.terminal.registration();
+    const last = this.lastSync();
+    const lines = [
+      `terminal    ${this.terminal.terminalId}`,
+      `card        ${this.reader.present() ? `present (${this.reader.name})` : `none (${this.reader.name})`}`,
+      `binding     ${registration ? `${registration.policy}, subscriber ${registration.subscriberId}` : 'not registered'}`,
+      `categories  ${registration?.categories.join(', ') ?? '—'}`,
+      `server      ${this.settings.server}`,
+      `pending     ${await this.terminal.records.dirtyCount()} change(s) not yet on the server`,
+      `set aside   ${(await this.terminal.records.setAside()).length}`,
+      `last sync   ${last ? `${last.at} (${last.trigger}: ${last.uploaded} up, ${last.downloaded} down)` : 'never'}`,
+    ];
+    for (const line of lines) this.io.print(line);
+  }
+
+  private remember(report: SyncReport): void {
+    this.lastReport = report;
+    const entry = {
+      at: new Date().toISOString(),
+      trigger: report.trigger,
+      uploaded: report.uploaded.length,
+      downloaded: report.downloaded.length,
+    };
+    writeFileSync(path.join(this.settings.data, 'last-sync.json'), `${JSON.stringify(entry)}\n`);
+  }
+
+  private lastSync(): { at: string; trigger: string; uploaded: number; downloaded: number } | undefined {
+    try {
+      return JSON.parse(readFileSync(path.join(this.settings.data, 'last-sync.json'), 'utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Agent mode: follow the card and run commands until quit or end of input. */
+  async serve(): Promise<void> {
+    this.terminal.start();
+    this.io.print(
+      `simsync terminal ${this.terminal.terminalId} — ${this.reader.present() ? 'SIM present' : 'waiting for the SIM'}; type help`,
+    );
+    await new Promise<void>((resolve) => {
+      let queue = Promise.resolve(true);
+      this.io.onCommand((line) => {
+        queue = queue
+          .then((go) => (go ? this.command(line) : false))
+          .then((go) => {
+            if (!go) resolve();
+            return go;
+          });
+      });
+      this.io.onClose(() => void queue.then(() => resolve()));
+    });
+  }
+
+  get lastSyncReport(): SyncReport | undefined {
+    return this.lastReport;
+  }
+
+  async close(): Promise<void> {
+    await this.terminal.stop();
+    for (const close of this.closers) await close();
+  }
+}
+
+function parseCategories(list: string): Category[] {
+  const out = list.split(',').map((s) => s.trim());
+  for (const c of out) if (!isCategory(c)) throw new CommandError(`unknown category ${c}`);
+  return normaliseSelection(out as Category[]);
+}
+
+function requireCategory(value: string | undefined): Category {
+  if (!isCategory(value)) throw new CommandError(`category must be one of ${CATEGORIES.join(', ')}`);
+  return value;
+}
+
+function requireId(value: string | undefined): string {
+  if (!value) throw new CommandError('a record ID is needed');
+  return value;
+}
+
+function requireFile(value: string | undefined): string {
+  if (!value) throw new CommandError('a file name is needed');
+  return value;
+}
+
+const HELP = `commands:
+  sync                      sync now (user directive)
+  status                    card, binding, server, pending changes, last sync
+  categories                the sync-target categories (FIG. 15)
+  ls [CATEGORY]             list records
+  get CATEGORY ID           show a record
+  put CATEGORY ID TEXT…     create or change a record
+  rm CATEGORY ID            delete a record
+  import-vcard FILE         contacts from a vCard file (RFC 6350)
+  export-vcard FILE         contacts to a vCard file
+  import-ical FILE          calendar from an iCalendar file (RFC 5545)
+  export-ical FILE          calendar to an iCalendar file
+  register                  first-run registration (FIG. 8 / FIG. 19)
+  quit`;

@@ -1,0 +1,69 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { CATEGORIES, isPolicyName, POLICIES } from '../core/index.js';
+
+/**
+ * The terminal agent's settings: flags over a config file over defaults
+ * (DESIGN.md: cli/ is the only place that reads flags, env and config files).
+ * Validated where they enter.
+ */
+export const TerminalSettings = z.strictObject({
+  /** Where the terminal keeps its NV store and state. */
+  data: z.string().min(1),
+  /** `sim` (a virtual SIM in-process), `pcsc[:READER]`, or `modem:/dev/ttyX`. */
+  card: z.string().regex(/^(sim|pcsc(:.+)?|modem:.+)$/, 'card must be sim, pcsc[:READER] or modem:/dev/ttyX'),
+  /** mqtt://host:port, mqtts://host:port or ws(s)://host:port/path */
+  server: z
+    .string()
+    .regex(/^(mqtts?|wss?):\/\/[^/\s]+/, 'server must be an mqtt://, mqtts://, ws:// or wss:// URL'),
+  /** CA certificate for mqtts/wss. */
+  ca: z.string().optional(),
+  policy: z
+    .string()
+    .refine(isPolicyName, `policy must be one of ${Object.keys(POLICIES).join(', ')}`)
+    .optional(),
+  categories: z.array(z.enum(CATEGORIES)).optional(),
+  /** The virtual SIM of `--card sim`. */
+  sim: z
+    .strictObject({
+      iccid: z.string().regex(/^[0-9]{18,20}$/),
+      imsi: z.string().regex(/^[0-9]{5,15}$/),
+      pin: z
+        .string()
+        .regex(/^[0-9]{4,8}$/)
+        .optional(),
+    })
+    .optional(),
+});
+export type TerminalSettings = z.infer<typeof TerminalSettings>;
+
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+}
+
+const DEFAULTS = { card: 'sim', server: 'mqtt://127.0.0.1:1883' };
+
+/** Merges the config file (JSON; default `<data>/config.json`) under the flags and validates the result. */
+export function loadSettings(flags: Record<string, unknown>, configFile?: string): TerminalSettings {
+  const data = String(flags.data ?? process.env.SIMSYNC_TERMINAL_DATA ?? './simsync-terminal');
+  const file = configFile ?? path.join(data, 'config.json');
+  let fromFile: Record<string, unknown> = {};
+  if (existsSync(file)) {
+    try {
+      fromFile = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new SettingsError(`${file}: not valid JSON (${(e as Error).message})`);
+    }
+  } else if (configFile !== undefined) {
+    throw new SettingsError(`${file}: no such config file`);
+  }
+  const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+  const merged = { ...DEFAULTS, ...fromFile, ...defined, data };
+  const parsed = TerminalSettings.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new SettingsError(`${issue.path.join('.') || 'settings'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
