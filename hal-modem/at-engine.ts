@@ -72,9 +72,16 @@ interface Job {
 interface Running {
   job: Job;
   lines: string[];
-  echoSeen: boolean;
   settle: (final: AtFinal | AtError) => void;
 }
+
+const internalJob = (command: string, timeoutMs: number): Job => ({
+  command,
+  timeoutMs,
+  prefix: undefined,
+  resolve: () => {},
+  reject: () => {},
+});
 
 const printable = (line: string) => /^[\x20-\x7e]*$/.test(line);
 
@@ -88,6 +95,9 @@ const printable = (line: string) => /^[\x20-\x7e]*$/.test(line);
  *   AtError with the kind of the code; no final in time → 'timeout'; port
  *   gone or modem rebooted mid-command → 'device-unavailable'. Never a hang.
  * - Echo is tolerated (ATE1 after a reboot), line noise is dropped.
+ * - A URC with the same prefix as the running command's answer (a +CREG URC
+ *   during AT+CREG?) cannot be told apart by the engine; callers parse such
+ *   answers by their field count.
  * - After a reboot (RDY) or the port coming back, ATE0, AT+CMEE=1 and the
  *   `init` commands run again before anything queued.
  */
@@ -200,7 +210,8 @@ export class AtEngine {
     this.#pumping = true;
     try {
       while (this.#queue.length > 0 && this.#port !== undefined) {
-        if (this.#needsInit) await this.#runInit();
+        if (this.#stale > 0) await this.#resync();
+        while (this.#needsInit && this.#port !== undefined) await this.#runInit();
         if (this.#stale > 0) await this.#resync();
         const job = this.#queue.shift();
         if (job === undefined) break;
@@ -215,8 +226,8 @@ export class AtEngine {
   }
 
   async #internal(command: string, timeoutMs = this.#timeoutMs): Promise<AtFinal | AtError> {
-    const job: Job = { command, timeoutMs, prefix: undefined, resolve: () => {}, reject: () => {} };
-    return (await this.#execute(job)).result;
+    if (this.#stale > 0) await this.#resync();
+    return (await this.#execute(internalJob(command, timeoutMs))).result;
   }
 
   /** V.250 §6.2.4 (E0: no echo), TS 27.007 §9.1 (+CMEE=1: numeric codes), then the dialect's own. */
@@ -240,7 +251,7 @@ export class AtEngine {
    * `settleMs` is taken as lost (a missing final result).
    */
   async #resync(): Promise<void> {
-    const result = await this.#internal('AT', this.#settleMs);
+    const { result } = await this.#execute(internalJob('AT', this.#settleMs));
     this.#log.debug(
       { result: result instanceof AtError ? result.kind : result.type },
       'resynchronised after a timeout',
@@ -267,7 +278,7 @@ export class AtEngine {
         this.#running = undefined;
         resolve({ result, lines: running.lines });
       };
-      const running: Running = { job, lines: [], echoSeen: false, settle: done };
+      const running: Running = { job, lines: [], settle: done };
       this.#running = running;
       this.#log.debug({ command: job.command }, 'AT >');
       port.write(`${job.command}\r`).catch((e: unknown) => {
@@ -284,10 +295,8 @@ export class AtEngine {
       return;
     }
     const running = this.#running;
-    if (running !== undefined && !running.echoSeen && line === running.job.command) {
-      running.echoSeen = true;
-      return;
-    }
+    // An echo (ours or of a command the modem took late): no answer line of a modem starts with "AT".
+    if (/^AT/i.test(line)) return;
     if (line === 'RDY') {
       this.#restarted();
       this.#emitUrc(line);
@@ -320,7 +329,8 @@ export class AtEngine {
 
   #restarted(): void {
     this.#log.warn({ path: this.path }, 'modem restarted');
-    this.#stale = 0;
+    // A command cut off by the reboot may still be answered by the new boot: settle before the next one.
+    this.#stale = this.#running === undefined ? 0 : 1;
     this.#needsInit = true;
     this.#running?.settle(
       new AtError(

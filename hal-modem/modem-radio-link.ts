@@ -92,8 +92,11 @@ export class ModemRadioLink implements RadioLink {
   async #query(command: string, prefix: string): Promise<number | undefined> {
     try {
       const { lines } = await this.#at.command(command, { prefix });
-      const line = lineWith(lines, prefix);
-      return line === undefined ? undefined : Number(fields(line, prefix)[1]);
+      // A URC of the same prefix (+CREG: <stat>) may sit among the lines; the answer has <n> first.
+      const answer = lines
+        .map((l) => (l.startsWith(prefix) ? fields(l, prefix) : []))
+        .find((f) => f.length >= 2);
+      return answer === undefined ? undefined : Number(answer[1]);
     } catch (e) {
       if (e instanceof HalError && e.kind === 'not-supported') return undefined;
       throw e;

@@ -43,6 +43,8 @@ export class SimModem {
   #down = false;
   #next: NextFaults = { ...NO_FAULTS };
   #log: string[] = [];
+  /** Bumped when the tty goes away or the modem reboots: work in progress is lost. */
+  #epoch = 0;
 
   constructor(options: SimModemOptions) {
     this.state = {
@@ -76,6 +78,8 @@ export class SimModem {
 
   /** Closes the simulator's end; idempotent. */
   async detach(): Promise<void> {
+    this.#epoch++;
+    this.#inbox = [];
     const port = this.#port;
     this.#port = undefined;
     if (port?.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
@@ -149,6 +153,7 @@ export class SimModem {
    */
   async reboot(options: { downMs?: number } = {}): Promise<void> {
     this.#down = true;
+    this.#epoch++;
     this.#inbox = [];
     this.#next = { ...NO_FAULTS };
     await new Promise((r) => setTimeout(r, options.downMs ?? 50));
@@ -188,8 +193,9 @@ export class SimModem {
         if (this.state.echo) this.#write(`${line}\r`);
         const faults = this.#next;
         this.#next = { ...NO_FAULTS };
+        const epoch = this.#epoch;
         if (faults.delayMs > 0) await new Promise((r) => setTimeout(r, faults.delayMs));
-        if (this.#down) break;
+        if (this.#down || epoch !== this.#epoch) continue;
         this.#reply(runCommand(this.state, line), faults);
       }
     } finally {
