@@ -94,7 +94,9 @@ export class FileNvStore implements NvStore {
    * another process has it open, 'device-unavailable' on I/O errors.
    */
   static async open(dir: string, options: FileNvStoreOptions = {}): Promise<FileNvStore> {
-    await io(`create ${dir}`, () => mkdir(dir, { recursive: true }));
+    const created = await io(`create ${dir}`, () => mkdir(dir, { recursive: true }));
+    // A new directory's own entry must be durable too, or the whole store can vanish.
+    if (created !== undefined) await syncDir(path.dirname(path.resolve(dir))).catch(() => {});
     const lock = await acquireLock(path.join(dir, LOCK_FILE));
     try {
       const state = await loadLog(dir);

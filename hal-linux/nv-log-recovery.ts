@@ -53,6 +53,8 @@ export function replayLog(file: Uint8Array, path: string): ReplayedLog {
 
 function isTornTail(file: Uint8Array, offset: number, fault: string): boolean {
   if (fault === 'short' || fault === 'beyond-end') return true;
+  // The checksum matched, so these bytes were written whole: a bad structure is not a tear.
+  if (fault === 'structure') return false;
   if (fault === 'header') return !validRecordAfter(file, offset);
   // The header is intact, so the record's extent is known: search only past it,
   // so that a value which happens to contain a record cannot mislead the search.
