@@ -49,7 +49,7 @@ export class SimModemHost {
   async replug(options: { bootDelayMs?: number } = {}): Promise<void> {
     await this.#pair.replug();
     await this.modem.attach(this.#pair.simLink);
-    await new Promise((r) => setTimeout(r, options.bootDelayMs ?? 100));
+    if (options.bootDelayMs) await new Promise((r) => setTimeout(r, options.bootDelayMs));
     this.modem.powerUp();
   }
 

@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { isHalError } from '../hal/index.js';
+import { type Bench, bench, CARD, card, rejection } from './test-support.js';
+
+let b: Bench;
+afterEach(async () => {
+  await b?.close();
+});
+
+const waitUntil = async (what: string, condition: () => boolean, ms = 3000) => {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+const kindOf = async (p: Promise<unknown>) => {
+  const e = await rejection(p);
+  return isHalError(e) ? e.kind : `not a HalError: ${String(e)}`;
+};
+
+const VENDOR = {
+  quectel: { iccid: 'AT+QCCID', counters: 'AT+QPINC="SC"', init: 'AT+QSIMSTAT=1' },
+  simcom: { iccid: 'AT+CICCID', counters: 'AT+SPIC', init: 'AT+UIMHOTSWAPON=1' },
+  generic: { iccid: 'AT+CCID', counters: 'AT+CPINR', init: 'AT+CEREG=1' },
+} as const;
+
+for (const dialect of ['quectel', 'simcom', 'generic'] as const) {
+  describe(`ModemCardReader, ${dialect} dialect`, () => {
+    it('detects the dialect from ATI / AT+CGMM and switches its URCs on', async () => {
+      b = await bench(dialect, { card: card() });
+      expect(b.modem.dialect.name).toBe(dialect);
+      expect(b.host.modem.commands()).toContain(VENDOR[dialect].init);
+      expect(b.modem.reader.present()).toBe(true);
+    });
+
+    it('reads ICCID with the vendor command, PIN state and counters, then the IMSI after PIN', async () => {
+      b = await bench(dialect, { card: card() });
+      const sim = await b.modem.reader.open();
+      expect(await sim.iccid()).toBe(CARD.iccid);
+      expect(await sim.pinStatus()).toEqual({ verified: false, retriesLeft: 3 });
+      expect(await kindOf(sim.imsi())).toBe('pin-required');
+      expect(await sim.verifyPin('9999')).toEqual({ status: 'wrong', retriesLeft: 2 });
+      expect(await sim.verifyPin(CARD.pin!)).toEqual({ status: 'ok' });
+      expect(await sim.imsi()).toBe(CARD.imsi);
+      const sent = b.host.modem.commands();
+      expect(sent).toContain(VENDOR[dialect].iccid);
+      expect(sent).toContain(VENDOR[dialect].counters);
+      expect(sent).toContain('AT+CPIN="1234"');
+      await sim.close();
+    });
+
+    it('hot-swap URCs become removed / inserted events, once per change', async () => {
+      b = await bench(dialect, { card: card() });
+      const events: string[] = [];
+      b.modem.reader.on('inserted', () => events.push('inserted'));
+      b.modem.reader.on('removed', () => events.push('removed'));
+      b.host.modem.removeCard();
+      await waitUntil('removed', () => events.length === 1);
+      b.host.modem.insertCard(card());
+      await waitUntil('inserted', () => events.length === 2);
+      b.host.modem.removeCard();
+      await waitUntil('removed again', () => events.length === 3);
+      expect(events).toEqual(['removed', 'inserted', 'removed']);
+      expect(await kindOf(b.modem.reader.open())).toBe('no-card');
+    });
+  });
+}
+
+describe('ModemCardReader faults', () => {
+  it("a card pulled during a slow command rejects 'card-removed', never hangs", async () => {
+    b = await bench('quectel', { card: card() });
+    const sim = await b.modem.reader.open();
+    await sim.verifyPin(CARD.pin!);
+    b.host.modem.delayNextReply(150);
+    const pending = kindOf(sim.imsi());
+    await new Promise((r) => setTimeout(r, 30));
+    b.host.modem.removeCard();
+    expect(await pending).toBe('card-removed');
+    expect(await kindOf(sim.iccid())).toBe('card-removed');
+  });
+
+  it('FIG. 11-A: the terminal-ID list goes through AT+CSIM with the uicc/ code', async () => {
+    b = await bench('simcom', { card: card() });
+    const sim = await b.modem.reader.open();
+    await sim.verifyPin(CARD.pin!);
+    await sim.writeTerminalIds(['pi-kitchen']);
+    expect(await sim.readTerminalIds()).toEqual(['pi-kitchen']);
+    expect(b.host.modem.commands().some((c) => c.startsWith('AT+CSIM='))).toBe(true);
+  });
+
+  it('falls back to AT+CRSM for the ICCID; without AT+CSIM the list is not-supported', async () => {
+    b = await bench('generic', { card: card(), unsupported: ['+CCID', '+ICCID', '+CSIM'] });
+    const sim = await b.modem.reader.open();
+    expect(await sim.iccid()).toBe(CARD.iccid);
+    expect(b.host.modem.commands()).toContain('AT+CRSM=176,12258,0,0,10');
+    await sim.verifyPin(CARD.pin!);
+    expect(await kindOf(sim.readTerminalIds())).toBe('not-supported');
+    expect(await kindOf(sim.transmit(Uint8Array.of(0x80, 0xf2, 0, 0, 0)))).toBe('not-supported');
+  });
+
+  it('a PIN verified earlier is still judged by the card (VERIFY through AT+CSIM)', async () => {
+    b = await bench('quectel', { card: card() });
+    const sim = await b.modem.reader.open();
+    expect(await sim.verifyPin(CARD.pin!)).toEqual({ status: 'ok' });
+    expect(await sim.verifyPin('0000')).toEqual({ status: 'wrong', retriesLeft: 2 });
+    expect(await sim.verifyPin(CARD.pin!)).toEqual({ status: 'ok' });
+  });
+
+  it('a modem reboot is a removal and a new insertion; the old session is dead, PIN1 is asked again', async () => {
+    b = await bench('quectel', { card: card() });
+    const events: string[] = [];
+    b.modem.reader.on('inserted', () => events.push('inserted'));
+    b.modem.reader.on('removed', () => events.push('removed'));
+    const sim = await b.modem.reader.open();
+    await sim.verifyPin(CARD.pin!);
+    await b.host.modem.reboot({ downMs: 30 });
+    await waitUntil('re-inserted', () => events.length === 2);
+    expect(events).toEqual(['removed', 'inserted']);
+    expect(await kindOf(sim.imsi())).toBe('card-removed');
+    const again = await b.modem.reader.open();
+    expect(await again.pinStatus()).toEqual({ verified: false, retriesLeft: 3 });
+  });
+
+  it('the port vanishing is a removal; the card is announced again when it returns', async () => {
+    b = await bench('simcom', { card: card() });
+    const events: string[] = [];
+    b.modem.reader.on('inserted', () => events.push('inserted'));
+    b.modem.reader.on('removed', () => events.push('removed'));
+    const sim = await b.modem.reader.open();
+    await b.host.unplug();
+    await waitUntil('removed', () => events.length === 1);
+    expect(await kindOf(sim.iccid())).toBe('card-removed');
+    await b.host.replug();
+    // Depending on who is first, the port or the modem's RDY, the card may be announced twice.
+    await waitUntil('inserted', () => events.at(-1) === 'inserted');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(events.at(-1)).toBe('inserted');
+    const again = await b.modem.reader.open();
+    expect(await again.iccid()).toBe(CARD.iccid);
+  });
+});
