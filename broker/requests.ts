@@ -3,6 +3,7 @@ import {
   decodeRequest,
   downTopic,
   type ErrorCode,
+  type Filters,
   normaliseSelection,
   ProtocolError,
   type Reply,
@@ -12,6 +13,7 @@ import type { Logger } from './logger.js';
 import type { Session, Sessions } from './sessions.js';
 import type { AuditEntry, SyncStore } from './store/sync-store.js';
 import { downloadPage, probe } from './sync/download.js';
+import { fetchSubstance } from './sync/fetch.js';
 import { checkPair } from './sync/pair.js';
 import { registerTerminal } from './sync/register.js';
 import { applyUpload, type UploadLimits } from './sync/upload.js';
@@ -211,12 +213,18 @@ export class RequestRouter {
         };
       }
       case 'download': {
+        const wanted = request.categories;
         const page = await downloadPage(store, {
           subscriber: request.subscriber,
-          categories: terminal.categories,
+          categories: wanted ? terminal.categories.filter((c) => wanted.includes(c)) : terminal.categories,
+          filters: terminal.filters,
           after: request.after,
+          upTo: request.upTo,
           maxBytes: request.maxBytes,
+          strict: request.strict,
+          stubs: request.stubs,
           maxMessageBytes: this.deps.limits.maxMessageBytes - 1024,
+          now: now(),
         });
         if (page.kind === 'out-of-order') {
           return refuse(
@@ -238,25 +246,47 @@ export class RequestRouter {
         };
       }
       case 'set-categories': {
-        const categories = await this.setCategories(session.terminalId, request.categories);
-        return { reply: { type: 'ok', req: request.req, categories }, audit: tally(who) };
+        const categories = await this.setCategories(session.terminalId, request.categories, request.filters);
+        const filters = request.filters ? { filters: request.filters } : {};
+        return { reply: { type: 'ok', req: request.req, categories, ...filters }, audit: tally(who) };
       }
       case 'probe': {
         const wanted = request.category
           ? terminal.categories.filter((c) => c === request.category)
           : terminal.categories;
-        const result = await probe(store, request.subscriber, wanted, request.after);
+        const result = await probe(store, {
+          subscriber: request.subscriber,
+          categories: wanted,
+          filters: terminal.filters,
+          after: request.after,
+          now: now(),
+        });
         // Accepted probes are frequent and change nothing: they are not audited.
         return { reply: { type: 'probe-result', req: request.req, ...result }, audit: null };
+      }
+      case 'fetch': {
+        const part = await fetchSubstance(store, terminal, request, this.deps.limits.maxMessageBytes - 1024);
+        if (part.kind === 'gone') return refuse(request.req, 'gone', part.reason, who);
+        return {
+          reply: { type: 'substance', req: request.req, ...part.substance },
+          audit: tally({ ...who, downloadedBytes: part.substance.bytes.length }),
+        };
       }
     }
   }
 
-  private async setCategories(terminalId: string, selected: Category[]): Promise<Category[]> {
+  /** FIG. 15 / FIG. 7b: the terminal's categories (and [0033] filters) in the subscriber database. */
+  private async setCategories(
+    terminalId: string,
+    selected: Category[],
+    filters: Filters | undefined,
+  ): Promise<Category[]> {
     const categories = normaliseSelection(selected);
     await this.deps.store.transaction(async (tx) => {
       const t = await tx.getTerminal(terminalId);
-      if (t) await tx.putTerminal({ ...t, categories });
+      if (!t) return;
+      const { filters: _old, ...rest } = t;
+      await tx.putTerminal({ ...rest, categories, ...(filters ? { filters } : {}) });
     });
     return categories;
   }

@@ -1,4 +1,11 @@
-import { CATEGORIES, type Category, categoryCode, categoryFromCode } from '../../core/protocol/index.js';
+import {
+  CATEGORIES,
+  type Category,
+  categoryCode,
+  categoryFromCode,
+  Filters,
+  type RecordMeta,
+} from '../../core/protocol/index.js';
 import type { AuditEntry, CodeRow, StoredRecord, SubscriberRow, TerminalRow } from './sync-store.js';
 
 /** SQLite rows as better-sqlite3 returns them, and their mapping to the SyncStore types. */
@@ -43,6 +50,7 @@ export interface TerminalSql {
   last_seen_at: number | null;
   last_batch: number | null;
   last_ack: Buffer | null;
+  filters: string | null;
 }
 export interface CodeSql {
   code_hash: string;
@@ -59,6 +67,9 @@ export interface RecordSql {
   seq: number;
   origin: string;
   edited_at: number;
+  folder: string | null;
+  data_date: number | null;
+  title: string | null;
 }
 export interface ChangeSql {
   seq: number;
@@ -100,7 +111,27 @@ export const terminalRow = (r: TerminalSql): TerminalRow => ({
   lastSeenAt: r.last_seen_at,
   lastBatch: r.last_batch,
   lastAck: bytes(r.last_ack),
+  ...(r.filters === null ? {} : { filters: Filters.parse(JSON.parse(r.filters)) }),
 });
+
+/** Filters as stored: JSON text, or null for none. */
+export function filtersText(filters: Filters | undefined): string | null {
+  return filters === undefined ? null : JSON.stringify(filters);
+}
+
+/** Meta as its three columns. */
+export function metaColumns(meta: RecordMeta | undefined): [string | null, number | null, string | null] {
+  return [meta?.folder ?? null, meta?.date ?? null, meta?.title ?? null];
+}
+
+function metaOf(r: RecordSql): RecordMeta | undefined {
+  if (r.folder === null && r.data_date === null && r.title === null) return undefined;
+  return {
+    ...(r.folder === null ? {} : { folder: r.folder }),
+    ...(r.data_date === null ? {} : { date: r.data_date }),
+    ...(r.title === null ? {} : { title: r.title }),
+  };
+}
 
 export const codeRow = (r: CodeSql): CodeRow => ({
   codeHash: r.code_hash,
@@ -111,14 +142,18 @@ export const codeRow = (r: CodeSql): CodeRow => ({
   usedAt: r.used_at,
 });
 
-export const storedRecord = (r: RecordSql): StoredRecord => ({
-  category: category(r.category),
-  recordId: r.record_id,
-  body: bytes(r.body),
-  seq: r.seq,
-  origin: r.origin,
-  editedAt: r.edited_at,
-});
+export function storedRecord(r: RecordSql): StoredRecord {
+  const meta = metaOf(r);
+  return {
+    category: category(r.category),
+    recordId: r.record_id,
+    body: bytes(r.body),
+    seq: r.seq,
+    origin: r.origin,
+    editedAt: r.edited_at,
+    ...(meta === undefined ? {} : { meta }),
+  };
+}
 
 export const auditEntry = (r: AuditSql): AuditEntry => ({
   at: r.at,

@@ -72,6 +72,13 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_by_subscriber ON audit(subscriber, id);
   CREATE INDEX audit_by_owner ON audit(terminal_owner, id);
   `,
+  // [0033] folder and date filters, [0094] stub titles, per-terminal filters.
+  `
+  ALTER TABLE records ADD COLUMN folder TEXT;
+  ALTER TABLE records ADD COLUMN data_date INTEGER;
+  ALTER TABLE records ADD COLUMN title TEXT;
+  ALTER TABLE terminals ADD COLUMN filters TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -9,6 +9,8 @@ import {
   type CodeSql,
   category,
   codeRow,
+  filtersText,
+  metaColumns,
   type RecordSql,
   type SubscriberSql,
   storedRecord,
@@ -80,7 +82,7 @@ class Queries {
   putTerminal(row: TerminalRow): void {
     this.sql(
       `INSERT OR REPLACE INTO terminals (terminal_id, subscriber, password_hash, categories, credential_hash,
-         revoked, created_at, last_seen_at, last_batch, last_ack) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         revoked, created_at, last_seen_at, last_batch, last_ack, filters) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       row.terminalId,
       row.subscriber,
@@ -92,6 +94,7 @@ class Queries {
       row.lastSeenAt,
       row.lastBatch,
       row.lastAck,
+      filtersText(row.filters),
     );
   }
 
@@ -128,9 +131,18 @@ class Queries {
     const seq = next.latest_seq;
     const code = categoryCode(record.category);
     this.sql(
-      `INSERT OR REPLACE INTO records (subscriber, category, record_id, body, seq, origin, edited_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    ).run(subscriber, code, record.recordId, record.body, seq, record.origin, record.editedAt);
+      `INSERT OR REPLACE INTO records (subscriber, category, record_id, body, seq, origin, edited_at,
+         folder, data_date, title) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      subscriber,
+      code,
+      record.recordId,
+      record.body,
+      seq,
+      record.origin,
+      record.editedAt,
+      ...metaColumns(record.meta),
+    );
     this.sql(
       `INSERT INTO changes (subscriber, seq, category, record_id, origin, deleted, at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,

@@ -233,6 +233,37 @@ export function describeSyncStoreContract(name: string, factory: () => SyncStore
       expect((await store.getRecord(X, 'settings', 's'))?.body).toEqual(new Uint8Array(0));
     });
 
+    it("[0033]/[0094]: keeps a record's folder, date and title, and a terminal's filters", async () => {
+      await addSubscriber(X);
+      const meta = { folder: 'sent', date: 1_700_000_000_000, title: 'Re: lunch' };
+      await store.transaction((tx) =>
+        tx.putRecord(
+          X,
+          { category: 'mail', recordId: 'm', body: body(1), origin: 't', editedAt: 2, meta },
+          2,
+        ),
+      );
+      await store.transaction((tx) =>
+        tx.putRecord(X, { category: 'mail', recordId: 'plain', body: body(2), origin: 't', editedAt: 3 }, 3),
+      );
+      expect((await store.getRecord(X, 'mail', 'm'))?.meta).toEqual(meta);
+      expect((await store.getRecord(X, 'mail', 'plain'))?.meta).toBeUndefined();
+      const rows = await store.recordsAfter({
+        subscriber: X,
+        after: 0,
+        upTo: 9,
+        categories: ['mail'],
+        limit: 9,
+      });
+      expect(rows.map((r) => r.meta)).toEqual([meta, undefined]);
+
+      const filters = { folders: { mail: ['inbox', 'sent'] }, recentDays: { mail: 90 } };
+      await store.transaction((tx) => tx.putTerminal({ ...terminal('pc-1', X), filters }));
+      expect((await store.getTerminal('pc-1'))?.filters).toEqual(filters);
+      await store.transaction((tx) => tx.putTerminal(terminal('pc-1', X)));
+      expect((await store.getTerminal('pc-1'))?.filters).toBeUndefined();
+    });
+
     it('rolls a transaction back entirely when it throws', async () => {
       await addSubscriber(X);
       await expect(

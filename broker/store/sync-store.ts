@@ -1,4 +1,4 @@
-import type { Category } from '../../core/protocol/index.js';
+import type { Category, Filters, RecordMeta } from '../../core/protocol/index.js';
 
 /**
  * The server's storage (FIG. 2: subscriber managing database 30/30' and user
@@ -26,6 +26,8 @@ export interface TerminalRow {
   passwordHash: string | null;
   /** The sync-target data, normalised ([0033]). */
   categories: Category[];
+  /** [0033] finer criteria (folder, recency) on top of the categories; absent = none. */
+  filters?: Filters | undefined;
   /** SHA-256 of the connection credential; null until the terminal claims one. */
   credentialHash: string | null;
   /** Lost or stolen: refused from then on. */
@@ -60,6 +62,8 @@ export interface StoredRecord {
   origin: string;
   /** The editing terminal's clock. */
   editedAt: number;
+  /** [0033] folder and date, and a title ([0094] stubs); absent when the record says nothing. */
+  meta?: RecordMeta | undefined;
 }
 
 /** A record state to write; the store gives it the next sequence number. */
@@ -82,6 +86,7 @@ export type AuditAction =
   | 'download'
   | 'set-categories'
   | 'probe'
+  | 'fetch'
   | 'revoke'
   | 'request';
 

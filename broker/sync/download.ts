@@ -1,14 +1,25 @@
-import { type Category, categoryCode, type WireChange } from '../../core/protocol/index.js';
-import type { SyncStore } from '../store/sync-store.js';
+import { type Category, type Filters, passesFilters, type WireChange } from '../../core/protocol/index.js';
+import type { StoredRecord, SyncStore } from '../store/sync-store.js';
+import { toStub, toWire } from './wire.js';
 
 export interface DownloadQuery {
   subscriber: string;
   categories: readonly Category[];
+  /** [0033] the terminal's finer criteria; records they leave out are skipped. */
+  filters?: Filters | undefined;
   after: number;
-  /** Bytes of bodies the terminal accepts in one page (at least one change is always sent). */
+  /** A catch-up stops here instead of at the latest change. */
+  upTo?: number | undefined;
+  /** Bytes of bodies the terminal accepts in one page (at least one change is sent unless `strict`). */
   maxBytes: number;
+  /** [0085]: never more than `maxBytes`, even for the first change. */
+  strict?: boolean | undefined;
+  /** [0094]: bodies above `above` bytes in these categories go as stubs. */
+  stubs?: { above: number; categories: readonly Category[] } | undefined;
   /** Bytes the encoded page may take on the wire, bodies and framing together. */
   maxMessageBytes: number;
+  /** The server's clock, for recency filters. */
+  now: number;
 }
 
 export type DownloadPage =
@@ -17,64 +28,89 @@ export type DownloadPage =
 
 /** Rows fetched per store call while filling a page. */
 const CHUNK = 256;
-/** CBOR framing of one change beyond its id and body, rounded up. */
+/** CBOR framing of one change beyond its id and body, rounded up (meta and stub hash included). */
 const CHANGE_OVERHEAD = 40;
+const META_OVERHEAD = 400;
+
+function asChange(r: StoredRecord, q: DownloadQuery): WireChange {
+  const body = r.body;
+  if (body !== null && q.stubs && body.length > q.stubs.above && q.stubs.categories.includes(r.category)) {
+    return toStub({ ...r, body });
+  }
+  return toWire(r);
+}
 
 /**
  * Downloads move only differences (DESIGN.md "Sync model"): the current state
  * of each record changed after the anchor, once, in seq order, filtered by the
- * terminal's categories. `next` is the last seq sent, or, once nothing more
- * matches, the subscriber's latest seq, so the anchor also moves past changes
- * filtered out.
+ * terminal's categories and filters. `next` is the last seq looked at, or,
+ * once nothing more matches, the end of the range, so the anchor also moves
+ * past changes filtered out.
  */
 export async function downloadPage(store: SyncStore, q: DownloadQuery): Promise<DownloadPage> {
   // Read the latest seq first and never look past it: a change committed while
   // this page is filled gets a seq above it and is found by the next download.
   const latest = await store.latestSeq(q.subscriber);
   if (q.after > latest) return { kind: 'out-of-order', latest };
-
+  const end = Math.min(latest, q.upTo ?? latest);
   const changes: WireChange[] = [];
   let bodies = 0;
   let wire = 0;
   let cursor = q.after;
   let more = false;
-
   fill: for (;;) {
     const rows = await store.recordsAfter({
       subscriber: q.subscriber,
       after: cursor,
-      upTo: latest,
+      upTo: end,
       categories: q.categories,
       limit: CHUNK,
     });
     for (const r of rows) {
-      const size = r.body?.length ?? 0;
-      const framed = size + r.recordId.length + CHANGE_OVERHEAD;
-      if (changes.length > 0 && (bodies + size > q.maxBytes || wire + framed > q.maxMessageBytes)) {
+      if (r.body !== null && !passesFilters(q.filters, r.category, r.meta, r.editedAt, q.now)) {
+        cursor = r.seq;
+        continue;
+      }
+      const change = asChange(r, q);
+      const size = change[4]?.length ?? 0;
+      const framed = size + r.recordId.length + CHANGE_OVERHEAD + (change[5] ? META_OVERHEAD : 0);
+      const first = changes.length === 0 && !q.strict;
+      if (!first && (bodies + size > q.maxBytes || wire + framed > q.maxMessageBytes)) {
         more = true;
         break fill;
       }
-      changes.push([categoryCode(r.category), r.recordId, r.seq, r.editedAt, r.body]);
+      changes.push(change);
       bodies += size;
       wire += framed;
       cursor = r.seq;
     }
     if (rows.length < CHUNK) break;
   }
-
-  const last = changes[changes.length - 1];
-  return { kind: 'page', changes, next: more && last ? last[2] : latest, more, bytes: bodies };
+  return { kind: 'page', changes, next: more ? cursor : end, more, bytes: bodies };
 }
 
-/** [0043]: are there changes after `after` in these categories? */
+/** [0043]: are there changes after `after` in these categories that pass the filters? */
 export async function probe(
   store: SyncStore,
-  subscriber: string,
-  categories: readonly Category[],
-  after: number,
+  q: {
+    subscriber: string;
+    categories: readonly Category[];
+    filters?: Filters | undefined;
+    after: number;
+    now: number;
+  },
 ): Promise<{ latest: number; pending: boolean }> {
-  const latest = await store.latestSeq(subscriber);
-  if (after >= latest || categories.length === 0) return { latest, pending: false };
-  const rows = await store.recordsAfter({ subscriber, after, upTo: latest, categories, limit: 1 });
-  return { latest, pending: rows.length > 0 };
+  const latest = await store.latestSeq(q.subscriber);
+  if (q.after >= latest || q.categories.length === 0) return { latest, pending: false };
+  let cursor = q.after;
+  for (;;) {
+    const rows = await store.recordsAfter({ ...q, after: cursor, upTo: latest, limit: CHUNK });
+    for (const r of rows) {
+      if (r.body === null || passesFilters(q.filters, r.category, r.meta, r.editedAt, q.now)) {
+        return { latest, pending: true };
+      }
+      cursor = r.seq;
+    }
+    if (rows.length < CHUNK) return { latest, pending: false };
+  }
 }

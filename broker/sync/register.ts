@@ -81,6 +81,7 @@ export async function registerTerminal(
       // A (re)registered terminal starts its batch ids afresh.
       lastBatch: null,
       lastAck: null,
+      ...(existing?.filters ? { filters: existing.filters } : {}),
     });
     return { kind: 'registered', credential, categories };
   });

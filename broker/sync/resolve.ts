@@ -1,4 +1,7 @@
-import type { Category } from '../../core/protocol/index.js';
+import { type Category, conflictCopyId, type RecordMeta } from '../../core/protocol/index.js';
+
+export { conflictCopyId };
+
 import type { RecordWrite, StoredRecord } from '../store/sync-store.js';
 
 /** One uploaded change, its tuple unpacked. */
@@ -9,6 +12,7 @@ export interface IncomingChange {
   base: number;
   editedAt: number;
   body: Uint8Array | null;
+  meta?: RecordMeta | undefined;
 }
 
 /**
@@ -25,14 +29,6 @@ export type Resolution =
   | { kind: 'conflict-won'; copy: RecordWrite | null }
   | { kind: 'conflict-lost'; copy: RecordWrite | null };
 
-const MAX_RECORD_ID = 200;
-
-/** `<id>~conflict~<losingTerminalId>~<editedAt>`, the id cut short if the whole would not fit a RecordId. */
-export function conflictCopyId(recordId: string, losingTerminal: string, editedAt: number): string {
-  const suffix = `~conflict~${losingTerminal}~${editedAt}`;
-  return recordId.slice(0, MAX_RECORD_ID - suffix.length) + suffix;
-}
-
 function sameBody(a: Uint8Array | null, b: Uint8Array | null): boolean {
   if (a === null || b === null) return a === b;
   if (a.length !== b.length) return false;
@@ -41,7 +37,13 @@ function sameBody(a: Uint8Array | null, b: Uint8Array | null): boolean {
 }
 
 function copyOf(
-  version: { category: Category; recordId: string; body: Uint8Array | null; editedAt: number },
+  version: {
+    category: Category;
+    recordId: string;
+    body: Uint8Array | null;
+    editedAt: number;
+    meta?: RecordMeta | undefined;
+  },
   origin: string,
 ): RecordWrite | null {
   if (version.body === null) return null;
@@ -51,6 +53,7 @@ function copyOf(
     body: version.body,
     origin,
     editedAt: version.editedAt,
+    ...(version.meta === undefined ? {} : { meta: version.meta }),
   };
 }
 

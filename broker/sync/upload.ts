@@ -3,14 +3,16 @@ import {
   categoryFromCode,
   decodeReply,
   encodeReply,
+  type RecordMeta,
   type UploadAck,
   type UploadIssue,
   type UploadRequest,
-  type WireChange,
+  type WireMeta,
 } from '../../core/protocol/index.js';
-import type { StoredRecord, SyncStore, SyncTx, TerminalRow } from '../store/sync-store.js';
+import type { SyncStore, SyncTx, TerminalRow } from '../store/sync-store.js';
 import { checkPair, type PairRefusal } from './pair.js';
 import { type IncomingChange, resolve } from './resolve.js';
+import { toWire } from './wire.js';
 
 export interface UploadLimits {
   /** Largest body of one record; larger ones are rejected. */
@@ -40,8 +42,20 @@ export type UploadOutcome =
   | { kind: 'too-large'; ackBytes: number }
   | { kind: 'refused'; refusal: PairRefusal; terminal: TerminalRow | undefined };
 
-function wire(record: StoredRecord, categoryCode: number): WireChange {
-  return [categoryCode, record.recordId, record.seq, record.editedAt, record.body];
+/**
+ * How far ahead of the server's clock an edit's timestamp may be. A terminal
+ * whose clock runs fast would otherwise win every conflict ([0068]); past
+ * this the timestamp is taken as the server's time.
+ */
+export const MAX_CLOCK_LEAD_MS = 5 * 60_000;
+
+function metaOf(meta: WireMeta | undefined): RecordMeta | undefined {
+  if (meta === undefined) return undefined;
+  const out: RecordMeta = {};
+  if (meta.folder !== undefined) out.folder = meta.folder;
+  if (meta.date !== undefined) out.date = meta.date;
+  if (meta.title !== undefined) out.title = meta.title;
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /**
@@ -119,7 +133,9 @@ async function applyChanges(
   let applied = 0;
   let bytes = 0;
 
-  for (const [index, [code, recordId, base, editedAt, body]] of request.changes.entries()) {
+  for (const [index, [code, recordId, base, stamped, body, wireMeta]] of request.changes.entries()) {
+    const editedAt = Math.min(stamped, now + MAX_CLOCK_LEAD_MS);
+    const meta = metaOf(wireMeta);
     const category = categoryFromCode(code);
     if (category === undefined || !allowed.has(category)) {
       seqs.push(0);
@@ -139,7 +155,7 @@ async function applyChanges(
       });
       continue;
     }
-    const incoming: IncomingChange = { category, recordId, base, editedAt, body };
+    const incoming: IncomingChange = { category, recordId, base, editedAt, body, meta };
     const current = await tx.getRecord(subscriber, category, recordId);
     const resolution = resolve(current, incoming, terminal.terminalId);
     bytes += body?.length ?? 0;
@@ -153,7 +169,7 @@ async function applyChanges(
       };
       if (current && winnerBytes + (current.body?.length ?? 0) <= limits.maxWinnerBytes) {
         winnerBytes += current.body?.length ?? 0;
-        issue.winner = wire(current, code);
+        issue.winner = toWire(current);
       }
       if (resolution.copy) {
         await tx.putRecord(subscriber, resolution.copy, now);
@@ -167,7 +183,7 @@ async function applyChanges(
 
     const seq = await tx.putRecord(
       subscriber,
-      { category, recordId, body, origin: terminal.terminalId, editedAt },
+      { category, recordId, body, origin: terminal.terminalId, editedAt, ...(meta ? { meta } : {}) },
       now,
     );
     seqs.push(seq);

@@ -2,15 +2,19 @@ import { encode } from 'cborg';
 import { describe, expect, it } from 'vitest';
 import {
   categoryCode,
+  conflictCopyId,
   decodeReply,
   decodeRequest,
   downTopic,
   encodeReply,
   encodeRequest,
+  loosened,
   normaliseSelection,
   ProtocolError,
+  parseConflictCopyId,
   parseTopic,
   parseUsername,
+  passesFilters,
   type Request,
   upTopic,
 } from './index.js';
@@ -113,5 +117,80 @@ describe('topics and usernames', () => {
   it('[0033]: rights follows application and is never selectable alone', () => {
     expect(normaliseSelection(['rights', 'contacts'])).toEqual(['contacts']);
     expect(normaliseSelection(['application', 'mail'])).toEqual(['mail', 'application', 'rights']);
+  });
+});
+
+describe('selection, stubs and conflict copies on the wire', () => {
+  it('[0033]/[0094]: round-trips meta, stubs, filters, fetch and substance', () => {
+    const messages: Request[] = [
+      {
+        type: 'upload',
+        req: 1,
+        subscriber: '001010000000102',
+        batch: 1,
+        changes: [[1, 'm1', 0, 5, new Uint8Array([1]), { folder: 'sent', date: 4, title: 'Hi' }]],
+      },
+      {
+        type: 'download',
+        req: 2,
+        subscriber: '001010000000102',
+        after: 0,
+        maxBytes: 4096,
+        categories: ['mail'],
+        upTo: 9,
+        strict: true,
+        stubs: { above: 1024, categories: ['archive'] },
+      },
+      {
+        type: 'set-categories',
+        req: 3,
+        subscriber: '001010000000102',
+        categories: ['mail'],
+        filters: { folders: { mail: ['inbox'] }, recentDays: { mail: 90 } },
+      },
+      {
+        type: 'fetch',
+        req: 4,
+        subscriber: '001010000000102',
+        category: 'archive',
+        id: 'p',
+        seq: 3,
+        offset: 0,
+        length: 100,
+      },
+    ];
+    for (const m of messages) expect(decodeRequest(encodeRequest(m))).toEqual(m);
+    const substance = { type: 'substance', req: 4, seq: 3, offset: 0, size: 9, bytes: new Uint8Array(9) };
+    expect(decodeReply(encodeReply(substance as never))).toEqual(substance);
+    const stub = [3, 'p', 3, 1, new Uint8Array(0), { stub: { size: 9, hash: new Uint8Array(32) } }];
+    const page = { type: 'changes', req: 5, changes: [stub], next: 3, more: false };
+    expect(decodeReply(encodeReply(page as never))).toEqual(page);
+  });
+
+  it('[0033]: folder filters pass unfiled records; recency uses the date, else the edit time', () => {
+    const filters = { folders: { mail: ['inbox'] }, recentDays: { mail: 30 } };
+    const now = 100 * 86_400_000;
+    expect(passesFilters(filters, 'mail', { folder: 'inbox' }, now, now)).toBe(true);
+    expect(passesFilters(filters, 'mail', { folder: 'sent' }, now, now)).toBe(false);
+    expect(passesFilters(filters, 'mail', undefined, now, now)).toBe(true);
+    expect(passesFilters(filters, 'mail', { date: 0 }, now, now)).toBe(false);
+    expect(passesFilters(filters, 'mail', undefined, 0, now)).toBe(false);
+    expect(passesFilters(filters, 'contacts', { folder: 'x' }, 0, now)).toBe(true);
+    expect(loosened(filters, { folders: { mail: ['inbox', 'sent'] }, recentDays: { mail: 30 } })).toEqual([
+      'mail',
+    ]);
+    expect(loosened(filters, { folders: { mail: ['inbox'] }, recentDays: { mail: 10 } })).toEqual([]);
+    expect(loosened(filters, undefined)).toEqual(['mail']);
+  });
+
+  it('[0068]: a conflict copy id reads back to its record, losing terminal and edit time', () => {
+    const id = conflictCopyId('bob', 'pc-1', 1_764_000_000_000);
+    expect(id).toBe('bob~conflict~pc-1~1764000000000');
+    expect(parseConflictCopyId(id)).toEqual({
+      recordId: 'bob',
+      losingTerminal: 'pc-1',
+      editedAt: 1_764_000_000_000,
+    });
+    expect(parseConflictCopyId('bob')).toBeUndefined();
   });
 });

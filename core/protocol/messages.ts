@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CATEGORIES } from './categories.js';
+import { Filters, Folder } from './selection.js';
 
 /**
  * The wire protocol, declared once (STYLE.md §7): a schema per message,
@@ -27,13 +28,33 @@ export const CategoryName = z.enum(CATEGORIES);
 const Categories = z.array(CategoryName).max(CATEGORIES.length);
 
 /**
- * One change: `[category, recordId, seq, editedAt, body]`.
+ * What a record says about itself beyond its body ([0033] selection, [0094]
+ * stubs). Absent when there is nothing to say, so plain records cost nothing.
+ */
+export const WireMeta = z.strictObject({
+  /** [0033]: the folder the record is filed in (mail: a send box, a receive box). */
+  folder: Folder.optional(),
+  /** [0033]: when the item itself was made (a mail's date), ms; recency filters use it. */
+  date: Seq.optional(),
+  /** A human title, shown for a stub before its substance is fetched ([0094]). */
+  title: z.string().max(200).optional(),
+  /**
+   * Download only, [0094]: the body was left out (sent empty). `size` and
+   * `hash` (SHA-256) describe the substance, fetched on access with `fetch`.
+   */
+  stub: z.strictObject({ size: Seq, hash: Bytes }).optional(),
+});
+export type WireMeta = z.infer<typeof WireMeta>;
+
+/**
+ * One change: `[category, recordId, seq, editedAt, body, meta?]`.
  * - upload: `seq` is the base, the server sequence the edit started from (0 = new record).
  * - download: `seq` is the change's server sequence.
  * - `body` null means deleted ([0060]: deletion is a change like any other).
- * - `editedAt` is the editing terminal's clock, ms since the epoch (conflict tie-break).
+ * - `editedAt` is the editing terminal's hybrid logical clock, ms since the epoch (conflict tie-break).
+ * - `meta` is optional (see WireMeta).
  */
-export const WireChange = z.tuple([CategoryCode, RecordId, Seq, Seq, Bytes.nullable()]);
+export const WireChange = z.tuple([CategoryCode, RecordId, Seq, Seq, Bytes.nullable(), WireMeta.optional()]);
 export type WireChange = z.infer<typeof WireChange>;
 
 // ---- terminal → server ---------------------------------------------------
@@ -70,6 +91,17 @@ export const DownloadRequest = z.strictObject({
     .int()
     .min(1024)
     .max(64 * 1024 * 1024),
+  /** Only these of the terminal's categories ([0043] on access, or a catch-up of added ones). */
+  categories: Categories.optional(),
+  /** Only changes up to this sequence (a catch-up of categories added after the anchor passed them). */
+  upTo: Seq.optional(),
+  /**
+   * [0085]: `maxBytes` is a hard cap, even for the first change: a page whose
+   * first change would not fit comes back empty with `more` set.
+   */
+  strict: z.boolean().optional(),
+  /** [0094]: bodies larger than `above` bytes in these categories come as stubs. */
+  stubs: z.strictObject({ above: Seq, categories: Categories }).optional(),
 });
 
 /** FIG. 15 / FIG. 7b: the sync-target categories of this terminal. */
@@ -78,6 +110,8 @@ export const SetCategoriesRequest = z.strictObject({
   req: Uint32,
   subscriber: SubscriberId,
   categories: Categories,
+  /** [0033] finer criteria (folder, recency); absent = none. */
+  filters: Filters.optional(),
 });
 
 /** [0043]: does the server hold changes after `after` (optionally of one category)? */
@@ -89,12 +123,29 @@ export const ProbeRequest = z.strictObject({
   category: CategoryName.optional(),
 });
 
+/** [0094]: a byte range of a stubbed record's substance, of the version `seq`. */
+export const FetchRequest = z.strictObject({
+  type: z.literal('fetch'),
+  req: Uint32,
+  subscriber: SubscriberId,
+  category: CategoryName,
+  id: RecordId,
+  seq: Seq,
+  offset: Seq,
+  length: z
+    .number()
+    .int()
+    .min(1)
+    .max(4 * 1024 * 1024),
+});
+
 export const Request = z.discriminatedUnion('type', [
   RegisterRequest,
   UploadRequest,
   DownloadRequest,
   SetCategoriesRequest,
   ProbeRequest,
+  FetchRequest,
 ]);
 export type Request = z.infer<typeof Request>;
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
@@ -102,6 +153,7 @@ export type UploadRequest = z.infer<typeof UploadRequest>;
 export type DownloadRequest = z.infer<typeof DownloadRequest>;
 export type SetCategoriesRequest = z.infer<typeof SetCategoriesRequest>;
 export type ProbeRequest = z.infer<typeof ProbeRequest>;
+export type FetchRequest = z.infer<typeof FetchRequest>;
 
 // ---- server → terminal ---------------------------------------------------
 
@@ -155,6 +207,7 @@ export const OkReply = z.strictObject({
   type: z.literal('ok'),
   req: Uint32,
   categories: Categories.optional(),
+  filters: Filters.optional(),
 });
 
 export const ProbeReply = z.strictObject({
@@ -164,6 +217,16 @@ export const ProbeReply = z.strictObject({
   pending: z.boolean(),
 });
 
+/** [0094]: `bytes` of the substance from `offset`; `size` is the whole. */
+export const SubstanceReply = z.strictObject({
+  type: z.literal('substance'),
+  req: Uint32,
+  seq: Seq,
+  offset: Seq,
+  size: Seq,
+  bytes: Bytes,
+});
+
 export const ERROR_CODES = [
   'malformed',
   'too-large',
@@ -171,6 +234,8 @@ export const ERROR_CODES = [
   'revoked',
   'out-of-order',
   'bad-secret',
+  /** fetch: that version of the record is no longer the current one (or not there). */
+  'gone',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -196,6 +261,7 @@ export const Reply = z.discriminatedUnion('type', [
   ChangesReply,
   OkReply,
   ProbeReply,
+  SubstanceReply,
   ErrorReply,
   UpdatesNotice,
 ]);
@@ -205,5 +271,6 @@ export type UploadAck = z.infer<typeof UploadAck>;
 export type ChangesReply = z.infer<typeof ChangesReply>;
 export type OkReply = z.infer<typeof OkReply>;
 export type ProbeReply = z.infer<typeof ProbeReply>;
+export type SubstanceReply = z.infer<typeof SubstanceReply>;
 export type ErrorReply = z.infer<typeof ErrorReply>;
 export type UpdatesNotice = z.infer<typeof UpdatesNotice>;

@@ -1,0 +1,33 @@
+import type { FetchRequest, SubstanceReply } from '../../core/protocol/index.js';
+import type { SyncStore, TerminalRow } from '../store/sync-store.js';
+
+export type FetchOutcome =
+  | { kind: 'part'; substance: Omit<SubstanceReply, 'type' | 'req'> }
+  | { kind: 'gone'; reason: string };
+
+/**
+ * [0094]: a byte range of a stubbed record's substance. Only the version the
+ * stub named is served, so a fetch resumed after a link drop never splices
+ * two versions together; a newer version answers 'gone'.
+ */
+export async function fetchSubstance(
+  store: SyncStore,
+  terminal: TerminalRow,
+  request: FetchRequest,
+  maxBytes: number,
+): Promise<FetchOutcome> {
+  if (!terminal.categories.includes(request.category)) {
+    return { kind: 'gone', reason: `category ${request.category} is not synced by this terminal` };
+  }
+  const record = await store.getRecord(request.subscriber, request.category, request.id);
+  if (record === undefined || record.body === null || record.seq !== request.seq) {
+    return { kind: 'gone', reason: `version ${request.seq} of ${request.id} is no longer current` };
+  }
+  const size = record.body.length;
+  const offset = Math.min(request.offset, size);
+  const end = Math.min(size, offset + Math.min(request.length, maxBytes));
+  return {
+    kind: 'part',
+    substance: { seq: record.seq, offset, size, bytes: record.body.slice(offset, end) },
+  };
+}
