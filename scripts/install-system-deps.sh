@@ -7,6 +7,8 @@ need=()
 command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
 command -v python3 >/dev/null || need+=(python3)
+command -v tmux >/dev/null || need+=(tmux)       # the terminal agent is tested in a real pty
+command -v openssl >/dev/null || need+=(openssl) # TLS tests make a self-signed certificate
 
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
