@@ -1,0 +1,131 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KeyringAgent, type SimTerminal, SimWorld } from '../../cli/sim-world.js';
+import { CATEGORIES, fromUtf8, type SyncReport, Terminal, utf8 } from '../../core/index.js';
+import { Modem, SimModemHost } from '../../hal-modem/index.js';
+import { SimNvStore } from '../../hal-sim/index.js';
+import type { VirtualUicc } from '../../uicc/index.js';
+import { ICCID, IMSI, LOGIN, TERMINAL_PASSWORD, terminalData, userArea } from './world.js';
+
+/**
+ * FIG. 16 with one terminal built like a Raspberry Pi with a modem: its card
+ * reader, radio link status and SIM are the modem HAL over a real tty (a
+ * simulated Quectel modem on a socat pty pair); the data path is TCP.
+ */
+let world: SimWorld;
+let sim: VirtualUicc;
+let host: SimModemHost;
+let modem: Modem;
+let pi: Terminal;
+
+const agent = () => new KeyringAgent({ pin: '1234', terminalPassword: TERMINAL_PASSWORD });
+
+/** Resolves with the next report of `trigger` (the modem announces the card asynchronously, over the tty). */
+function nextReport(terminal: Terminal, trigger: SyncReport['trigger']): Promise<SyncReport> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${trigger} report`)), 10_000);
+    const off = terminal.onReport((r) => {
+      if (r.trigger !== trigger) return;
+      clearTimeout(timer);
+      off();
+      resolve(r);
+    });
+  });
+}
+
+const ids = (report: SyncReport, key: 'downloaded' | 'uploaded') => report[key].map((c) => c.id).sort();
+
+async function registeredSimTerminal(name: string): Promise<SimTerminal> {
+  const t = await world.addTerminal(name, agent());
+  t.reader.insert(sim);
+  await world.register(t, {
+    policy: 'fig10-subscriber-binding',
+    loginPassword: LOGIN,
+    terminalPassword: TERMINAL_PASSWORD,
+    categories: [...CATEGORIES],
+  });
+  t.reader.remove();
+  t.terminal.start();
+  return t;
+}
+
+async function mountPi(): Promise<SyncReport> {
+  const report = nextReport(pi, 'mount');
+  host.modem.insertCard(sim);
+  return report;
+}
+
+async function demountPi(): Promise<SyncReport> {
+  const report = nextReport(pi, 'demount');
+  host.modem.removeCard();
+  return report;
+}
+
+beforeEach(async () => {
+  world = await SimWorld.start();
+  await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
+  sim = SimWorld.sim();
+  host = await SimModemHost.start({ dialect: 'quectel' });
+  modem = await Modem.open({ path: host.path, timeoutMs: 2000, settleMs: 300, reopenMs: 50 });
+  const link = modem.radioLink({ connect: () => world.link().open(), pollMs: 0 });
+  await link.refresh();
+  pi = await Terminal.create(
+    { reader: modem.reader, nv: new SimNvStore(), link, clock: world.clock, agent: agent() },
+    { timeoutMs: 5000 },
+  );
+  // First set-up on the Pi, SIM in its modem (FIG. 8 / 10-A).
+  host.modem.insertCard(sim);
+  const deadline = Date.now() + 5000;
+  while (!modem.reader.present() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  await pi.setTerminalPassword(TERMINAL_PASSWORD);
+  await pi.register({ policy: 'fig10-subscriber-binding', secret: LOGIN, categories: [...CATEGORIES] });
+  host.modem.removeCard();
+  while (modem.reader.present() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  pi.start();
+});
+
+afterEach(async () => {
+  await pi.settled();
+  await pi.stop();
+  await modem.close();
+  await host.close();
+  await world.close();
+});
+
+describe('FIG. 16 with a modem terminal ([0058]–[0066])', () => {
+  it('the SIM moves between a simulated terminal and the Pi modem terminal; each sync carries the differences', async () => {
+    const a = await registeredSimTerminal('10a');
+
+    // T0–T1 on 10a.
+    a.reader.insert(sim);
+    await a.terminal.settled();
+    await a.terminal.records.put('contacts', 'a1', utf8('Alice'));
+    a.reader.remove();
+    await a.terminal.settled();
+    expect(await userArea(world)).toEqual({ 'contacts/a1': 'Alice' });
+
+    // [0061]: the SIM goes into the Pi's modem: mount downloads a1 (PIN entered through AT+CPIN).
+    expect(ids(await mountPi(), 'downloaded')).toEqual(['a1']);
+    expect(host.modem.commands()).toContain('AT+CPIN="1234"');
+    await pi.records.put('mail', 'p1', utf8('Hello from the Pi'));
+    // Pulling the SIM out of the modem (+QSIMSTAT: 1,0) uploads p1.
+    expect(ids(await demountPi(), 'uploaded')).toEqual(['p1']);
+    expect(await userArea(world)).toEqual({ 'contacts/a1': 'Alice', 'mail/p1': 'Hello from the Pi' });
+
+    // [0063]: back on 10a, only p1 is new there.
+    a.reader.insert(sim);
+    await a.terminal.settled();
+    await a.terminal.records.put('pim', 'a2', utf8('Dentist 10:00'));
+    a.reader.remove();
+    await a.terminal.settled();
+
+    // The Pi again: only a2 comes down.
+    expect(ids(await mountPi(), 'downloaded')).toEqual(['a2']);
+    expect(await terminalData(a)).toEqual(await userArea(world));
+    const piData: Record<string, string> = {};
+    for (const c of CATEGORIES) {
+      for (const r of await pi.records.list(c))
+        if (r.body !== null) piData[`${c}/${r.id}`] = fromUtf8(r.body);
+    }
+    expect(piData).toEqual(await userArea(world));
+  });
+});
