@@ -6,8 +6,8 @@ import { SimModemHost } from './sim-modem/sim-modem-host.js';
 
 /** Short timeouts so fault tests finish fast; the simulator answers in well under a millisecond. */
 export const FAST: Pick<ModemOptions, 'timeoutMs' | 'settleMs' | 'reopenMs'> = {
-  timeoutMs: 400,
-  settleMs: 300,
+  timeoutMs: 800,
+  settleMs: 500,
   reopenMs: 50,
 };
 
