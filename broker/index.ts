@@ -16,6 +16,7 @@ export { AdminError, DEFAULT_CODE_TTL_MS } from './admin.js';
 export type { Pem, TlsOptions, WsOptions } from './listeners.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
+export { ServerMetrics, trackConnections } from './metrics.js';
 export { PacketSizeGuard } from './packet-guard.js';
 export type { SyncServer, SyncServerOptions } from './server.js';
 export { startSyncServer } from './server.js';

@@ -2,7 +2,13 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
-import { AdminError, openSqliteStore, startSyncServer } from '../broker/index.js';
+import {
+  AdminError,
+  openSqliteStore,
+  ServerMetrics,
+  startSyncServer,
+  trackConnections,
+} from '../broker/index.js';
 import { CATEGORIES, type Category, isCategory } from '../core/index.js';
 import { runDemo } from './demo.js';
 import { LineIO } from './line-io.js';
@@ -62,25 +68,38 @@ program
   .option('--tls-cert <file>', 'TLS certificate (PEM)')
   .option('--tls-port <port>', 'MQTT over TLS port', port, 8883)
   .option('--ws-port <port>', 'also serve MQTT over WebSocket on this port', port)
+  .option('--metrics-port <port>', 'serve Prometheus metrics at /metrics on this port (0 = off)', port, 9464)
+  .option('--metrics-host <address>', 'interface for the metrics endpoint', '127.0.0.1')
   .action(async (opts) => {
     const logger = pino({ name: 'simsync-server' });
     if (Boolean(opts.tlsKey) !== Boolean(opts.tlsCert))
       throw new InvalidArgumentError('--tls-key and --tls-cert go together');
+    const metrics = new ServerMetrics();
     const store = storeIn(opts.data);
     const server = await startSyncServer({
-      store,
+      store: metrics.meter(store),
       host: opts.host,
       port: opts.port,
       logger,
       ...(opts.tlsKey ? { tls: { key: opts.tlsKey, cert: opts.tlsCert, port: opts.tlsPort } } : {}),
       ...(opts.wsPort !== undefined ? { ws: { port: opts.wsPort } } : {}),
     });
+    trackConnections(metrics, server.broker);
+    const endpoint =
+      opts.metricsPort === 0 ? undefined : await metrics.serve(opts.metricsPort, opts.metricsHost);
     logger.info(
-      { port: server.port, tlsPort: server.tlsPort, wsPort: server.wsPort, data: opts.data },
-      'sync server listening',
+      {
+        port: server.port,
+        tlsPort: server.tlsPort,
+        wsPort: server.wsPort,
+        metricsPort: endpoint?.port,
+        data: opts.data,
+      },
+      'server ready',
     );
     const stop = async () => {
       logger.info('shutting down');
+      await endpoint?.close();
       await server.close();
       await store.close();
       process.exit(0);

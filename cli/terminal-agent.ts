@@ -13,7 +13,7 @@ import {
   utf8,
 } from '../core/index.js';
 import type { CardReader, RadioLink } from '../hal/index.js';
-import { FileNvStore, SystemClock, TcpLink } from '../hal-linux/index.js';
+import { FileNvStore, linkFromUrl, SystemClock } from '../hal-linux/index.js';
 import { SimCardReader } from '../hal-sim/index.js';
 import { VirtualUicc } from '../uicc/index.js';
 import { formatCalendar, parseCalendar } from './ical.js';
@@ -53,17 +53,7 @@ async function openReader(
 }
 
 function linkFor(settings: TerminalSettings): RadioLink {
-  const url = new URL(settings.server);
-  const port = Number(url.port || (url.protocol === 'mqtts:' ? 8883 : 1883));
-  if (url.protocol === 'mqtt:') return new TcpLink({ host: url.hostname, port });
-  if (url.protocol === 'mqtts:') {
-    return new TcpLink({
-      host: url.hostname,
-      port,
-      tls: { servername: url.hostname, ...(settings.ca ? { ca: readFileSync(settings.ca) } : {}) },
-    });
-  }
-  throw new CommandError(`${url.protocol} links are not available in this build`);
+  return linkFromUrl(settings.server, settings.ca ? { tls: { ca: readFileSync(settings.ca) } } : {});
 }
 
 /**
