@@ -269,7 +269,7 @@ export class TerminalAgent {
     }
   }
 
-  /** Agent mode: follow the card and run commands until quit or end of input. */
+  /** Agent mode: follow the card and run commands until `quit`, SIGINT or SIGTERM. */
   async serve(): Promise<void> {
     this.terminal.start();
     this.io.print(
@@ -285,7 +285,10 @@ export class TerminalAgent {
             return go;
           });
       });
-      this.io.onClose(() => void queue.then(() => resolve()));
+      // Without input (a systemd service) the agent keeps following the SIM until it is stopped.
+      const stop = () => void queue.then(() => resolve());
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
     });
   }
 
