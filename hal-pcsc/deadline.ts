@@ -1,26 +1,34 @@
 import { HalError } from '../hal/index.js';
 
+export interface DeadlineHooks<T> {
+  /** The deadline passed; the native call is still running. */
+  onTimeout?: () => void;
+  /** The native call finished after its deadline (e.g. to release what it acquired). */
+  onLate?: (error: unknown, value?: T) => void;
+}
+
 /**
  * Runs a callback-style native call and settles within `ms`: a PC/SC call
- * that never returns (a wedged driver, a daemon that stopped answering)
- * becomes HalError 'timeout' instead of a hang. The native call itself may
- * still finish later; `onLate` hears about it so the caller can clean up.
+ * that never returns (a wedged driver, a silent card, a daemon that stopped
+ * answering) becomes HalError 'timeout' instead of a hang. The native call
+ * itself may still finish later; `hooks` hear about both moments.
  */
 export function withDeadline<T>(
   ms: number,
   what: string,
   start: (settle: (error: unknown, value?: T) => void) => void,
-  onLate: (error: unknown, value?: T) => void = () => {},
+  hooks: DeadlineHooks<T> = {},
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let done = false;
     const timer = setTimeout(() => {
       done = true;
+      hooks.onTimeout?.();
       reject(new HalError('timeout', `${what} took over ${ms} ms`));
     }, ms);
     const settle = (error: unknown, value?: T) => {
       if (done) {
-        onLate(error, value);
+        hooks.onLate?.(error, value);
         return;
       }
       done = true;

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isHalError } from '../hal/index.js';
 import { describeCardReaderContract } from '../test/contracts/card-reader.contract.js';
 import {
@@ -13,14 +13,12 @@ import { VpcdCard } from './vpcd-card.js';
 import { TEST_CARD, TEST_VPCD_HOST, VpcdRig, waitUntil } from './vpcd-test-rig.js';
 
 let rig: VpcdRig;
-beforeAll(async () => {
+// Claimed per test, not per file, so test files running in parallel take turns on the two readers.
+beforeEach(async () => {
   rig = await VpcdRig.start();
 });
 afterEach(async () => {
-  await rig.reset();
-});
-afterAll(async () => {
-  await rig?.stop();
+  await rig.stop();
 });
 
 async function kindOf(promise: Promise<unknown>): Promise<string> {

@@ -58,6 +58,12 @@ export class PcscCardReader implements CardReader {
   #generation = 0;
   #session: PcscCardSession | undefined;
   #connection: PcscConnection | undefined;
+  /**
+   * The last disconnect. node-pcsclite keeps one handle per native object and
+   * runs calls on a thread pool in no fixed order, so a connect must wait for
+   * the previous disconnect or that disconnect would close the new handle.
+   */
+  #released: Promise<void> = Promise.resolve();
   #closed = false;
 
   constructor(watch: ReaderWatch, name: string, options: PcscReaderOptions = {}) {
@@ -154,6 +160,7 @@ export class PcscCardReader implements CardReader {
   }
 
   async #connect(): Promise<PcscConnection> {
+    await this.#released;
     try {
       const connection = await PcscConnection.connect(this.#connectionNative, this.name, {
         share: this.#options.share,
@@ -169,9 +176,13 @@ export class PcscCardReader implements CardReader {
     }
   }
 
-  async #release(connection: PcscConnection, disposition: Disposition): Promise<void> {
-    await connection.disconnect(disposition);
-    if (connection.wedged && this.#connectionNative !== undefined) this.#connectionNative = undefined;
+  #release(connection: PcscConnection, disposition: Disposition): Promise<void> {
+    this.#released = this.#released.then(async () => {
+      const released = await connection.disconnect(disposition);
+      // Its native object is stuck in a call that outlived its deadline: the next connect needs another.
+      if (!released && this.#connectionNative === connection.native) this.#connectionNative = undefined;
+    });
+    return this.#released;
   }
 
   /**

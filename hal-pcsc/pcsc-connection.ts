@@ -31,21 +31,23 @@ export interface ConnectOptions {
 
 /**
  * One SCardConnect handle: transmit and disconnect, each bounded by a
- * deadline. A call that outlives its deadline leaves the native object
- * busy (node-pcsclite serialises calls on a mutex), so the connection is
- * then `wedged` and the reader must use a fresh one.
+ * deadline. node-pcsclite serialises calls on a native mutex, so a call that
+ * outlives its deadline blocks the handle: until it returns (a pulled card
+ * ends it) the connection is `stalled`, further APDUs reject 'timeout' at
+ * once, and `disconnect` waits for it (within a deadline) before releasing
+ * the handle, so no exclusive lock is left behind on pcscd.
  */
 export class PcscConnection {
   readonly protocol: 'T0' | 'T1';
-  readonly #native: NativeCardReader;
+  readonly native: NativeCardReader;
   readonly #protocolCode: number;
   readonly #timeoutMs: number;
   readonly #what: string;
-  #wedged = false;
   #connected = true;
+  #stalled: Promise<void> | undefined;
 
   private constructor(native: NativeCardReader, protocolCode: number, timeoutMs: number, what: string) {
-    this.#native = native;
+    this.native = native;
     this.#protocolCode = protocolCode;
     this.protocol = protocolCode === SCARD.PROTOCOL_T1 ? 'T1' : 'T0';
     this.#timeoutMs = timeoutMs;
@@ -71,47 +73,73 @@ export class PcscConnection {
         handle._connect(SHARE[options.share], PROTOCOL[options.protocol], (error, protocol) =>
           settle(error ? fromPcscError(error, 'connect', `connecting to ${what}`) : undefined, protocol),
         ),
-      // A connect that succeeds after its deadline must not keep the card.
-      (error) => {
-        if (!error) handle._disconnect(SCARD.LEAVE_CARD, () => {});
+      {
+        // A connect that succeeds after its deadline must not keep the card.
+        onLate: (error) => {
+          if (!error) handle._disconnect(SCARD.LEAVE_CARD, () => {});
+        },
       },
     );
     return new PcscConnection(handle, protocolCode ?? SCARD.PROTOCOL_T0, options.timeoutMs, what);
   }
 
-  /** The native object, reusable for the next connection unless a call on it timed out. */
-  get native(): NativeCardReader | undefined {
-    return this.#wedged ? undefined : this.#native;
-  }
-
-  get wedged(): boolean {
-    return this.#wedged;
+  /** A native call is still running past its deadline. */
+  get stalled(): boolean {
+    return this.#stalled !== undefined;
   }
 
   /** One APDU; PC/SC errors come back as HalErrors of the 'transmit' phase. */
   transmit(apdu: Uint8Array): Promise<Uint8Array> {
-    if (this.#wedged) return Promise.reject(new HalError('timeout', `${this.#what} stopped answering`));
-    return withDeadline<Uint8Array>(this.#timeoutMs, `APDU to ${this.#what}`, (settle) =>
-      this.#native._transmit(Buffer.from(apdu), RESPONSE_BUFFER, this.#protocolCode, (error, response) =>
+    if (this.#stalled) return Promise.reject(new HalError('timeout', `${this.#what} stopped answering`));
+    return this.#bounded<Uint8Array>(`APDU to ${this.#what}`, (settle) =>
+      this.native._transmit(Buffer.from(apdu), RESPONSE_BUFFER, this.#protocolCode, (error, response) =>
         settle(
           error ? fromPcscError(error, 'transmit', `APDU to ${this.#what}`) : undefined,
           response === undefined ? undefined : new Uint8Array(response),
         ),
       ),
-    ).catch((e: unknown) => {
-      if (e instanceof HalError && e.kind === 'timeout') this.#wedged = true;
-      throw e;
-    });
+    );
   }
 
-  /** SCardDisconnect with `disposition`; idempotent, never rejects (the card may be gone already). */
-  async disconnect(disposition: Disposition): Promise<void> {
-    if (!this.#connected || this.#wedged) return;
+  /**
+   * SCardDisconnect with `disposition`, after any stalled call has returned
+   * (waiting at most the command timeout for it). Idempotent; never rejects
+   * (the card may be gone already). Resolves false when the handle could not
+   * be released, so its native object must not be reused.
+   */
+  async disconnect(disposition: Disposition): Promise<boolean> {
+    if (!this.#connected) return !this.#stalled;
     this.#connected = false;
-    await withDeadline<void>(this.#timeoutMs, `disconnecting ${this.#what}`, (settle) =>
-      this.#native._disconnect(DISPOSITION[disposition], () => settle(undefined)),
-    ).catch(() => {
-      this.#wedged = true;
+    const stalled = this.#stalled;
+    if (stalled) {
+      const deadline = new Promise((resolve) => setTimeout(resolve, this.#timeoutMs).unref());
+      await Promise.race([stalled, deadline]);
+      if (this.stalled) {
+        // Release the handle whenever the stuck call ends, so no lock outlives it.
+        void stalled.then(() => this.native._disconnect(SCARD.LEAVE_CARD, () => {}));
+        return false;
+      }
+    }
+    return this.#bounded<void>(`disconnecting ${this.#what}`, (settle) =>
+      this.native._disconnect(DISPOSITION[disposition], () => settle(undefined)),
+    ).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  #bounded<T>(what: string, start: (settle: (error: unknown, value?: T) => void) => void): Promise<T> {
+    let returned: () => void = () => {};
+    return withDeadline<T>(this.#timeoutMs, what, start, {
+      onTimeout: () => {
+        this.#stalled = new Promise((resolve) => {
+          returned = resolve;
+        });
+      },
+      onLate: () => {
+        this.#stalled = undefined;
+        returned();
+      },
     });
   }
 }

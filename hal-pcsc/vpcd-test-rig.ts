@@ -176,10 +176,14 @@ export class VpcdRig {
     await this.remove();
   }
 
+  /** Empties the reader, stops following it and releases the slot (even if emptying failed). */
   async stop(): Promise<void> {
-    await this.reset().catch(() => {});
-    await this.reader.close();
-    this.slot.release();
+    try {
+      await this.reset();
+    } finally {
+      await this.reader.close();
+      this.slot.release();
+    }
   }
 }
 
