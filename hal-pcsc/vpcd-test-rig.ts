@@ -7,7 +7,7 @@ import { openPcscReader } from './open-reader.js';
 import type { PcscCardReader, PcscReaderOptions } from './pcsc-card-reader.js';
 import type { PcscCardSession } from './pcsc-card-session.js';
 import { PcscContext } from './pcsc-context.js';
-import { VPCD_DEFAULT_PORT, VpcdCard, type VpcdCardOptions } from './vpcd-card.js';
+import { type VirtualChip, VPCD_DEFAULT_PORT, VpcdCard, type VpcdCardOptions } from './vpcd-card.js';
 
 /**
  * Test support (used by hal-pcsc's tests, test/e2e and cli/): the two virtual readers vsmartcard-vpcd gives pcscd are
@@ -147,9 +147,14 @@ export class VpcdRig {
   /** Inserts a fresh card and waits until the reader reports it. */
   async insert(profile: Partial<VirtualUiccProfile> = {}, options: Omit<VpcdCardOptions, 'port'> = {}) {
     this.uicc = new VirtualUicc({ ...TEST_CARD, ...profile });
-    this.card = await VpcdCard.insert(this.uicc, { host: TEST_VPCD_HOST, ...options, port: this.slot.port });
+    return { card: await this.insertCard(this.uicc, options), uicc: this.uicc };
+  }
+
+  /** Puts an existing card (e.g. a SIM moving between terminals) in and waits until the reader reports it. */
+  async insertCard(uicc: VirtualChip, options: Omit<VpcdCardOptions, 'port'> = {}): Promise<VpcdCard> {
+    this.card = await VpcdCard.insert(uicc, { host: TEST_VPCD_HOST, ...options, port: this.slot.port });
     await waitUntil(() => this.reader.present(), 'the card to show in the reader');
-    return { card: this.card, uicc: this.uicc };
+    return this.card;
   }
 
   /** Inserts a card and opens a session on it. */
