@@ -1,0 +1,99 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../core/index.js';
+import { isHalError } from '../hal/index.js';
+import { openPcscReader, type PcscCardReader, type VpcdCard } from '../hal-pcsc/index.js';
+import { claimVpcdSlot, TEST_VPCD_HOST, type VpcdSlot, waitUntil } from '../hal-pcsc/vpcd-test-rig.js';
+import { loadSimProfile, simServe } from './sim-serve.js';
+
+const ICCID = '89490200001234567892';
+const IMSI = '262011234567890';
+
+let slot: VpcdSlot;
+let reader: PcscCardReader;
+beforeEach(async () => {
+  slot = await claimVpcdSlot();
+  reader = await openPcscReader({ reader: slot.readerName });
+});
+afterEach(async () => {
+  await waitUntil(() => !reader.present(), 'the served card to leave').finally(async () => {
+    await reader.close();
+    slot.release();
+  });
+});
+
+/** Runs `simsync sim serve` until the returned stop() (SIGINT in the CLI). */
+async function serve(options: Parameters<typeof simServe>[0]) {
+  const stop = new AbortController();
+  let card: VpcdCard | undefined;
+  const done = simServe({ host: TEST_VPCD_HOST, port: slot.port, ...options }, silentLogger, {
+    signal: stop.signal,
+    onInserted: (c) => {
+      card = c;
+    },
+  });
+  await waitUntil(() => card !== undefined || reader.present(), 'the served card');
+  return {
+    card: () => card!,
+    stop: async () => {
+      stop.abort();
+      await done;
+    },
+  };
+}
+
+describe('simsync sim serve', () => {
+  it('puts a virtual SIM into vpcd that a PC/SC client reads, and takes it out on stop', async () => {
+    const served = await serve({ iccid: ICCID, imsi: IMSI, pin: '2468' });
+    await waitUntil(() => reader.present(), 'pcscd to see the card');
+    const sim = await reader.open();
+    expect(await sim.iccid()).toBe(ICCID);
+    expect(await sim.verifyPin('2468')).toEqual({ status: 'ok' });
+    expect(await sim.imsi()).toBe(IMSI);
+    await sim.close();
+    await served.stop();
+    await waitUntil(() => !reader.present(), 'the card to leave');
+  });
+
+  it('takes the profile from a file, flags first; serves a 2G-only card with no proprietary file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'simsync-profile-'));
+    const file = join(dir, 'sim.json');
+    await writeFile(
+      file,
+      JSON.stringify({ iccid: ICCID, imsi: IMSI, pin: '1111', classes: 'sim-only', terminalIdFile: false }),
+    );
+    expect(await loadSimProfile({ profileFile: file, pin: '2222' })).toMatchObject({
+      pin: '2222',
+      imsi: IMSI,
+    });
+    const served = await serve({ profileFile: file, pin: '2222' });
+    await waitUntil(() => reader.present(), 'pcscd to see the card');
+    const sim = await reader.open();
+    expect(sim.application).toBe('sim');
+    expect(await sim.verifyPin('2222')).toEqual({ status: 'ok' });
+    await sim.writeTerminalIds(['4711']);
+    expect(await sim.terminalIdStorage()).toBe('adn');
+    await sim.close();
+    await served.stop();
+  });
+
+  it('refuses a bad profile and a missing vpcd with messages that say what to do', async () => {
+    await expect(loadSimProfile({ imsi: IMSI })).rejects.toThrow(/ICCID/);
+    await expect(simServe({ iccid: '89490200001234567891', imsi: IMSI }, silentLogger)).rejects.toThrow(
+      /check digit|Luhn/i,
+    );
+    const dir = await mkdtemp(join(tmpdir(), 'simsync-profile-'));
+    await writeFile(join(dir, 'bad.json'), JSON.stringify({ iccid: ICCID, imsi: IMSI, colour: 'red' }));
+    await expect(loadSimProfile({ profileFile: join(dir, 'bad.json') })).rejects.toThrow(/colour/);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const error = await simServe({ iccid: ICCID, imsi: IMSI, port }, silentLogger).catch((e) => e);
+    expect(isHalError(error, 'device-unavailable')).toBe(true);
+    expect(error.message).toMatch(/vsmartcard-vpcd/);
+  });
+});
