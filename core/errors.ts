@@ -6,7 +6,9 @@
  * - 'timeout' / 'link-down': the server did not answer in time, or the link broke.
  * - 'protocol': the server's answer did not parse or did not match the request.
  * - 'no-card': a sync was asked for with no SIM mounted.
- * - 'aborted': a time or byte limit ended the sync early; finished work is kept ([0085]).
+ * - 'aborted': a time or byte limit ended the sync early; finished work is kept ([0085]);
+ *   or a collective erase stopped because data was not on the server yet (FIG. 20).
+ * - 'read-only': personal data may not be edited while no SIM is mounted ([0023]).
  */
 export type SyncErrorKind =
   | 'auth-refused'
@@ -16,7 +18,8 @@ export type SyncErrorKind =
   | 'link-down'
   | 'protocol'
   | 'no-card'
-  | 'aborted';
+  | 'aborted'
+  | 'read-only';
 
 export class SyncError extends Error {
   override readonly name = 'SyncError';

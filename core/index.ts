@@ -3,6 +3,8 @@ export { authenticate, verifyPinWithCard, verifyTerminalPassword } from './auth/
 export { hashPassword, verifyPassword } from './auth/password.js';
 export { type AuthPolicy, isPolicyName, POLICIES, type PolicyName } from './auth/policy.js';
 export { fromUtf8, toHex, utf8 } from './bytes.js';
+export { Budget, type StopReason, type SyncLimits } from './engine/budget.js';
+export type { EraseOptions, EraseReport } from './engine/erase.js';
 export type { Conflict, UploadResult } from './engine/sync-run.js';
 export {
   type RegisterOptions,
@@ -12,9 +14,11 @@ export {
   type TerminalOptions,
   type Trigger,
 } from './engine/terminal.js';
+export { type SkipReason, type TriggerHost, TriggerScheduler } from './engine/trigger-scheduler.js';
+export type { SyncPlan, TriggerSettings } from './engine/trigger-settings.js';
 export { SyncError, type SyncErrorKind } from './errors.js';
 export { type Logger, silentLogger } from './logger.js';
 export { ServerSession, type SessionOptions } from './net/server-session.js';
 export * from './protocol/index.js';
-export { type IncomingChange, type LocalRecord, RecordStore } from './store/record-store.js';
+export { type IncomingChange, type LocalRecord, RecordStore, type Stub } from './store/record-store.js';
 export { type Registration, TerminalConfig } from './store/terminal-config.js';

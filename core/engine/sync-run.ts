@@ -5,9 +5,12 @@ import {
   type Category,
   categoryCode,
   categoryFromCode,
+  type DownloadRequest,
+  parseConflictCopyId,
   type Reply,
   type UploadAck,
   type WireChange,
+  type WireMeta,
 } from '../protocol/index.js';
 import type {
   AckOutcome,
@@ -16,6 +19,7 @@ import type {
   PendingBatch,
   RecordStore,
 } from '../store/record-store.js';
+import type { Budget } from './budget.js';
 
 export interface Conflict {
   category: Category;
@@ -41,6 +45,13 @@ export interface RunContext {
   batchBytes: number;
   /** Body bytes per download page. */
   pageBytes: number;
+  /** [0085]: this sync's limits, and what it moved so far. */
+  budget: Budget;
+  terminalId: string;
+  /** [0094]: larger bodies of these categories come down as stubs. */
+  stubs?: { above: number; categories: Category[] } | undefined;
+  /** Conflict copies this sync already told the user about. */
+  toldCopies: Set<string>;
 }
 
 function expect<T extends Reply['type']>(reply: Reply, type: T): Extract<Reply, { type: T }> {
@@ -49,44 +60,74 @@ function expect<T extends Reply['type']>(reply: Reply, type: T): Extract<Reply, 
 }
 
 function toIncoming(change: WireChange): IncomingChange {
-  const [code, id, seq, editedAt, body] = change;
+  const [code, id, seq, editedAt, body, wireMeta] = change;
   const category = categoryFromCode(code);
   if (category === undefined) throw new SyncError('protocol', `unknown category code ${code}`);
-  return { category, id, seq, editedAt, body };
+  const incoming: IncomingChange = { category, id, seq, editedAt, body };
+  if (wireMeta === undefined) return incoming;
+  const { stub, ...meta } = wireMeta;
+  if (Object.keys(meta).length > 0) incoming.meta = meta;
+  if (stub !== undefined) incoming.stub = stub;
+  return incoming;
 }
 
-/** Splits dirty records into batches of at most `maxBytes` of bodies (at least one record each). */
-function batches(records: LocalRecord[], maxBytes: number): LocalRecord[][] {
-  const out: LocalRecord[][] = [];
-  let current: LocalRecord[] = [];
+const bodySize = (r: { body: Uint8Array | null }) => r.body?.length ?? 0;
+
+/**
+ * The next batch from `records[from]`: at most `cap` bytes of bodies, or one
+ * record alone when it is larger than a batch but within `allowance`.
+ */
+function nextBatch(records: LocalRecord[], from: number, cap: number, allowance: number): LocalRecord[] {
+  const group: LocalRecord[] = [];
   let bytes = 0;
-  for (const record of records) {
-    const size = record.body?.length ?? 0;
-    if (current.length > 0 && bytes + size > maxBytes) {
-      out.push(current);
-      current = [];
-      bytes = 0;
+  for (let i = from; i < records.length; i++) {
+    const record = records[i] as LocalRecord;
+    const size = bodySize(record);
+    if (bytes + size > cap) {
+      if (group.length === 0 && size <= allowance) group.push(record);
+      break;
     }
-    current.push(record);
+    group.push(record);
     bytes += size;
   }
-  if (current.length > 0) out.push(current);
-  return out;
+  return group;
 }
 
 /**
  * Uploads every dirty record of the terminal's categories (FIG. 9 S16, FIG.
  * 10-B S34, FIG. 16 "uploaded at the time the SIM card is demounted"). A batch
  * left in flight by a power cut is resent first under its own id, so the
- * server applies it once.
+ * server applies it once. Within limits ([0085]) it stops before the first
+ * batch that would not fit; what is left stays dirty for the next sync.
  */
 export async function uploadDirty(ctx: RunContext): Promise<UploadResult> {
   const result: UploadResult = { uploaded: [], conflicts: [], setAside: [] };
+  ctx.budget.phase();
   const leftover = await ctx.store.pendingBatch();
-  if (leftover !== undefined) await sendBatch(ctx, leftover, result);
+  if (leftover !== undefined) {
+    let size = 0;
+    for (const item of leftover.items) {
+      size += bodySize((await ctx.store.get(item.category, item.id)) ?? { body: null });
+    }
+    if (size > ctx.budget.upAllowance()) {
+      ctx.budget.refuseUp();
+      return result;
+    }
+    await sendBatch(ctx, leftover, result);
+    ctx.budget.up += size;
+  }
   const dirty = await ctx.store.dirty(ctx.categories);
-  for (const group of batches(dirty, ctx.batchBytes)) {
+  for (let i = 0; i < dirty.length; ) {
+    const allowance = ctx.budget.upAllowance();
+    if (allowance === 0) break;
+    const group = nextBatch(dirty, i, Math.min(ctx.batchBytes, allowance), allowance);
+    if (group.length === 0) {
+      ctx.budget.refuseUp();
+      break;
+    }
     await sendBatch(ctx, await ctx.store.beginBatch(group), result);
+    ctx.budget.up += group.reduce((n, r) => n + bodySize(r), 0);
+    i += group.length;
   }
   return result;
 }
@@ -96,13 +137,16 @@ async function sendBatch(ctx: RunContext, batch: PendingBatch, result: UploadRes
   for (const item of batch.items) {
     const record = await ctx.store.get(item.category, item.id);
     // A record created and deleted before it ever reached the server: send the deletion anyway.
-    changes.push([
+    const change: WireChange = [
       categoryCode(item.category),
       item.id,
       record?.base ?? 0,
       record?.editedAt ?? item.editedAt,
       record?.body ?? null,
-    ]);
+    ];
+    const meta = record?.body ? wireMeta(record) : undefined;
+    if (meta !== undefined) change.push(meta);
+    changes.push(change);
   }
   const anchorBefore = await ctx.store.anchor();
   const ack = expect(
@@ -120,6 +164,7 @@ async function sendBatch(ctx: RunContext, batch: PendingBatch, result: UploadRes
   const anchor = winnerMissing ? 0 : anchorBefore === ack.previous && !conflicted ? ack.latest : undefined;
   await ctx.store.settleBatch(batch, outcomes, anchor);
   for (const conflict of result.conflicts) {
+    if (conflict.copyId !== undefined) ctx.toldCopies.add(conflict.copyId);
     ctx.agent.notify({
       kind: 'conflict',
       category: conflict.category,
@@ -167,24 +212,23 @@ function outcomesOf(ack: UploadAck, batch: PendingBatch, result: UploadResult): 
 /**
  * Downloads every change after the anchor, page by page, each page applied
  * with its anchor in one NV commit (FIG. 16: "each mount downloading exactly
- * what that terminal lacks"; [0067]: data missing here comes down).
+ * what that terminal lacks"; [0067]: data missing here comes down). With
+ * `category` ([0043], on access) only that category comes down, and its
+ * progress is kept apart from the anchor.
  */
-export async function downloadChanges(ctx: RunContext): Promise<IncomingChange[]> {
+export async function downloadChanges(ctx: RunContext, category?: Category): Promise<IncomingChange[]> {
   const applied: IncomingChange[] = [];
+  ctx.budget.phase();
+  const anchorKey = category === undefined ? 'm/anchor' : `m/ahead/${category}`;
   for (;;) {
-    const after = await ctx.store.anchor();
-    const page = expect(
-      await ctx.session.request({
-        type: 'download',
-        subscriber: ctx.subscriberId,
-        after,
-        maxBytes: ctx.pageBytes,
-      }),
-      'changes',
-    );
+    const after = category === undefined ? await ctx.store.anchor() : await ctx.store.ahead(category);
+    const page = await requestPage(ctx, { after, ...(category ? { categories: [category] } : {}) });
+    if (page === undefined) return applied;
     if (page.next < after)
       throw new SyncError('protocol', `server anchor went backwards (${page.next} < ${after})`);
-    applied.push(...(await ctx.store.applyDownload(page.changes.map(toIncoming), page.next)));
+    const done = await ctx.store.applyDownload(page.changes.map(toIncoming), page.next, anchorKey);
+    applied.push(...done);
+    tellCopies(ctx, done);
     if (page.changes.length > 0) {
       ctx.agent.notify({
         kind: 'progress',
@@ -195,4 +239,87 @@ export async function downloadChanges(ctx: RunContext): Promise<IncomingChange[]
     }
     if (!page.more) return applied;
   }
+}
+
+/**
+ * [0033]: brings down the older server data of categories added to this
+ * terminal (or whose filters were loosened) after the anchor had passed it.
+ */
+export async function catchUp(ctx: RunContext): Promise<IncomingChange[]> {
+  const applied: IncomingChange[] = [];
+  for (let pending = await ctx.store.catchUp(); pending !== undefined; pending = await ctx.store.catchUp()) {
+    // The server narrows to the categories it holds for this terminal.
+    const page = await requestPage(ctx, {
+      after: pending.after,
+      upTo: pending.upTo,
+      categories: pending.categories,
+    });
+    if (page === undefined) return applied;
+    const next = page.more ? page.next : pending.upTo;
+    const done = await ctx.store.applyCatchUp(page.changes.map(toIncoming), pending, next);
+    applied.push(...done);
+    tellCopies(ctx, done);
+  }
+  return applied;
+}
+
+type PageQuery = Pick<DownloadRequest, 'after' | 'upTo' | 'categories'>;
+
+/** One page within the budget; undefined when the budget stops the download. */
+async function requestPage(
+  ctx: RunContext,
+  query: PageQuery,
+): Promise<Extract<Reply, { type: 'changes' }> | undefined> {
+  const allowance = ctx.budget.downAllowance();
+  if (allowance === 0) return undefined;
+  const page = expect(
+    await ctx.session.request({
+      type: 'download',
+      subscriber: ctx.subscriberId,
+      ...query,
+      maxBytes: Math.max(1, Math.min(ctx.pageBytes, Math.floor(allowance))),
+      ...(ctx.budget.limited ? { strict: true } : {}),
+      ...(ctx.stubs ? { stubs: ctx.stubs } : {}),
+    }),
+    'changes',
+  );
+  ctx.budget.down += page.changes.reduce((n, c) => n + (c[4]?.length ?? 0), 0);
+  if (page.more && page.changes.length === 0) {
+    ctx.budget.refuseDown();
+    return undefined;
+  }
+  return page;
+}
+
+/**
+ * [0044]/[0068]: a conflict copy arriving here means a conflict was resolved
+ * on the server after another terminal's upload: this terminal's user is told
+ * too, whether its version won or lost.
+ */
+function tellCopies(ctx: RunContext, applied: readonly IncomingChange[]): void {
+  for (const change of applied) {
+    if (change.body === null || ctx.toldCopies.has(change.id)) continue;
+    const copy = parseConflictCopyId(change.id);
+    if (copy === undefined) continue;
+    ctx.toldCopies.add(change.id);
+    ctx.agent.notify({
+      kind: 'conflict',
+      category: change.category,
+      recordId: copy.recordId,
+      detail:
+        copy.losingTerminal === ctx.terminalId
+          ? `another terminal's later edit wins; this terminal's version is kept as ${change.id}`
+          : `edited on two terminals; the later edit is kept and the other is saved as ${change.id}`,
+    });
+  }
+}
+
+function wireMeta(record: LocalRecord): WireMeta | undefined {
+  const m = record.meta;
+  if (m === undefined) return undefined;
+  const meta: WireMeta = {};
+  if (m.folder !== undefined) meta.folder = m.folder;
+  if (m.date !== undefined) meta.date = m.date;
+  if (m.title !== undefined) meta.title = m.title;
+  return Object.keys(meta).length > 0 ? meta : undefined;
 }

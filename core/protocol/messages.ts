@@ -89,7 +89,7 @@ export const DownloadRequest = z.strictObject({
   maxBytes: z
     .number()
     .int()
-    .min(1024)
+    .min(1)
     .max(64 * 1024 * 1024),
   /** Only these of the terminal's categories ([0043] on access, or a catch-up of added ones). */
   categories: Categories.optional(),

@@ -1,8 +1,8 @@
 import { decode, encode } from 'cborg';
-import type { NvStore } from '../../hal/index.js';
+import type { NvOp, NvStore } from '../../hal/index.js';
 import type { PolicyName } from '../auth/policy.js';
 import { randomBytes } from '../bytes.js';
-import type { Category } from '../protocol/index.js';
+import type { Category, Filters } from '../protocol/index.js';
 
 /**
  * The subscriber ID information registration area 6b (FIG. 5) and the
@@ -18,6 +18,8 @@ export interface Registration {
   /** The connection credential issued by the server; secret, never shown again. */
   credential: string;
   categories: Category[];
+  /** [0033] finer criteria (folder, recency) set with the categories. */
+  filters?: Filters;
   registeredAt: number;
 }
 
@@ -60,10 +62,15 @@ export class TerminalConfig {
 
   /** Factory state (FIG. 20 hand-on): forget registration and password, keep nothing personal. */
   async clear(): Promise<void> {
-    await this.nv.commit([
+    await this.nv.commit(this.clearOps());
+  }
+
+  /** The operations of `clear`, to commit together with an erase. */
+  clearOps(): NvOp[] {
+    return [
       { op: 'del', key: 'c/registration' },
       { op: 'del', key: 'c/password' },
-    ]);
+    ];
   }
 }
 

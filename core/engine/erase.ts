@@ -1,0 +1,85 @@
+import { decode, encode } from 'cborg';
+import type { NvOp, NvStore } from '../../hal/index.js';
+import type { Category } from '../protocol/index.js';
+import type { RecordStore } from '../store/record-store.js';
+import type { TerminalConfig } from '../store/terminal-config.js';
+
+export interface EraseOptions {
+  /** FIG. 20 S81: the data the user chose to erase; default every category. */
+  categories?: Category[];
+  /**
+   * [0072]: hand the terminal on in its factory state: all data, the sync
+   * state, the registration and the terminal password go, and this terminal's
+   * entry leaves the SIM's list (FIG. 11-A) when the SIM is here.
+   */
+  factory?: boolean;
+}
+
+export interface EraseReport {
+  categories: Category[];
+  /** Records erased from the terminal. */
+  erased: number;
+  /** Changes uploaded first (S85). */
+  uploaded: number;
+  factory: boolean;
+}
+
+interface Intent {
+  categories: Category[];
+  factory: boolean;
+}
+
+const KEY = 'e/intent';
+
+/**
+ * The collective erase of FIG. 20 survives power loss: the intent is in NV
+ * before the upload starts, and the erase itself is one commit that also
+ * ends the intent, taken only when nothing of the chosen categories is
+ * unsynced. After a restart an intent left behind is completed when that
+ * still holds, and abandoned otherwise: unsynced data is never erased.
+ */
+export class EraseIntent {
+  constructor(
+    private readonly nv: NvStore,
+    private readonly records: RecordStore,
+    private readonly config: TerminalConfig,
+  ) {}
+
+  async begin(intent: Intent): Promise<void> {
+    await this.nv.commit([{ op: 'put', key: KEY, value: encode(intent) }]);
+  }
+
+  async abandon(): Promise<void> {
+    await this.nv.commit([{ op: 'del', key: KEY }]);
+  }
+
+  /**
+   * S86: erases in one commit if nothing chosen is unsynced; resolves the
+   * number of records erased, or undefined (nothing erased, intent kept).
+   */
+  async finish(): Promise<number | undefined> {
+    const intent = await this.current();
+    if (intent === undefined) return undefined;
+    return this.records.eraseIfSynced(intent.categories, async () => {
+      const extra: NvOp[] = [{ op: 'del', key: KEY }];
+      if (intent.factory) {
+        for (const key of await this.records.syncStateKeys()) extra.push({ op: 'del', key });
+        extra.push(...this.config.clearOps());
+      }
+      return extra;
+    });
+  }
+
+  /** After a restart: completes a pending erase when safe, else abandons it. */
+  async resume(): Promise<'none' | 'completed' | 'abandoned'> {
+    if ((await this.current()) === undefined) return 'none';
+    if ((await this.finish()) !== undefined) return 'completed';
+    await this.abandon();
+    return 'abandoned';
+  }
+
+  async current(): Promise<Intent | undefined> {
+    const raw = await this.nv.get(KEY);
+    return raw === undefined ? undefined : (decode(raw) as Intent);
+  }
+}

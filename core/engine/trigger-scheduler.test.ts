@@ -1,0 +1,265 @@
+import { describe, expect, it } from 'vitest';
+import { type Notice, sleep } from '../../hal/index.js';
+import { ScriptedUserAgent, SimBattery, SimIdleSensor, VirtualClock } from '../../hal-sim/index.js';
+import { type TriggerHost, TriggerScheduler } from './trigger-scheduler.js';
+import type { SyncPlan, SyncReport, Trigger, TriggerSettings } from './trigger-settings.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+interface Run {
+  trigger: Trigger;
+  plan: SyncPlan;
+  at: number;
+  end?: number;
+}
+
+/** A terminal stand-in: syncs take `syncMs` of virtual time and clear the dirty count. */
+function world(settings: TriggerSettings, options: { syncMs?: number; permit?: boolean[] } = {}) {
+  const clock = new VirtualClock();
+  const battery = new SimBattery({ clock, percent: 80 });
+  const idle = new SimIdleSensor();
+  const agent = new ScriptedUserAgent({ permissions: options.permit ?? [] });
+  const notices: Notice[] = agent.notices;
+  const editListeners = new Set<() => void>();
+  const runs: Run[] = [];
+  let dirty = 0;
+  let active = 0;
+  let mounted = true;
+  const host: TriggerHost = {
+    clock,
+    agent,
+    battery,
+    idle,
+    ready: async () => mounted,
+    syncing: () => active > 0,
+    dirtyCount: async () => dirty,
+    onEdit: (l) => {
+      editListeners.add(l);
+      return () => editListeners.delete(l);
+    },
+    run: async (trigger, plan) => {
+      const run: Run = { trigger, plan, at: clock.now() };
+      runs.push(run);
+      active++;
+      await sleep(clock, options.syncMs ?? 1000);
+      active--;
+      run.end = clock.now();
+      if (plan.upload !== false) dirty = 0;
+      return { trigger } as SyncReport;
+    },
+  };
+  const scheduler = new TriggerScheduler(host, settings);
+  scheduler.start();
+  return {
+    clock,
+    battery,
+    idle,
+    agent,
+    notices,
+    runs,
+    scheduler,
+    /** A local edit; lets the scheduler react before time moves on. */
+    async edit(count = 1) {
+      dirty += count;
+      for (const l of editListeners) l();
+      await clock.settle();
+    },
+    unmount() {
+      mounted = false;
+    },
+  };
+}
+
+const triggers = (runs: Run[]) => runs.map((r) => r.trigger);
+
+describe('[0042] upload triggers on the virtual clock', () => {
+  it('a2: uploads every period while the SIM is mounted, hours of schedule in milliseconds', async () => {
+    const w = world({ periodicMs: 30 * MIN });
+    await w.clock.advance(10 * HOUR);
+    expect(w.runs).toHaveLength(20);
+    expect(w.runs.every((r) => r.plan.download === false)).toBe(true);
+    expect(w.runs[0]?.at).toBe(w.clock.now() - 9.5 * HOUR);
+    w.unmount();
+    await w.clock.advance(2 * HOUR);
+    expect(w.runs).toHaveLength(20);
+    expect(w.scheduler.skipped['not-ready']).toBe(4);
+  });
+
+  it('a2: a periodic tick never overlaps a sync still running: it is skipped', async () => {
+    const w = world({ periodicMs: 10 * MIN }, { syncMs: 25 * MIN });
+    await w.clock.advance(2 * HOUR);
+    for (const [i, run] of w.runs.entries()) {
+      const next = w.runs[i + 1];
+      if (next && run.end !== undefined) expect(next.at).toBeGreaterThanOrEqual(run.end);
+    }
+    expect(w.runs.length).toBe(4);
+    expect(w.scheduler.skipped.busy).toBeGreaterThanOrEqual(7);
+  });
+
+  it('a3: a burst of edits is one upload, after the quiet delay', async () => {
+    const w = world({ afterEditMs: 5000 });
+    for (let i = 0; i < 20; i++) {
+      await w.edit();
+      await w.clock.advance(1000);
+    }
+    expect(w.runs).toHaveLength(0);
+    await w.clock.advance(5000);
+    expect(triggers(w.runs)).toEqual(['update']);
+    await w.clock.advance(HOUR);
+    expect(w.runs).toHaveLength(1);
+  });
+
+  it('a3: an endless trickle of edits still uploads by the maximum delay', async () => {
+    const w = world({ afterEditMs: 5000, afterEditMaxMs: 60_000 });
+    for (let i = 0; i < 150; i++) {
+      await w.edit();
+      await w.clock.advance(1000);
+    }
+    await w.clock.advance(10_000);
+    // 150 s of edits one second apart: uploads by 60 s, by 120 s, and after the last edit.
+    expect(triggers(w.runs)).toEqual(['update', 'update', 'update']);
+  });
+
+  it('a4: uploads as soon as the unsynced changes reach the threshold', async () => {
+    const w = world({ dirtyThreshold: 10 });
+    await w.edit(9);
+    await w.clock.advance(HOUR);
+    expect(w.runs).toHaveLength(0);
+    await w.edit();
+    await w.clock.advance(1);
+    expect(triggers(w.runs)).toEqual(['volume']);
+  });
+
+  it('a6: combined, a3 coalesces small bursts, a4 cuts a big one short and a2 covers the rest', async () => {
+    const w = world({ afterEditMs: 10_000, dirtyThreshold: 50, periodicMs: HOUR });
+    await w.edit(3);
+    await w.clock.advance(20_000);
+    await w.edit(60);
+    await w.clock.advance(1);
+    await w.clock.advance(HOUR);
+    expect(triggers(w.runs)).toEqual(['update', 'volume', 'periodic']);
+  });
+
+  it('[0042]: automatic syncs ask the user first when set to, and do nothing on a no', async () => {
+    const w = world({ periodicMs: HOUR, askPermission: true }, { permit: [false, true] });
+    await w.clock.advance(2 * HOUR);
+    expect(triggers(w.runs)).toEqual(['periodic']);
+    expect(w.scheduler.skipped.refused).toBe(1);
+    expect(w.agent.prompts.filter((p) => p.kind === 'permission')).toHaveLength(2);
+  });
+
+  it('[0044]: in manual mode reminds the user periodically of changes not on the server', async () => {
+    const w = world({ remindUnsyncedMs: 4 * HOUR });
+    await w.clock.advance(4 * HOUR);
+    expect(w.notices).toEqual([]);
+    await w.edit(3);
+    await w.clock.advance(8 * HOUR);
+    expect(w.notices).toEqual([
+      { kind: 'unsynced-changes', count: 3 },
+      { kind: 'unsynced-changes', count: 3 },
+    ]);
+    expect(w.runs).toEqual([]);
+  });
+});
+
+describe('FIG. 22: battery low', () => {
+  it('the battery curve crossing the threshold mid-session uploads once, without download, notifying before', async () => {
+    const w = world({ batteryLow: { percent: 15 }, periodicMs: HOUR });
+    w.battery.script([
+      { atMs: 20 * MIN, percent: 40 },
+      { atMs: 40 * MIN, percent: 16 },
+      { atMs: 50 * MIN, percent: 14 },
+      { atMs: 55 * MIN, percent: 9 },
+    ]);
+    await w.clock.advance(59 * MIN);
+    expect(triggers(w.runs)).toEqual(['battery-low']);
+    expect(w.runs[0]?.at).toBe(w.clock.now() - 9 * MIN);
+    expect(w.runs[0]?.plan.download).toBe(false);
+    expect(w.notices).toEqual([{ kind: 'battery-low', percent: 14, when: 'before' }]);
+  });
+
+  it('[0091]: notifies after, or asks first, per setting; recharged and low again syncs again', async () => {
+    const after = world({ batteryLow: { percent: 20, notify: 'after', download: true } });
+    after.battery.set(19);
+    await after.clock.settle();
+    await after.clock.advance(5000);
+    expect(after.notices).toEqual([{ kind: 'battery-low', percent: 19, when: 'after' }]);
+    expect(after.runs[0]?.plan.download).toBe(true);
+    after.battery.set(90, true);
+    after.battery.set(18, false);
+    await after.clock.settle();
+    await after.clock.advance(5000);
+    expect(after.runs).toHaveLength(2);
+
+    const ask = world({ batteryLow: { percent: 20, notify: 'ask' } }, { permit: [false] });
+    ask.battery.set(10);
+    await ask.clock.settle();
+    await ask.clock.advance(5000);
+    expect(ask.runs).toEqual([]);
+    expect(ask.scheduler.skipped.refused).toBe(1);
+  });
+
+  it('does nothing while no SIM is mounted', async () => {
+    const w = world({ batteryLow: { percent: 20 } });
+    w.unmount();
+    w.battery.set(5);
+    await w.clock.advance(5000);
+    expect(w.runs).toEqual([]);
+  });
+});
+
+describe('FIG. 21: idle', () => {
+  const idleSettings = (over: Partial<NonNullable<TriggerSettings['idle']>> = {}): TriggerSettings => ({
+    idle: {
+      checkEveryMs: 15 * MIN,
+      inputIdleMs: 5 * MIN,
+      needLidClosed: true,
+      limits: { upBytes: 1000 },
+      ...over,
+    },
+  });
+
+  it('S91–S92: syncs at a check only when every set condition of [0081] holds, with the limits of [0085]', async () => {
+    const w = world(idleSettings());
+    await w.clock.advance(HOUR);
+    expect(w.runs).toEqual([]);
+    expect(w.scheduler.skipped['not-idle']).toBe(4);
+    w.idle.set({ noForegroundWork: true, msSinceInput: 10 * MIN, lidClosed: false });
+    await w.clock.advance(15 * MIN);
+    expect(w.runs).toEqual([]);
+    w.idle.set({ lidClosed: true });
+    await w.clock.advance(15 * MIN);
+    expect(triggers(w.runs)).toEqual(['idle']);
+    expect(w.runs[0]?.plan.limits).toEqual({ upBytes: 1000 });
+    expect(w.runs[0]?.plan.download).toBeUndefined();
+  });
+
+  it('[0087]: when set, starts at the idle notice instead of waiting for the next check', async () => {
+    const w = world(idleSettings({ waitForNotice: true }));
+    await w.clock.advance(16 * MIN);
+    const at = w.clock.now();
+    w.idle.goIdle();
+    await w.clock.settle();
+    expect(triggers(w.runs)).toEqual(['idle']);
+    expect(w.runs[0]?.at).toBe(at);
+  });
+
+  it('an idle sync is told to stop as soon as the user is back', async () => {
+    const w = world(idleSettings(), { syncMs: 10 * MIN });
+    w.idle.goIdle();
+    await w.clock.advance(16 * MIN);
+    const interrupted = w.runs[0]?.plan.interrupted;
+    expect(interrupted?.()).toBe(false);
+    w.idle.goBusy();
+    expect(interrupted?.()).toBe(true);
+  });
+
+  it('a check during a running idle sync does not start another', async () => {
+    const w = world(idleSettings(), { syncMs: 40 * MIN });
+    w.idle.goIdle();
+    await w.clock.advance(2 * HOUR);
+    // Checks at 15, 30, 45 min: one sync until 55 min; the next starts at the 60 min check.
+    expect(w.runs.map((r) => (r.at - (w.runs[0]?.at ?? 0)) / MIN)).toEqual([0, 45, 90]);
+  });
+});

@@ -1,0 +1,73 @@
+import { decode, encode } from 'cborg';
+import type { NvOp, NvStore } from '../../hal/index.js';
+import type { Category } from '../protocol/index.js';
+import type { Stub } from './record-store.js';
+
+/**
+ * [0094] substance being fetched, kept in NV so a fetch cut by a link drop
+ * (or a power cut) resumes where it stopped instead of starting over:
+ *   p/<category>/<id>            which version is coming, and how many bytes are here
+ *   q/<category>/<id>/<offset>   one received chunk (offset zero-padded, so a scan is in order)
+ * Each chunk lands in one commit with the progress that counts it.
+ */
+export interface FetchProgress extends Stub {
+  seq: number;
+  got: number;
+}
+
+const progressKey = (c: Category, id: string) => `p/${c}/${id}`;
+const chunkPrefix = (c: Category, id: string) => `q/${c}/${id}/`;
+
+export class PartialFetches {
+  constructor(private readonly nv: NvStore) {}
+
+  async progress(category: Category, id: string): Promise<FetchProgress | undefined> {
+    const raw = await this.nv.get(progressKey(category, id));
+    return raw === undefined ? undefined : (decode(raw) as FetchProgress);
+  }
+
+  /** Keeps one chunk and the progress that counts it, in one commit. */
+  async save(
+    category: Category,
+    id: string,
+    progress: FetchProgress,
+    bytes: Uint8Array,
+  ): Promise<FetchProgress> {
+    const next = { ...progress, got: progress.got + bytes.length };
+    await this.nv.commit([
+      {
+        op: 'put',
+        key: `${chunkPrefix(category, id)}${String(progress.got).padStart(12, '0')}`,
+        value: bytes,
+      },
+      { op: 'put', key: progressKey(category, id), value: encode(next) },
+    ]);
+    return next;
+  }
+
+  /** The chunks received, joined in order. */
+  async assemble(category: Category, id: string): Promise<Uint8Array> {
+    const chunks = await this.nv.scan(chunkPrefix(category, id));
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.value.length, 0));
+    let at = 0;
+    for (const { value } of chunks) {
+      out.set(value, at);
+      at += value.length;
+    }
+    return out;
+  }
+
+  /** Forgets a fetch and what came of it. */
+  async discard(category: Category, id: string): Promise<void> {
+    await this.nv.commit(await this.forget(category, id));
+  }
+
+  /** The operations that forget a fetch (to commit with whatever ends it). */
+  async forget(category: Category, id: string): Promise<NvOp[]> {
+    const chunks = await this.nv.scan(chunkPrefix(category, id));
+    return [
+      { op: 'del', key: progressKey(category, id) },
+      ...chunks.map(({ key }): NvOp => ({ op: 'del', key })),
+    ];
+  }
+}
