@@ -33,7 +33,10 @@ export type StopReason =
 export class Budget {
   up = 0;
   down = 0;
+  /** The first reason a phase stopped early, for the report. */
   stopped: StopReason | undefined;
+  /** Up and down stop on their own limits; total limits and interruptions stop both. */
+  private readonly halted = new Set<'up' | 'down'>();
   private readonly started: number;
   private phaseStarted: number;
 
@@ -61,43 +64,50 @@ export class Budget {
 
   /** Bytes the upload may still send now, 0 when it must stop (and why, in `stopped`). */
   upAllowance(): number {
-    if (!this.timeLeft(this.limits.upMs, 'up-time')) return 0;
-    return this.bytesLeft(this.limits.upBytes, this.up, 'up-bytes');
+    if (!this.timeLeft('up', this.limits.upMs, 'up-time')) return 0;
+    return this.bytesLeft('up', this.limits.upBytes, this.up, 'up-bytes');
   }
 
   downAllowance(): number {
-    if (!this.timeLeft(this.limits.downMs, 'down-time')) return 0;
-    return this.bytesLeft(this.limits.downBytes, this.down, 'down-bytes');
+    if (!this.timeLeft('down', this.limits.downMs, 'down-time')) return 0;
+    return this.bytesLeft('down', this.limits.downBytes, this.down, 'down-bytes');
   }
 
-  /** Records that `bytes` of the upload could not be sent within the allowance. */
+  /** The next batch would not fit the upload allowance: the upload stops here. */
   refuseUp(): void {
-    this.stopped ??= this.limits.upBytes !== undefined ? 'up-bytes' : 'total-bytes';
+    this.halt('up', this.limits.upBytes !== undefined ? 'up-bytes' : 'total-bytes');
   }
 
+  /** The next change would not fit the download allowance: the download stops here. */
   refuseDown(): void {
-    this.stopped ??= this.limits.downBytes !== undefined ? 'down-bytes' : 'total-bytes';
+    this.halt('down', this.limits.downBytes !== undefined ? 'down-bytes' : 'total-bytes');
   }
 
-  private timeLeft(phaseMs: number | undefined, reason: StopReason): boolean {
-    if (this.stopped !== undefined) return false;
+  private halt(phase: 'up' | 'down' | 'both', reason: StopReason): void {
+    this.stopped ??= reason;
+    if (phase !== 'down') this.halted.add('up');
+    if (phase !== 'up') this.halted.add('down');
+  }
+
+  private timeLeft(phase: 'up' | 'down', phaseMs: number | undefined, reason: StopReason): boolean {
+    if (this.halted.has(phase)) return false;
     if (this.interrupted()) {
-      this.stopped = 'interrupted';
+      this.halt('both', 'interrupted');
       return false;
     }
     const now = this.clock.now();
     if (phaseMs !== undefined && now - this.phaseStarted >= phaseMs) {
-      this.stopped = reason;
+      this.halt(phase, reason);
       return false;
     }
     if (this.limits.totalMs !== undefined && now - this.started >= this.limits.totalMs) {
-      this.stopped = 'total-time';
+      this.halt('both', 'total-time');
       return false;
     }
     return true;
   }
 
-  private bytesLeft(cap: number | undefined, used: number, reason: StopReason): number {
+  private bytesLeft(phase: 'up' | 'down', cap: number | undefined, used: number, reason: StopReason): number {
     const own = cap === undefined ? Number.POSITIVE_INFINITY : cap - used;
     const total =
       this.limits.totalBytes === undefined
@@ -105,7 +115,8 @@ export class Budget {
         : this.limits.totalBytes - this.up - this.down;
     const left = Math.min(own, total);
     if (left <= 0) {
-      this.stopped = own <= total ? reason : 'total-bytes';
+      if (own <= total) this.halt(phase, reason);
+      else this.halt('both', 'total-bytes');
       return 0;
     }
     return left;

@@ -1,0 +1,152 @@
+import { KeyringAgent, type SimTerminal, SimWorld } from '../../cli/sim-world.js';
+import {
+  CATEGORIES,
+  type Category,
+  type PolicyName,
+  type SyncReport,
+  Terminal,
+  type TerminalOptions,
+} from '../../core/index.js';
+import type { Battery, ByteStream, IdleSensor, RadioLink } from '../../hal/index.js';
+import { SimCardReader, SimNvStore } from '../../hal-sim/index.js';
+import type { VirtualUicc } from '../../uicc/index.js';
+import { ICCID, IMSI, LOGIN, TERMINAL_PASSWORD } from './world.js';
+
+/** Helpers for the trigger, selection, erase and lazy-download tests (real server, simulated terminals). */
+
+export const KEYRING = { pin: '1234', terminalPassword: TERMINAL_PASSWORD };
+
+export interface Scene {
+  world: SimWorld;
+  sim: VirtualUicc;
+  own: Terminal[];
+}
+
+export async function scene(): Promise<Scene> {
+  const world = await SimWorld.start();
+  await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
+  return { world, sim: SimWorld.sim(), own: [] };
+}
+
+export async function closeScene(s: Scene): Promise<void> {
+  for (const t of s.own) await t.stop();
+  await s.world.close();
+}
+
+export type Member = SimTerminal & { agent: KeyringAgent; reports: SyncReport[] };
+
+/**
+ * A terminal registered (FIG. 8 + 10-A, or 11-A) with the SIM, then the SIM
+ * taken out. With `battery` or `idle` the terminal is built here (SimWorld's
+ * terminals have neither).
+ */
+export async function member(
+  s: Scene,
+  name: string,
+  how: {
+    categories?: Category[];
+    policy?: PolicyName;
+    options?: TerminalOptions;
+    battery?: Battery;
+    idle?: IdleSensor;
+    nv?: SimNvStore;
+    link?: RadioLink;
+  } = {},
+): Promise<Member> {
+  const agent = new KeyringAgent({ ...KEYRING });
+  let t: SimTerminal;
+  if (how.battery || how.idle) {
+    const reader = new SimCardReader({ name: `${name}-reader` });
+    const nv = how.nv ?? new SimNvStore();
+    const terminal = await Terminal.create(
+      {
+        reader,
+        nv,
+        link: how.link ?? s.world.link(),
+        clock: s.world.clock,
+        agent,
+        ...(how.battery ? { battery: how.battery } : {}),
+        ...(how.idle ? { idle: how.idle } : {}),
+      },
+      { timeoutMs: 5000, ...how.options },
+    );
+    s.own.push(terminal);
+    t = { name, terminal, reader, nv, agent };
+  } else {
+    t = await s.world.addTerminal(name, agent, {
+      ...how.options,
+      ...(how.nv ? { nv: how.nv } : {}),
+      ...(how.link ? { link: how.link } : {}),
+    });
+  }
+  t.reader.insert(s.sim);
+  await s.world.register(t, {
+    policy: how.policy ?? 'fig10-subscriber-binding',
+    loginPassword: LOGIN,
+    terminalPassword: TERMINAL_PASSWORD,
+    categories: how.categories ?? [...CATEGORIES],
+  });
+  t.reader.remove();
+  const reports: SyncReport[] = [];
+  t.terminal.onReport((r) => reports.push(r));
+  return { ...t, agent, reports };
+}
+
+/** A user sync with the SIM in, then the SIM out. */
+export async function syncWithSim(s: Scene, t: SimTerminal): Promise<SyncReport> {
+  t.reader.insert(s.sim);
+  try {
+    return await t.terminal.sync();
+  } finally {
+    t.reader.remove();
+  }
+}
+
+/** Waits (real time) until `done()` holds, or fails after `ms`. */
+export async function until(done: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A radio link whose current stream can be made to break after some more received bytes. */
+export class DroppingLink implements RadioLink {
+  private arm: ((bytes: number) => void) | undefined;
+
+  constructor(private readonly inner: RadioLink) {}
+
+  state() {
+    return this.inner.state();
+  }
+
+  onState(listener: Parameters<RadioLink['onState']>[0]) {
+    return this.inner.onState(listener);
+  }
+
+  async open(): Promise<ByteStream> {
+    const stream = await this.inner.open();
+    let left = Number.POSITIVE_INFINITY;
+    this.arm = (bytes) => {
+      left = bytes;
+    };
+    return {
+      write: (bytes) => stream.write(bytes),
+      onData: (listener) =>
+        stream.onData((bytes) => {
+          if (left <= 0) return;
+          left -= bytes.length;
+          listener(bytes);
+          if (left <= 0) stream.close();
+        }),
+      onClose: (listener) => stream.onClose(listener),
+      close: () => stream.close(),
+    };
+  }
+
+  /** The open stream breaks once `bytes` more have arrived. */
+  dropAfter(bytes: number): void {
+    this.arm?.(bytes);
+  }
+}
