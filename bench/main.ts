@@ -1,11 +1,16 @@
 import { save } from './report.js';
 
-/** `npm run bench -- <name> [--quick]`: each bench prints a table and writes JSON under bench/results/. */
+/**
+ * `npm run bench -- <name> [--quick]`: each bench prints a table and writes
+ * JSON under bench/results/. A bench module exports `run(options)`,
+ * `print(result)` and `quick`, the options of its `--quick` variant.
+ */
 const BENCHES: Record<
   string,
-  () => Promise<{ run: (o?: never) => Promise<never>; print: (r: never) => void }>
+  () => Promise<{ run: (o?: never) => Promise<never>; print: (r: never) => void; quick: unknown }>
 > = {
   'sync-k-of-n': () => import('./sync-k-of-n.js') as never,
+  'sync-throughput': () => import('./sync-throughput.js') as never,
 };
 
 const [name, ...flags] = process.argv.slice(2);
@@ -15,7 +20,7 @@ if (name === undefined || !(name in BENCHES)) {
 }
 const bench = await BENCHES[name]!();
 const quick = flags.includes('--quick');
-const result = await bench.run((quick ? { n: 500, ks: [1, 10, 500] } : undefined) as never);
+const result = await bench.run((quick ? bench.quick : undefined) as never);
 bench.print(result);
 console.log(`wrote ${save(result)}`);
 process.exit(0);

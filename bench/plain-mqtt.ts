@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { Aedes } from 'aedes';
-import mqtt from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 
 export interface PlainRun {
   ms: number;
@@ -51,4 +51,77 @@ export async function plainPublish(payloads: readonly Uint8Array[]): Promise<Pla
   await new Promise<void>((resolve) => broker.close(() => resolve()));
   server.close();
   return { ms, messages: payloads.length, wireBytes };
+}
+
+export interface PairedRun {
+  ms: number;
+  /** Messages delivered to subscribers. */
+  delivered: number;
+}
+
+/**
+ * The baseline of many clients: `clients` mqtt.js clients on a broker
+ * already listening at `port` (an unmodified Aedes in its own process),
+ * each subscribed QoS 1 to its own topic and publishing QoS 1 to its
+ * partner's (client i ↔ i xor 1; a lone client to itself) `rounds` bursts
+ * of `burst` messages of `size` bytes, a burst awaited before the next.
+ * Connections are set up before the clock starts and stay open.
+ */
+export async function plainPairs(
+  port: number,
+  shape: { clients: number; rounds: number; burst: number; size: number; timeoutMs: number },
+): Promise<PairedRun> {
+  const topic = (i: number) => `baseline/${i}`;
+  const partner = (i: number) => ((i ^ 1) < shape.clients ? i ^ 1 : i);
+  const clients: MqttClient[] = [];
+  for (let i = 0; i < shape.clients; i += 50) {
+    const batch = Array.from({ length: Math.min(50, shape.clients - i) }, async (_, j) => {
+      const client = new mqtt.MqttClient(() => net.connect({ host: '127.0.0.1', port, noDelay: true }), {
+        clientId: `baseline-${i + j}`,
+        protocolVersion: 4,
+        clean: true,
+        reconnectPeriod: 0,
+        connectTimeout: shape.timeoutMs,
+      });
+      await new Promise<void>((resolve, reject) => {
+        client.once('connect', () => resolve());
+        client.once('error', reject);
+      });
+      await client.subscribeAsync(topic(i + j), { qos: 1 });
+      return client;
+    });
+    clients.push(...(await Promise.all(batch)));
+  }
+  const expected = shape.clients * shape.rounds * shape.burst;
+  let delivered = 0;
+  const payload = Buffer.alloc(shape.size, 0x5a);
+  const all = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`baseline: ${delivered} of ${expected} delivered in ${shape.timeoutMs} ms`)),
+      shape.timeoutMs,
+    );
+    for (const client of clients) {
+      client.on('message', () => {
+        if (++delivered < expected) return;
+        clearTimeout(timer);
+        resolve();
+      });
+    }
+  });
+  const started = performance.now();
+  await Promise.all(
+    clients.map(async (client, i) => {
+      for (let r = 0; r < shape.rounds; r++) {
+        await Promise.all(
+          Array.from({ length: shape.burst }, () =>
+            client.publishAsync(topic(partner(i)), payload, { qos: 1 }),
+          ),
+        );
+      }
+    }),
+  );
+  await all;
+  const ms = performance.now() - started;
+  await Promise.all(clients.map((c) => c.endAsync()));
+  return { ms, delivered };
 }

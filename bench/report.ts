@@ -57,3 +57,10 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
+
+/** Prints the table, then each target as met or MISSED. */
+export function printResult(result: BenchResult): void {
+  console.log(table(result.rows));
+  for (const [target, met] of Object.entries(result.targets))
+    console.log(`${met ? 'met    ' : 'MISSED '} ${target}`);
+}

@@ -1,7 +1,8 @@
 import { KeyringAgent, type SimTerminal, SimWorld } from '../cli/sim-world.js';
 import { CATEGORIES } from '../core/index.js';
+import { KEYRING, body as pattern } from './fixtures.js';
 import { plainPublish } from './plain-mqtt.js';
-import { type BenchResult, machine, type Row, table } from './report.js';
+import { type BenchResult, machine, printResult, type Row } from './report.js';
 
 /**
  * Issue 4's bench: one sync of k changed records among N, over loopback TCP
@@ -9,14 +10,11 @@ import { type BenchResult, machine, type Row, table } from './report.js';
  * same records through an unmodified Aedes in the same run.
  */
 const IMSI = '001010000000102';
-const KEYRING = { pin: '1234', terminalPassword: 'bench-password' };
 const BODY_BYTES = 200;
 
-function body(seed: number): Uint8Array {
-  const out = new Uint8Array(BODY_BYTES);
-  for (let i = 0; i < out.length; i++) out[i] = (seed * 31 + i * 7) & 0xff;
-  return out;
-}
+const body = (seed: number) => pattern(seed, BODY_BYTES);
+
+export const quick = { n: 500, ks: [1, 10, 500] };
 
 async function terminal(world: SimWorld, name: string): Promise<SimTerminal> {
   const t = await world.addTerminal(name, new KeyringAgent(KEYRING), { timeoutMs: 120_000 });
@@ -129,8 +127,6 @@ export async function run(options: { n?: number; ks?: number[] } = {}): Promise<
 }
 
 export function print(result: BenchResult): void {
-  console.log(table(result.rows));
+  printResult(result);
   console.log(`first sync / plain-publish baseline: ${result.parameters.firstSyncToBaselineRatio}x`);
-  for (const [target, met] of Object.entries(result.targets))
-    console.log(`${met ? 'met    ' : 'MISSED '} ${target}`);
 }

@@ -1,0 +1,113 @@
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { Aedes } from 'aedes';
+import { openSqliteStore, type SyncServer, startSyncServer } from '../broker/index.js';
+import { CATEGORIES, type Category } from '../core/index.js';
+
+/**
+ * A broker in a process of its own, so that a bench can measure its CPU and
+ * memory apart from the clients driving it (spawned by broker-child.ts):
+ *
+ *   node --import tsx bench/broker-process.ts sync <sqlite file | :memory:>
+ *   node --import tsx bench/broker-process.ts plain
+ *
+ * `sync` is the real sync server (broker/) on a SQLite store; `plain` is an
+ * unmodified Aedes, the baseline. Once listening it prints one JSON line
+ * `{"port":…}` on stdout, then answers JSON-line commands read from stdin,
+ * one JSON line each, matched by `id`.
+ */
+type Command =
+  | { id: number; op: 'stats' }
+  | { id: number; op: 'shop'; subscriber: string; terminals: string[]; categories: string[] }
+  | { id: number; op: 'close' };
+
+const [mode, data = ':memory:'] = process.argv.slice(2);
+if (mode !== 'sync' && mode !== 'plain') {
+  console.error('usage: broker-process.ts <sync [sqlite file]|plain>');
+  process.exit(2);
+}
+
+function reply(message: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+function stats(): Record<string, number> {
+  // A collection first (when --expose-gc): RSS then counts live memory, not garbage not yet collected.
+  (globalThis as { gc?: () => void }).gc?.();
+  const cpu = process.cpuUsage();
+  const memory = process.memoryUsage();
+  return { cpuUs: cpu.user + cpu.system, rss: memory.rss, heapUsed: memory.heapUsed };
+}
+
+async function startPlain(): Promise<{ port: number; close: () => Promise<void> }> {
+  const broker = await Aedes.createBroker();
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    broker.handle(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', 511, resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: async () => {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      server.close();
+    },
+  };
+}
+
+async function startSync(): Promise<{ port: number; server: SyncServer; close: () => Promise<void> }> {
+  const store = openSqliteStore(data);
+  const server = await startSyncServer({ store, host: '127.0.0.1', port: 0 });
+  return {
+    port: server.port as number,
+    server,
+    close: async () => {
+      await server.close();
+      await store.close();
+    },
+  };
+}
+
+async function shop(server: SyncServer, command: Extract<Command, { op: 'shop' }>): Promise<string[]> {
+  const categories = command.categories.filter((c): c is Category => CATEGORIES.includes(c as Category));
+  await server.admin.addSubscriber({ subscriber: command.subscriber });
+  const codes: string[] = [];
+  for (const terminalId of command.terminals) {
+    const issued = await server.admin.registerShop({
+      terminalId,
+      subscriber: command.subscriber,
+      categories,
+    });
+    codes.push(issued.code);
+  }
+  return codes;
+}
+
+const running = mode === 'sync' ? await startSync() : { ...(await startPlain()), server: undefined };
+reply({ port: running.port, pid: process.pid });
+
+const lines = createInterface({ input: process.stdin });
+lines.on('line', (line) => {
+  const command = JSON.parse(line) as Command;
+  const answer = async (): Promise<Record<string, unknown>> => {
+    switch (command.op) {
+      case 'stats':
+        return stats();
+      case 'shop':
+        if (running.server === undefined) throw new Error('shop registration needs the sync server');
+        return { codes: await shop(running.server, command) };
+      case 'close':
+        await running.close();
+        return {};
+    }
+  };
+  answer().then(
+    (result) => {
+      reply({ id: command.id, ...result });
+      if (command.op === 'close') process.exit(0);
+    },
+    (error: unknown) => reply({ id: command.id, error: String(error) }),
+  );
+});
+// The parent gone means nobody will ever ask us to close.
+lines.on('close', () => process.exit(0));

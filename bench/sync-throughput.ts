@@ -1,0 +1,194 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SystemClock } from '../hal-linux/index.js';
+import { type BrokerChild, type BrokerStats, spawnBroker } from './broker-child.js';
+import { type BenchTerminal, body, imsi, inBatches, shopTerminal } from './fixtures.js';
+import { plainPairs } from './plain-mqtt.js';
+import { type BenchResult, machine, median, percentile, printResult, type Row } from './report.js';
+
+/**
+ * Issue 8 §1: M simulated terminals, each running mount → upload k →
+ * download → demount cycles over loopback TCP against the sync server in
+ * its own process (a SQLite file store), against the same message count and
+ * sizes as plain MQTT QoS 1 publish → subscribe through an unmodified Aedes,
+ * also in its own process, in the same run.
+ *
+ * Terminals come in pairs sharing a subscriber (one SIM each, same profile),
+ * so what one uploads the other downloads in its next cycle: a record goes
+ * terminal → server → terminal, as a message goes publisher → broker →
+ * subscriber in the baseline. A lone terminal (M = 1) only uploads.
+ */
+export interface ThroughputOptions {
+  terminals?: number[];
+  /** Records changed per cycle. */
+  k?: number;
+  bodyBytes?: number;
+  /** Records per M the cycles add up to, at least two cycles per terminal. */
+  recordsPerRun?: number;
+  timeoutMs?: number;
+}
+
+export const quick: ThroughputOptions = { terminals: [1, 10] };
+
+interface Cycle {
+  ms: number;
+  up: number;
+  down: number;
+}
+
+async function cycle(t: BenchTerminal, name: string, k: number, round: number, size: number): Promise<Cycle> {
+  // Edits made while the SIM is out: the set-up, not the session.
+  for (let i = 0; i < k; i++)
+    await t.terminal.records.put('contacts', `${name}-${i}`, body(round * k + i, size));
+  const started = performance.now();
+  t.reader.insert(t.card);
+  const report = await t.terminal.mount();
+  t.reader.remove();
+  await t.terminal.demount();
+  return {
+    ms: performance.now() - started,
+    up: report?.uploaded.length ?? 0,
+    down: report?.downloaded.length ?? 0,
+  };
+}
+
+function brokerFigures(before: BrokerStats, after: BrokerStats, ms: number) {
+  return {
+    broker_cpu_pct: Math.round(((after.cpuUs - before.cpuUs) / 1000 / ms) * 100),
+    broker_rss_mib: Number((after.rss / 2 ** 20).toFixed(1)),
+  };
+}
+
+async function syncRun(m: number, o: Required<ThroughputOptions>, rounds: number): Promise<Row> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'simsync-throughput-'));
+  const broker = await spawnBroker('sync', { data: path.join(dir, 'sync.db'), timeoutMs: o.timeoutMs });
+  const clock = new SystemClock();
+  const names = Array.from({ length: m }, (_, i) => `tp${m}-${i}`);
+  const terminals: BenchTerminal[] = [];
+  try {
+    const codes: string[] = [];
+    for (let pair = 0; pair * 2 < m; pair++)
+      codes.push(...(await broker.shop(imsi(pair), names.slice(pair * 2, pair * 2 + 2), ['contacts'])));
+    terminals.push(
+      ...(await inBatches(names, 50, (terminalId, i) =>
+        shopTerminal({
+          port: broker.port,
+          clock,
+          terminalId,
+          subscriber: Math.floor(i / 2),
+          code: codes[i] as string,
+          categories: ['contacts'],
+          timeoutMs: o.timeoutMs,
+        }),
+      )),
+    );
+    const before = await broker.stats();
+    const clientBefore = process.cpuUsage();
+    const started = performance.now();
+    const cycles: Cycle[] = [];
+    let failed = 0;
+    await Promise.all(
+      terminals.map(async (t, i) => {
+        for (let r = 0; r < rounds; r++) {
+          try {
+            cycles.push(await cycle(t, names[i] as string, o.k, r + 1, o.bodyBytes));
+          } catch {
+            failed++;
+          }
+        }
+      }),
+    );
+    const ms = performance.now() - started;
+    const client = process.cpuUsage(clientBefore);
+    const after = await broker.stats();
+    const up = cycles.reduce((n, c) => n + c.up, 0);
+    const down = cycles.reduce((n, c) => n + c.down, 0);
+    const latencies = cycles.map((c) => c.ms);
+    return {
+      M: m,
+      system: 'sync',
+      sessions: cycles.length,
+      failed,
+      records_up: up,
+      records_down: down,
+      ms: Math.round(ms),
+      syncs_per_s: Math.round((cycles.length / ms) * 1000),
+      records_per_s: Math.round((up / ms) * 1000),
+      p50_ms: latencies.length ? Number(median(latencies).toFixed(1)) : 0,
+      p99_ms: latencies.length ? Number(percentile(latencies, 99).toFixed(1)) : 0,
+      ...brokerFigures(before, after, ms),
+      client_cpu_pct: Math.round(((client.user + client.system) / 1000 / ms) * 100),
+    };
+  } finally {
+    for (const t of terminals) await t.terminal.stop().catch(() => {});
+    await broker.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function plainRun(m: number, o: Required<ThroughputOptions>, rounds: number): Promise<Row> {
+  const broker: BrokerChild = await spawnBroker('plain', { timeoutMs: o.timeoutMs });
+  try {
+    const before = await broker.stats();
+    const clientBefore = process.cpuUsage();
+    const run = await plainPairs(broker.port, {
+      clients: m,
+      rounds,
+      burst: o.k,
+      size: o.bodyBytes,
+      timeoutMs: o.timeoutMs * 4,
+    });
+    const client = process.cpuUsage(clientBefore);
+    const after = await broker.stats();
+    return {
+      M: m,
+      system: 'plain-mqtt',
+      sessions: 0,
+      failed: 0,
+      records_up: run.delivered,
+      records_down: run.delivered,
+      ms: Math.round(run.ms),
+      syncs_per_s: 0,
+      records_per_s: Math.round((run.delivered / run.ms) * 1000),
+      p50_ms: 0,
+      p99_ms: 0,
+      ...brokerFigures(before, after, run.ms),
+      client_cpu_pct: Math.round(((client.user + client.system) / 1000 / run.ms) * 100),
+    };
+  } finally {
+    await broker.close();
+  }
+}
+
+export async function run(options: ThroughputOptions = {}): Promise<BenchResult> {
+  const o: Required<ThroughputOptions> = {
+    terminals: options.terminals ?? [1, 10, 100, 1000],
+    k: options.k ?? 100,
+    bodyBytes: options.bodyBytes ?? 200,
+    recordsPerRun: options.recordsPerRun ?? 10_000,
+    timeoutMs: options.timeoutMs ?? 60_000,
+  };
+  const rows: Row[] = [];
+  const ratios: Record<string, number> = {};
+  for (const m of o.terminals) {
+    const rounds = Math.max(2, Math.ceil(o.recordsPerRun / (o.k * m)));
+    const sync = await syncRun(m, o, rounds);
+    const plain = await plainRun(m, o, rounds);
+    const ratio = Number(sync.records_per_s) / Number(plain.records_per_s);
+    ratios[`M=${m}`] = Number(ratio.toFixed(2));
+    rows.push({ ...sync, vs_plain: Number(ratio.toFixed(2)) }, { ...plain, vs_plain: 1 });
+  }
+  return {
+    bench: 'sync-throughput',
+    startedAt: new Date().toISOString(),
+    machine: machine(),
+    parameters: { ...o, syncToPlainRecordsPerSecond: ratios },
+    rows,
+    targets: Object.fromEntries(
+      Object.entries(ratios).map(([m, r]) => [`sync records/s >= 50% of plain MQTT QoS 1 (${m})`, r >= 0.5]),
+    ),
+  };
+}
+
+export const print = printResult;
