@@ -7,7 +7,7 @@ import {
   Terminal,
   type TerminalOptions,
 } from '../../core/index.js';
-import type { Battery, ByteStream, IdleSensor, RadioLink } from '../../hal/index.js';
+import type { Battery, ByteStream, Clock, IdleSensor, RadioLink } from '../../hal/index.js';
 import { SimCardReader, SimNvStore } from '../../hal-sim/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
 import { ICCID, IMSI, LOGIN, TERMINAL_PASSWORD } from './world.js';
@@ -49,13 +49,14 @@ export async function member(
     options?: TerminalOptions;
     battery?: Battery;
     idle?: IdleSensor;
+    clock?: Clock;
     nv?: SimNvStore;
     link?: RadioLink;
   } = {},
 ): Promise<Member> {
   const agent = new KeyringAgent({ ...KEYRING });
   let t: SimTerminal;
-  if (how.battery || how.idle) {
+  if (how.battery || how.idle || how.clock) {
     const reader = new SimCardReader({ name: `${name}-reader` });
     const nv = how.nv ?? new SimNvStore();
     const terminal = await Terminal.create(
@@ -63,7 +64,7 @@ export async function member(
         reader,
         nv,
         link: how.link ?? s.world.link(),
-        clock: s.world.clock,
+        clock: how.clock ?? s.world.clock,
         agent,
         ...(how.battery ? { battery: how.battery } : {}),
         ...(how.idle ? { idle: how.idle } : {}),
