@@ -21,13 +21,13 @@ const GIVEN = ['Anna', 'Bruno', 'Chiara', 'Dmitri', 'Emeka', 'Fatima', 'Gunnar',
 const FAMILY = ['Okafor', 'Lindqvist', 'Moreau', 'Tanaka', 'Kowalski', 'Rossi', 'Haddad', 'Novak'];
 
 /**
- * A contact as a vCard 3.0 (RFC 2426) of about 300–600 bytes: name, org,
+ * A contact as a vCard 3.0 (RFC 2426) of about 340–620 bytes: name, org,
  * phones, mail, address and a note whose length varies with `i`.
  */
 export function vcard(i: number): Uint8Array {
   const given = GIVEN[i % GIVEN.length] as string;
-  const family = FAMILY[(i >> 3) % FAMILY.length] as string;
-  const note = 'Met at the regional planning meeting; prefers calls after 10:00. '.repeat(1 + (i % 5));
+  const family = FAMILY[Math.floor(i / 8) % FAMILY.length] as string;
+  const note = 'Met at the regional planning meeting; prefers calls after 10:00. '.repeat(i % 5);
   const lines = [
     'BEGIN:VCARD',
     'VERSION:3.0',

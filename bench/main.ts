@@ -11,6 +11,7 @@ const BENCHES: Record<
 > = {
   'sync-k-of-n': () => import('./sync-k-of-n.js') as never,
   'sync-throughput': () => import('./sync-throughput.js') as never,
+  'wire-efficiency': () => import('./wire-efficiency.js') as never,
 };
 
 const [name, ...flags] = process.argv.slice(2);
