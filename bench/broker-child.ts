@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -125,10 +126,11 @@ export class JsonLineChild {
 
 /**
  * Starts a broker in its own process: the sync server on a SQLite store
- * (`sync`, `data` = file or ':memory:') or an unmodified Aedes (`plain`).
+ * (`sync`, `data` = file or ':memory:'), an unmodified Aedes (`plain`), or
+ * a bare TCP byte server (`raw`, see rawCopy).
  */
 export async function spawnBroker(
-  mode: 'sync' | 'plain',
+  mode: 'sync' | 'plain' | 'raw',
   options: { data?: string; timeoutMs?: number } = {},
 ): Promise<BrokerChild> {
   const rpc = new JsonLineChild(
@@ -144,4 +146,36 @@ export async function spawnBroker(
       (await rpc.call('shop', { subscriber, terminals, categories })).codes as string[],
     close: () => rpc.close(),
   };
+}
+
+/**
+ * A raw TCP copy of `bytes` on loopback from a `raw` broker process: asks
+ * for them, reads until the server closes; resolves the milliseconds taken.
+ */
+export function rawCopy(port: number, bytes: number, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    let got = 0;
+    const socket = net.connect({ host: '127.0.0.1', port, noDelay: true }, () => {
+      const header = Buffer.alloc(8);
+      header.writeBigUInt64BE(BigInt(bytes));
+      socket.write(header);
+    });
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`raw copy: ${got} of ${bytes} bytes in ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    socket.on('data', (chunk: Buffer) => {
+      got += chunk.length;
+    });
+    socket.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      if (got === bytes) resolve(performance.now() - started);
+      else reject(new Error(`raw copy: ${got} of ${bytes} bytes`));
+    });
+  });
 }

@@ -10,9 +10,12 @@ import { CATEGORIES, type Category } from '../core/index.js';
  *
  *   node --import tsx bench/broker-process.ts sync <sqlite file | :memory:>
  *   node --import tsx bench/broker-process.ts plain
+ *   node --import tsx bench/broker-process.ts raw
  *
  * `sync` is the real sync server (broker/) on a SQLite store; `plain` is an
- * unmodified Aedes, the baseline. Once listening it prints one JSON line
+ * unmodified Aedes, the baseline of message throughput; `raw` a bare TCP
+ * server that, asked for n bytes (8 bytes big-endian), writes n bytes and
+ * closes: the baseline of bulk transfer. Once listening it prints one JSON line
  * `{"port":…}` on stdout, then answers JSON-line commands read from stdin,
  * one JSON line each, matched by `id`.
  */
@@ -22,8 +25,8 @@ type Command =
   | { id: number; op: 'close' };
 
 const [mode, data = ':memory:'] = process.argv.slice(2);
-if (mode !== 'sync' && mode !== 'plain') {
-  console.error('usage: broker-process.ts <sync [sqlite file]|plain>');
+if (mode !== 'sync' && mode !== 'plain' && mode !== 'raw') {
+  console.error('usage: broker-process.ts <sync [sqlite file]|plain|raw>');
   process.exit(2);
 }
 
@@ -55,6 +58,33 @@ async function startPlain(): Promise<{ port: number; close: () => Promise<void> 
   };
 }
 
+async function startRaw(): Promise<{ port: number; close: () => Promise<void> }> {
+  const chunk = Buffer.alloc(64 * 1024, 0x5a);
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    socket.once('readable', function write() {
+      const header = socket.read(8) as Buffer | null;
+      if (header === null) return socket.once('readable', write);
+      let left = Number(header.readBigUInt64BE(0));
+      const pump = () => {
+        while (left > 0) {
+          const n = Math.min(left, chunk.length);
+          left -= n;
+          if (!socket.write(n === chunk.length ? chunk : chunk.subarray(0, n)))
+            return socket.once('drain', pump);
+        }
+        socket.end();
+      };
+      pump();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 async function startSync(): Promise<{ port: number; server: SyncServer; close: () => Promise<void> }> {
   const store = openSqliteStore(data);
   const server = await startSyncServer({ store, host: '127.0.0.1', port: 0 });
@@ -83,7 +113,10 @@ async function shop(server: SyncServer, command: Extract<Command, { op: 'shop' }
   return codes;
 }
 
-const running = mode === 'sync' ? await startSync() : { ...(await startPlain()), server: undefined };
+const running =
+  mode === 'sync'
+    ? await startSync()
+    : { ...(await (mode === 'plain' ? startPlain() : startRaw())), server: undefined };
 reply({ port: running.port, pid: process.pid });
 
 const lines = createInterface({ input: process.stdin });

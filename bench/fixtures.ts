@@ -1,5 +1,5 @@
 import { KeyringAgent } from '../cli/sim-world.js';
-import { type Category, Terminal, utf8 } from '../core/index.js';
+import { type Category, Terminal, type TerminalOptions, utf8 } from '../core/index.js';
 import type { Clock } from '../hal/index.js';
 import { TcpLink } from '../hal-linux/index.js';
 import { SimCardReader, SimNvStore } from '../hal-sim/index.js';
@@ -88,13 +88,14 @@ export async function shopTerminal(input: {
   code: string;
   categories: Category[];
   timeoutMs: number;
+  options?: TerminalOptions;
 }): Promise<BenchTerminal> {
   const reader = new SimCardReader({ name: `${input.terminalId}-reader` });
   const nv = new SimNvStore();
   const link = new TcpLink({ host: '127.0.0.1', port: input.port, timeoutMs: input.timeoutMs });
   const terminal = await Terminal.create(
     { reader, nv, link, clock: input.clock, agent: new KeyringAgent(KEYRING) },
-    { terminalId: input.terminalId, timeoutMs: input.timeoutMs },
+    { ...input.options, terminalId: input.terminalId, timeoutMs: input.timeoutMs },
   );
   const card = sim(input.subscriber);
   reader.insert(card);
