@@ -291,6 +291,68 @@ program
     }
   });
 
+const sim = program.command('sim').description('a virtual SIM for PC/SC (vsmartcard-vpcd)');
+sim
+  .command('serve')
+  .description('connect a virtual SIM to vpcd, so pcscd shows a card in "Virtual PCD 00 00" until stopped')
+  .option('--iccid <iccid>', 'ICCID (with its Luhn check digit)')
+  .option('--imsi <imsi>', 'IMSI')
+  .option('--pin <pin>', 'PIN1 (default 1234)')
+  .option('--puk <puk>', 'PUK (default 12345678)')
+  .option('--profile <file>', 'JSON file with the card profile (phonebook, adnRecords, …); flags override it')
+  .option('--host <address>', 'vpcd host', '127.0.0.1')
+  .option('--port <port>', 'vpcd port (35963 = reader 00 00, 35964 = 00 01)', port)
+  .option('--no-terminal-id-file', 'behave like an operator SIM: keep the terminal-ID list in EF_ADN')
+  .option('--t0', 'answer case-4 commands with 61xx and need GET RESPONSE (T=0 cards)')
+  .option('--strict-le', 'answer a wrong Le with 6Cxx')
+  .option('--classes <which>', 'both | usim-only | sim-only', 'both')
+  .action(async (opts) => {
+    const { simServe } = await import('./sim-serve.js');
+    await simServe(
+      {
+        ...(opts.iccid ? { iccid: opts.iccid } : {}),
+        ...(opts.imsi ? { imsi: opts.imsi } : {}),
+        ...(opts.pin ? { pin: opts.pin } : {}),
+        ...(opts.puk ? { puk: opts.puk } : {}),
+        ...(opts.profile ? { profileFile: opts.profile } : {}),
+        ...(opts.port !== undefined ? { port: opts.port } : {}),
+        host: opts.host,
+        terminalIdFile: opts.terminalIdFile,
+        t0GetResponse: opts.t0 === true,
+        strictLe: opts.strictLe === true,
+        classes: opts.classes,
+      },
+      pino({ name: 'simsync-sim' }),
+    );
+  });
+
+const modem = program.command('modem').description('cellular modem tools');
+modem
+  .command('simulate')
+  .description(
+    'a simulated Quectel or SIMCom modem with a virtual SIM on a pseudo-terminal (try the Pi set-up on a PC)',
+  )
+  .option('--dialect <name>', 'quectel | simcom', 'quectel')
+  .option('--link <path>', 'path of the tty to create for the terminal')
+  .option('--iccid <iccid>', 'ICCID of the simulated SIM', '8988211000000430010')
+  .option('--imsi <imsi>', 'IMSI of the simulated SIM', '001010000000102')
+  .option('--pin <pin>', 'PIN1 of the simulated SIM', '1234')
+  .action(async (opts) => {
+    if (opts.dialect !== 'quectel' && opts.dialect !== 'simcom')
+      throw new InvalidArgumentError('--dialect is quectel or simcom');
+    const { modemSimulate } = await import('./modem-simulate.js');
+    await modemSimulate(
+      {
+        dialect: opts.dialect,
+        iccid: opts.iccid,
+        imsi: opts.imsi,
+        pin: opts.pin,
+        ...(opts.link ? { link: opts.link } : {}),
+      },
+      (line) => console.log(line),
+    );
+  });
+
 /** Operator commands work on the server's store directly (SQLite WAL allows a running server alongside). */
 async function withAdmin(
   dataDir: string,

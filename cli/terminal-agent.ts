@@ -12,8 +12,8 @@ import {
   Terminal,
   utf8,
 } from '../core/index.js';
-import type { CardReader, RadioLink } from '../hal/index.js';
-import { FileNvStore, linkFromUrl, SystemClock } from '../hal-linux/index.js';
+import type { Battery, CardReader, RadioLink } from '../hal/index.js';
+import { FileNvStore, LinuxIdleSensor, linkFromUrl, SysfsBattery, SystemClock } from '../hal-linux/index.js';
 import { SimCardReader } from '../hal-sim/index.js';
 import { VirtualUicc } from '../uicc/index.js';
 import { formatCalendar, parseCalendar } from './ical.js';
@@ -28,13 +28,18 @@ export class CommandError extends Error {
 
 const POLICY_CHOICES = Object.keys(POLICIES) as PolicyName[];
 
-async function openReader(
-  settings: TerminalSettings,
-): Promise<{ reader: CardReader; close: () => Promise<void> }> {
+interface CardSide {
+  reader: CardReader;
+  /** The modem's own battery report, when the card side is a modem. */
+  battery?: Battery;
+  close: () => Promise<void>;
+}
+
+async function openReader(settings: TerminalSettings, clock: SystemClock): Promise<CardSide> {
   if (settings.card === 'sim') {
     if (settings.sim === undefined)
       throw new CommandError('--card sim needs --sim-iccid and --sim-imsi (or "sim" in the config file)');
-    const reader = new SimCardReader({ name: 'virtual-sim' });
+    const reader = new SimCardReader({ name: 'virtual-sim', clock });
     reader.insert(new VirtualUicc({ ...settings.sim }));
     return { reader, close: async () => {} };
   }
@@ -49,7 +54,12 @@ async function openReader(
     });
     return { reader, close: () => reader.close() };
   }
-  throw new CommandError(`card ${settings.card}: not available in this build`);
+  if (settings.card.startsWith('modem:')) {
+    const { Modem } = await import('../hal-modem/index.js');
+    const modem = await Modem.open({ path: settings.card.slice('modem:'.length) });
+    return { reader: modem.reader, battery: modem.battery(), close: () => modem.close() };
+  }
+  throw new CommandError(`card ${settings.card}: expected sim, pcsc[:READER] or modem:/dev/ttyX`);
 }
 
 function linkFor(settings: TerminalSettings): RadioLink {
@@ -68,6 +78,7 @@ export class TerminalAgent {
   private constructor(
     readonly terminal: Terminal,
     private readonly reader: CardReader,
+    private readonly battery: Battery | undefined,
     private readonly settings: TerminalSettings,
     private readonly io: LineIO,
     private readonly closers: (() => Promise<void>)[],
@@ -76,19 +87,30 @@ export class TerminalAgent {
   }
 
   static async open(settings: TerminalSettings, io: LineIO): Promise<TerminalAgent> {
+    const clock = new SystemClock();
     const nv = await FileNvStore.open(path.join(settings.data, 'nv'));
-    const { reader, close } = await openReader(settings).catch(async (e) => {
+    const card = await openReader(settings, clock).catch(async (e) => {
       await nv.close();
       throw e;
     });
-    const terminal = await Terminal.create({
-      reader,
-      nv,
-      link: linkFor(settings),
-      clock: new SystemClock(),
-      agent: new TtyUserAgent(io),
-    });
-    return new TerminalAgent(terminal, reader, settings, io, [close, () => nv.close()]);
+    const battery = card.battery ?? (await hostBattery(clock));
+    const terminal = await Terminal.create(
+      {
+        reader: card.reader,
+        nv,
+        link: linkFor(settings),
+        clock,
+        agent: new TtyUserAgent(io),
+        ...(battery ? { battery } : {}),
+        idle: new LinuxIdleSensor({ clock }),
+      },
+      {
+        ...(settings.triggers ? { triggers: settings.triggers } : {}),
+        ...(settings.withoutSim ? { withoutSim: settings.withoutSim } : {}),
+        ...(settings.lazyAboveBytes ? { lazy: { aboveBytes: settings.lazyAboveBytes } } : {}),
+      },
+    );
+    return new TerminalAgent(terminal, card.reader, battery, settings, io, [card.close, () => nv.close()]);
   }
 
   /** FIG. 8 / 19 on first run: terminal password, policy, categories, secret; the engine asks for the PIN. */
@@ -186,21 +208,39 @@ export class TerminalAgent {
         this.io.print(`categories: ${registration?.categories.join(', ') ?? '(not registered)'}`);
         return;
       }
-      throw new CommandError('changing categories is not available in this build');
+      // FIG. 15 / FIG. 7b: stored here and on the server; an added category's data comes down next sync.
+      const chosen = await this.terminal.setCategories(parseCategories(args.join(',')));
+      this.io.print(`categories: ${chosen.join(', ')}`);
+    },
+    erase: async (args) => {
+      // FIG. 20: upload what is unsynced, confirm, then erase; `erase factory` hands the terminal on.
+      const factory = args.includes('factory');
+      const chosen = args.filter((a) => a !== 'factory');
+      const report = await this.terminal.erase({
+        factory,
+        ...(chosen.length > 0 ? { categories: parseCategories(chosen.join(',')) } : {}),
+      });
+      const state = report.factory ? '; factory state' : '';
+      this.io.print(
+        `erased ${report.erased} record(s) of ${report.categories.join(', ')} after uploading ${report.uploaded}${state}`,
+      );
     },
     put: async ([category, id, ...text]) => {
       const c = requireCategory(category);
       if (!id || text.length === 0) throw new CommandError('usage: put CATEGORY ID TEXT…');
-      await this.terminal.records.put(c, id, utf8(text.join(' ')));
+      await this.terminal.edit(c, id, utf8(text.join(' ')));
       this.io.print(`stored ${c}/${id}`);
     },
     get: async ([category, id]) => {
-      const record = await this.terminal.records.get(requireCategory(category), requireId(id));
+      const c = requireCategory(category);
+      let record = await this.terminal.open(c, requireId(id));
+      // [0094]: a stub's substance is fetched on access.
+      if (record?.stub) record = await this.terminal.fetch(c, requireId(id));
       if (record?.body == null) throw new CommandError(`no record ${category}/${id}`);
       this.io.print(fromUtf8(record.body));
     },
     rm: async ([category, id]) => {
-      if (!(await this.terminal.records.remove(requireCategory(category), requireId(id)))) {
+      if (!(await this.terminal.delete(requireCategory(category), requireId(id)))) {
         throw new CommandError(`no record ${category}/${id}`);
       }
       this.io.print(`removed ${category}/${id}`);
@@ -214,7 +254,8 @@ export class TerminalAgent {
     },
     'import-vcard': async ([file]) => {
       const cards = parseVcards(readFileSync(requireFile(file), 'utf8'));
-      for (const card of cards) await this.terminal.records.put('contacts', card.id, utf8(card.text));
+      for (const card of cards)
+        await this.terminal.edit('contacts', card.id, utf8(card.text), { title: card.name });
       this.io.print(`imported ${cards.length} contact(s)`);
     },
     'export-vcard': async ([file]) => {
@@ -224,7 +265,8 @@ export class TerminalAgent {
     },
     'import-ical': async ([file]) => {
       const items = parseCalendar(readFileSync(requireFile(file), 'utf8'));
-      for (const item of items) await this.terminal.records.put('pim', item.id, utf8(item.text));
+      for (const item of items)
+        await this.terminal.edit('pim', item.id, utf8(item.text), { title: item.summary });
       this.io.print(`imported ${items.length} calendar item(s)`);
     },
     'export-ical': async ([file]) => {
@@ -243,11 +285,22 @@ export class TerminalAgent {
       `binding     ${registration ? `${registration.policy}, subscriber ${registration.subscriberId}` : 'not registered'}`,
       `categories  ${registration?.categories.join(', ') ?? '—'}`,
       `server      ${this.settings.server}`,
+      `battery     ${await this.batteryText()}`,
       `pending     ${await this.terminal.records.dirtyCount()} change(s) not yet on the server`,
       `set aside   ${(await this.terminal.records.setAside()).length}`,
       `last sync   ${last ? `${last.at} (${last.trigger}: ${last.uploaded} up, ${last.downloaded} down)` : 'never'}`,
     ];
     for (const line of lines) this.io.print(line);
+  }
+
+  private async batteryText(): Promise<string> {
+    if (this.battery === undefined) return 'none (mains powered)';
+    try {
+      const reading = await this.battery.read();
+      return `${reading.percent}%${reading.charging ? ' (charging)' : ''}`;
+    } catch (e) {
+      return `unreadable (${(e as Error).message})`;
+    }
   }
 
   private remember(report: SyncReport): void {
@@ -302,6 +355,17 @@ export class TerminalAgent {
   }
 }
 
+/** The host's battery (sysfs), or none on a machine without one. */
+async function hostBattery(clock: SystemClock): Promise<Battery | undefined> {
+  const battery = new SysfsBattery({ clock });
+  try {
+    await battery.read();
+    return battery;
+  } catch {
+    return undefined;
+  }
+}
+
 function parseCategories(list: string): Category[] {
   const out = list.split(',').map((s) => s.trim());
   for (const c of out) if (!isCategory(c)) throw new CommandError(`unknown category ${c}`);
@@ -326,7 +390,8 @@ function requireFile(value: string | undefined): string {
 const HELP = `commands:
   sync                      sync now (user directive)
   status                    card, binding, server, pending changes, last sync
-  categories                the sync-target categories (FIG. 15)
+  categories [LIST]         show or choose the sync-target categories (FIG. 15)
+  erase [CATEGORIES] [factory]  upload, then erase (FIG. 20); factory = hand the terminal on
   ls [CATEGORY]             list records
   get CATEGORY ID           show a record
   put CATEGORY ID TEXT…     create or change a record

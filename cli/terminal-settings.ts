@@ -3,6 +3,46 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CATEGORIES, isPolicyName, POLICIES } from '../core/index.js';
 
+const Ms = z.number().int().min(0);
+const Limits = z.strictObject({
+  upBytes: z.number().int().min(1).optional(),
+  downBytes: z.number().int().min(1).optional(),
+  totalBytes: z.number().int().min(1).optional(),
+  upMs: Ms.optional(),
+  downMs: Ms.optional(),
+  totalMs: Ms.optional(),
+});
+
+/** core's TriggerSettings, as a config file spells them. */
+const Triggers = z.strictObject({
+  onMount: z.enum(['sync', 'check', 'none']).optional(),
+  onDemount: z.boolean().optional(),
+  periodicMs: Ms.optional(),
+  afterEditMs: Ms.optional(),
+  afterEditMaxMs: Ms.optional(),
+  dirtyThreshold: z.number().int().min(1).optional(),
+  askPermission: z.boolean().optional(),
+  onAccess: z.strictObject({ minIntervalMs: Ms.optional() }).optional(),
+  batteryLow: z
+    .strictObject({
+      percent: z.number().min(1).max(100),
+      notify: z.enum(['before', 'after', 'both', 'ask', 'none']).optional(),
+      download: z.boolean().optional(),
+    })
+    .optional(),
+  idle: z
+    .strictObject({
+      checkEveryMs: z.number().int().min(1000),
+      inputIdleMs: Ms.optional(),
+      needNoForegroundWork: z.boolean().optional(),
+      needLidClosed: z.boolean().optional(),
+      limits: Limits.optional(),
+      waitForNotice: z.boolean().optional(),
+    })
+    .optional(),
+  remindUnsyncedMs: Ms.optional(),
+});
+
 /**
  * The terminal agent's settings: flags over a config file over defaults
  * (DESIGN.md: cli/ is the only place that reads flags, env and config files).
@@ -24,6 +64,12 @@ export const TerminalSettings = z.strictObject({
     .refine(isPolicyName, `policy must be one of ${Object.keys(POLICIES).join(', ')}`)
     .optional(),
   categories: z.array(z.enum(CATEGORIES)).optional(),
+  /** [0023]: may personal data be edited while no SIM is mounted? Default read-only. */
+  withoutSim: z.enum(['read-only', 'editable']).optional(),
+  /** When to sync ([0042]–[0044], FIG. 21, 22); see core's TriggerSettings. */
+  triggers: Triggers.optional(),
+  /** [0094]: items above this size come down as stubs, their substance fetched on access. */
+  lazyAboveBytes: z.number().int().min(1024).optional(),
   /** The virtual SIM of `--card sim`. */
   sim: z
     .strictObject({
