@@ -10,6 +10,7 @@ const BENCHES: Record<
   () => Promise<{ run: (o?: never) => Promise<never>; print: (r: never) => void; quick: unknown }>
 > = {
   'first-sync': () => import('./first-sync.js') as never,
+  'nv-store': () => import('./nv-store.js') as never,
   'sync-k-of-n': () => import('./sync-k-of-n.js') as never,
   'sync-throughput': () => import('./sync-throughput.js') as never,
   'wire-efficiency': () => import('./wire-efficiency.js') as never,
