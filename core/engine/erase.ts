@@ -1,6 +1,7 @@
-import { decode, encode } from 'cborg';
+import { encode } from 'cborg';
 import type { NvOp, NvStore } from '../../hal/index.js';
 import type { Category } from '../protocol/index.js';
+import { readValue } from '../store/nv-value.js';
 import type { RecordStore } from '../store/record-store.js';
 import type { TerminalConfig } from '../store/terminal-config.js';
 
@@ -78,8 +79,7 @@ export class EraseIntent {
     return 'abandoned';
   }
 
-  async current(): Promise<Intent | undefined> {
-    const raw = await this.nv.get(KEY);
-    return raw === undefined ? undefined : (decode(raw) as Intent);
+  current(): Promise<Intent | undefined> {
+    return readValue<Intent>(this.nv, KEY);
   }
 }

@@ -19,6 +19,7 @@ import type {
   PendingBatch,
   RecordStore,
 } from '../store/record-store.js';
+import { ANCHOR_KEY, aheadKey } from '../store/stored-record.js';
 import type { Budget } from './budget.js';
 
 export interface Conflict {
@@ -219,7 +220,7 @@ function outcomesOf(ack: UploadAck, batch: PendingBatch, result: UploadResult): 
 export async function downloadChanges(ctx: RunContext, category?: Category): Promise<IncomingChange[]> {
   const applied: IncomingChange[] = [];
   ctx.budget.phase();
-  const anchorKey = category === undefined ? 'm/anchor' : `m/ahead/${category}`;
+  const anchorKey = category === undefined ? ANCHOR_KEY : aheadKey(category);
   for (;;) {
     const after = category === undefined ? await ctx.store.anchor() : await ctx.store.ahead(category);
     const page = await requestPage(ctx, { after, ...(category ? { categories: [category] } : {}) });

@@ -1,7 +1,8 @@
-import { decode, encode } from 'cborg';
+import { encode } from 'cborg';
 import type { NvOp, NvStore } from '../../hal/index.js';
 import type { Category } from '../protocol/index.js';
-import type { Stub } from './record-store.js';
+import type { Stub } from './local-record.js';
+import { readValue } from './nv-value.js';
 
 /**
  * [0094] substance being fetched, kept in NV so a fetch cut by a link drop
@@ -21,9 +22,8 @@ const chunkPrefix = (c: Category, id: string) => `q/${c}/${id}/`;
 export class PartialFetches {
   constructor(private readonly nv: NvStore) {}
 
-  async progress(category: Category, id: string): Promise<FetchProgress | undefined> {
-    const raw = await this.nv.get(progressKey(category, id));
-    return raw === undefined ? undefined : (decode(raw) as FetchProgress);
+  progress(category: Category, id: string): Promise<FetchProgress | undefined> {
+    return readValue<FetchProgress>(this.nv, progressKey(category, id));
   }
 
   /** Keeps one chunk and the progress that counts it, in one commit. */

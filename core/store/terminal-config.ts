@@ -1,8 +1,9 @@
-import { decode, encode } from 'cborg';
+import { encode } from 'cborg';
 import type { NvOp, NvStore } from '../../hal/index.js';
 import type { PolicyName } from '../auth/policy.js';
 import { randomBytes } from '../bytes.js';
 import type { Category, Filters } from '../protocol/index.js';
+import { readValue } from './nv-value.js';
 
 /**
  * The subscriber ID information registration area 6b (FIG. 5) and the
@@ -28,26 +29,24 @@ export class TerminalConfig {
 
   /** The terminal ID, created on first use from random digits and kept. */
   async terminalId(preferred?: string): Promise<string> {
-    const raw = await this.nv.get('c/terminal-id');
-    if (raw !== undefined) return decode(raw) as string;
+    const kept = await readValue<string>(this.nv, 'c/terminal-id');
+    if (kept !== undefined) return kept;
     // 18 decimal digits: fits every store of the FIG. 11-A list, the phonebook fallback included.
     const id = preferred ?? randomDigits(18);
     await this.nv.commit([{ op: 'put', key: 'c/terminal-id', value: encode(id) }]);
     return id;
   }
 
-  async passwordHash(): Promise<string | undefined> {
-    const raw = await this.nv.get('c/password');
-    return raw === undefined ? undefined : (decode(raw) as string);
+  passwordHash(): Promise<string | undefined> {
+    return readValue<string>(this.nv, 'c/password');
   }
 
   async setPasswordHash(hash: string): Promise<void> {
     await this.nv.commit([{ op: 'put', key: 'c/password', value: encode(hash) }]);
   }
 
-  async registration(): Promise<Registration | undefined> {
-    const raw = await this.nv.get('c/registration');
-    return raw === undefined ? undefined : (decode(raw) as Registration);
+  registration(): Promise<Registration | undefined> {
+    return readValue<Registration>(this.nv, 'c/registration');
   }
 
   async setRegistration(registration: Registration): Promise<void> {

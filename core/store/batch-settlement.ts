@@ -1,0 +1,109 @@
+import { encode } from 'cborg';
+import type { NvOp, NvStore } from '../../hal/index.js';
+import type { Category } from '../protocol/index.js';
+import type { IncomingChange, LocalRecord } from './local-record.js';
+import { readValue } from './nv-value.js';
+import {
+  ANCHOR_KEY,
+  asideKey,
+  BATCH_ID_KEY,
+  BATCH_KEY,
+  CLOCK_KEY,
+  dirtyKey,
+  readHlc,
+  readStored,
+  recordKey,
+  type StoredRecord,
+  storeServerVersion,
+} from './stored-record.js';
+
+export interface PendingBatch {
+  id: number;
+  /** What was sent: the records and the edit each carried. */
+  items: { category: Category; id: string; editedAt: number }[];
+}
+
+/** How an acknowledged change settles locally. */
+export type AckOutcome =
+  | { kind: 'applied'; seq: number }
+  | { kind: 'lost'; winner?: IncomingChange }
+  | { kind: 'set-aside'; reason: string };
+
+/** A batch about to be sent, under a fresh id, and the commit that records it before it leaves. */
+export async function newBatch(
+  nv: NvStore,
+  records: readonly LocalRecord[],
+): Promise<{ batch: PendingBatch; ops: NvOp[] }> {
+  const batch: PendingBatch = {
+    id: ((await readValue<number>(nv, BATCH_ID_KEY)) ?? 0) + 1,
+    items: records.map((r) => ({ category: r.category, id: r.id, editedAt: r.editedAt })),
+  };
+  const ops: NvOp[] = [
+    { op: 'put', key: BATCH_ID_KEY, value: encode(batch.id) },
+    { op: 'put', key: BATCH_KEY, value: encode(batch) },
+  ];
+  return { batch, ops };
+}
+
+/**
+ * The one commit that settles an acknowledged batch: dirty flags clear in the
+ * same commit that records the acknowledgement (DESIGN.md "Sync model"). A
+ * record edited again while the batch was in flight stays dirty, on the new base.
+ */
+export async function settlementOps(
+  nv: NvStore,
+  batch: PendingBatch,
+  outcomes: readonly AckOutcome[],
+  anchor?: number,
+): Promise<NvOp[]> {
+  const ops: NvOp[] = [{ op: 'del', key: BATCH_KEY }];
+  const winners: number[] = [];
+  if (anchor !== undefined) ops.push({ op: 'put', key: ANCHOR_KEY, value: encode(anchor) });
+  for (const [i, item] of batch.items.entries()) {
+    const outcome = outcomes[i];
+    if (outcome === undefined) continue;
+    const current = await readStored(nv, item.category, item.id);
+    const unchanged = current !== undefined && current.t === item.editedAt;
+    ops.push(...settleOne(item.category, item.id, current, unchanged, outcome));
+    if (outcome.kind === 'lost' && outcome.winner) winners.push(outcome.winner.editedAt);
+  }
+  if (winners.length > 0) {
+    ops.push({ op: 'put', key: CLOCK_KEY, value: encode(Math.max(await readHlc(nv), ...winners)) });
+  }
+  return ops;
+}
+
+function settleOne(
+  category: Category,
+  id: string,
+  current: StoredRecord | undefined,
+  unchanged: boolean,
+  outcome: AckOutcome,
+): NvOp[] {
+  const key = recordKey(category, id);
+  switch (outcome.kind) {
+    case 'applied': {
+      if (current === undefined) return [];
+      if (unchanged) {
+        const clear: NvOp = { op: 'del', key: dirtyKey(category, id) };
+        if (current.b === null) return [clear, { op: 'del', key }];
+        return [clear, { op: 'put', key, value: encode({ ...current, s: outcome.seq }) }];
+      }
+      // Edited again in flight: stays dirty, now based on what the server holds.
+      return [{ op: 'put', key, value: encode({ ...current, s: outcome.seq }) }];
+    }
+    case 'lost':
+      if (!unchanged) return [];
+      if (outcome.winner === undefined) {
+        // The winner comes with the next download; until then the local version stays, clean.
+        return [{ op: 'del', key: dirtyKey(category, id) }];
+      }
+      return [{ op: 'del', key: dirtyKey(category, id) }, ...storeServerVersion(outcome.winner)];
+    case 'set-aside':
+      if (!unchanged) return [];
+      return [
+        { op: 'del', key: dirtyKey(category, id) },
+        { op: 'put', key: asideKey(category, id), value: new TextEncoder().encode(outcome.reason) },
+      ];
+  }
+}
