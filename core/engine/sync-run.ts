@@ -1,5 +1,6 @@
 import type { UserAgent } from '../../hal/index.js';
 import { SyncError } from '../errors.js';
+import { expectReply } from '../net/expect-reply.js';
 import type { ServerSession } from '../net/server-session.js';
 import {
   type Category,
@@ -53,11 +54,6 @@ export interface RunContext {
   stubs?: { above: number; categories: Category[] } | undefined;
   /** Conflict copies this sync already told the user about. */
   toldCopies: Set<string>;
-}
-
-function expect<T extends Reply['type']>(reply: Reply, type: T): Extract<Reply, { type: T }> {
-  if (reply.type !== type) throw new SyncError('protocol', `expected ${type}, got ${reply.type}`);
-  return reply as Extract<Reply, { type: T }>;
 }
 
 function toIncoming(change: WireChange): IncomingChange {
@@ -150,7 +146,7 @@ async function sendBatch(ctx: RunContext, batch: PendingBatch, result: UploadRes
     changes.push(change);
   }
   const anchorBefore = await ctx.store.anchor();
-  const ack = expect(
+  const ack = expectReply(
     await ctx.session.request({ type: 'upload', subscriber: ctx.subscriberId, batch: batch.id, changes }),
     'upload-ack',
   );
@@ -273,7 +269,7 @@ async function requestPage(
 ): Promise<Extract<Reply, { type: 'changes' }> | undefined> {
   const allowance = ctx.budget.downAllowance();
   if (allowance === 0) return undefined;
-  const page = expect(
+  const page = expectReply(
     await ctx.session.request({
       type: 'download',
       subscriber: ctx.subscriberId,

@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Clock, RadioLink, TimerId } from '../../hal/index.js';
+import { withDeadline } from '../deadline.js';
 import { SyncError } from '../errors.js';
 import {
   type Channel,
@@ -160,22 +161,13 @@ export class ServerSession {
   }
 
   private withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = this.options.clock.setTimeout(
-        () => reject(new SyncError('timeout', `${what} took longer than ${this.options.timeoutMs} ms`)),
-        this.options.timeoutMs,
-      );
-      promise.then(
-        (v) => {
-          this.options.clock.clearTimeout(timer);
-          resolve(v);
-        },
-        (e) => {
-          this.options.clock.clearTimeout(timer);
-          reject(e);
-        },
-      );
-    });
+    const { clock, timeoutMs } = this.options;
+    return withDeadline(
+      clock,
+      promise,
+      timeoutMs,
+      () => new SyncError('timeout', `${what} took longer than ${timeoutMs} ms`),
+    );
   }
 
   private onMessage(payload: Uint8Array): void {
