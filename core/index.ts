@@ -4,7 +4,7 @@ export { hashPassword, verifyPassword } from './auth/password.js';
 export { type AuthPolicy, isPolicyName, POLICIES, type PolicyName } from './auth/policy.js';
 export { fromUtf8, toHex, utf8 } from './bytes.js';
 export { Budget, type StopReason, type SyncLimits } from './engine/budget.js';
-export type { EraseOptions, EraseReport } from './engine/erase.js';
+export type { EraseOptions, EraseReport } from './engine/collective-erase.js';
 export type { Conflict, UploadResult } from './engine/sync-run.js';
 export {
   type RegisterOptions,

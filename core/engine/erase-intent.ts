@@ -5,27 +5,8 @@ import { readValue } from '../store/nv-value.js';
 import type { RecordStore } from '../store/record-store.js';
 import type { TerminalConfig } from '../store/terminal-config.js';
 
-export interface EraseOptions {
-  /** FIG. 20 S81: the data the user chose to erase; default every category. */
-  categories?: Category[];
-  /**
-   * [0072]: hand the terminal on in its factory state: all data, the sync
-   * state, the registration and the terminal password go, and this terminal's
-   * entry leaves the SIM's list (FIG. 11-A) when the SIM is here.
-   */
-  factory?: boolean;
-}
-
-export interface EraseReport {
-  categories: Category[];
-  /** Records erased from the terminal. */
-  erased: number;
-  /** Changes uploaded first (S85). */
-  uploaded: number;
-  factory: boolean;
-}
-
-interface Intent {
+/** What a collective erase covers, kept in NV until it is done or abandoned. */
+export interface Intent {
   categories: Category[];
   factory: boolean;
 }

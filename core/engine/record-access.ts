@@ -1,0 +1,120 @@
+import { SyncError } from '../errors.js';
+import type { Category, RecordMeta } from '../protocol/index.js';
+import { PartialFetches } from '../store/partial-fetches.js';
+import type { LocalRecord } from '../store/record-store.js';
+import type { CardSession } from './card-session.js';
+import { fetchSubstance } from './substance.js';
+import type { SyncRunner } from './sync-runner.js';
+import type { TerminalParts } from './terminal-parts.js';
+import type { TriggeredRuns } from './triggered-runs.js';
+
+/**
+ * The user's access to personal data: edits under the no-SIM policy
+ * ([0023]/[0068]), and opening a record, which may first bring its category's
+ * updates down ([0043]) or its substance ([0094]).
+ */
+export class RecordAccess {
+  private readonly partial: PartialFetches;
+  /** [0043]: when each category was last asked about on access. */
+  private readonly probedAt = new Map<Category, number>();
+
+  constructor(
+    private readonly parts: TerminalParts,
+    private readonly cards: CardSession,
+    private readonly runner: SyncRunner,
+    private readonly runs: TriggeredRuns,
+  ) {
+    this.partial = new PartialFetches(parts.hal.nv);
+  }
+
+  /**
+   * A user's edit of personal data. Without the SIM it is refused under the
+   * default 'read-only' policy ([0023]); under 'editable' it is kept, with a
+   * warning when the record exists on the server and so may conflict ([0068]).
+   */
+  async edit(category: Category, id: string, body: Uint8Array, meta?: RecordMeta): Promise<LocalRecord> {
+    await this.checkEditable(category, id);
+    return this.parts.records.put(category, id, body, meta);
+  }
+
+  /** A user's deletion, under the same policy as `edit`. */
+  async delete(category: Category, id: string): Promise<boolean> {
+    await this.checkEditable(category, id);
+    return this.parts.records.remove(category, id);
+  }
+
+  /**
+   * A user opens a record. [0043]: with `triggers.onAccess`, the server is
+   * first asked whether the category has updates, and they come down.
+   * [0094]: a stub's substance is fetched (resuming a fetch a link drop cut).
+   */
+  async open(category: Category, id: string): Promise<LocalRecord | undefined> {
+    if (await this.dueForProbe(category)) {
+      await this.accessSync(category).catch((e) =>
+        this.parts.log.warn({ category, error: String(e) }, 'access probe failed'),
+      );
+    }
+    const record = await this.parts.records.get(category, id);
+    if (record?.stub === undefined) return record?.body === null ? undefined : record;
+    return this.fetch(category, id);
+  }
+
+  /** [0094]: fetches a stub's substance now (resuming where a link drop cut it). */
+  async fetch(category: Category, id: string): Promise<LocalRecord> {
+    const { registration, subscriber } = await this.cards.authenticated();
+    const { mutex, records, settings } = this.parts;
+    return mutex.run(async () => {
+      try {
+        return await fetchSubstance(
+          {
+            session: await this.cards.connect(registration),
+            store: records,
+            partial: this.partial,
+            subscriberId: subscriber,
+            chunkBytes: settings.lazy?.chunkBytes ?? 64 * 1024,
+          },
+          category,
+          id,
+        );
+      } catch (e) {
+        throw await this.cards.failed(e);
+      }
+    });
+  }
+
+  private async checkEditable(category: Category, id: string): Promise<void> {
+    const { hal, records, settings } = this.parts;
+    if (hal.reader.present()) return;
+    if ((settings.withoutSim ?? 'read-only') === 'read-only') {
+      throw new SyncError('read-only', 'personal data is read-only while no SIM is mounted', 'no-sim');
+    }
+    const held = await records.get(category, id);
+    if (held === undefined || held.base === 0) return;
+    hal.agent.notify({
+      kind: 'conflict',
+      category,
+      recordId: id,
+      detail:
+        'possible conflict: edited without the SIM; if another terminal edits it too, the later edit wins and the other is kept as a copy',
+    });
+  }
+
+  /** [0043]: on access, a synced category with the SIM here is asked about at most every `minIntervalMs`. */
+  private async dueForProbe(category: Category): Promise<boolean> {
+    const { hal, config, settings } = this.parts;
+    const onAccess = settings.triggers?.onAccess;
+    const registration = await config.registration();
+    if (!onAccess || !registration?.categories.includes(category) || !hal.reader.present()) return false;
+    const last = this.probedAt.get(category);
+    const now = hal.clock.now();
+    if (last !== undefined && now - last < (onAccess.minIntervalMs ?? 0)) return false;
+    this.probedAt.set(category, now);
+    return true;
+  }
+
+  private async accessSync(category: Category): Promise<void> {
+    const { subscriber } = await this.cards.authenticated();
+    if (!(await this.runner.probe(subscriber, category))) return;
+    await this.runs.launch('access', () => this.runner.sync('access', { category, upload: false }));
+  }
+}

@@ -1,0 +1,83 @@
+import type {
+  Battery,
+  CardReader,
+  Clock,
+  IdleSensor,
+  NvStore,
+  RadioLink,
+  UserAgent,
+} from '../../hal/index.js';
+import type { Logger } from '../logger.js';
+import type { Mutex } from '../mutex.js';
+import type { Category } from '../protocol/index.js';
+import type { RecordStore } from '../store/record-store.js';
+import type { TerminalConfig } from '../store/terminal-config.js';
+import type { TriggerSettings } from './trigger-settings.js';
+
+/** The HAL set a terminal runs on (FIG. 3). */
+export interface TerminalHal {
+  reader: CardReader;
+  nv: NvStore;
+  link: RadioLink;
+  clock: Clock;
+  agent: UserAgent;
+  /** FIG. 22: needed for the battery-low trigger. */
+  battery?: Battery;
+  /** FIG. 21: needed for the idle trigger. */
+  idle?: IdleSensor;
+}
+
+export interface TerminalOptions {
+  /** Use this terminal ID on first start instead of a random one. */
+  terminalId?: string;
+  /** Every wait on the server ends after this long (default 15 s). */
+  timeoutMs?: number;
+  /** Body bytes per download page (default 256 KiB). */
+  pageBytes?: number;
+  /** Body bytes per upload batch (default 256 KiB). */
+  batchBytes?: number;
+  /** FIG. 16 demount upload: how long the link is held for it (default 30 s). */
+  demountHoldMs?: number;
+  /** When syncs happen besides mount and demount ([0042]–[0044], FIG. 21, FIG. 22). */
+  triggers?: TriggerSettings;
+  /**
+   * [0023]/[0068]: may personal data be edited (through `edit`/`delete`)
+   * while no SIM is mounted? Default 'read-only', as [0023] prefers.
+   */
+  withoutSim?: 'read-only' | 'editable';
+  /** [0094]: bodies above `aboveBytes` in these categories (default archive) come down as stubs. */
+  lazy?: { aboveBytes: number; categories?: Category[]; chunkBytes?: number };
+  logger?: Logger;
+}
+
+/** The options with their defaults filled in. */
+export type Settings = Required<
+  Pick<TerminalOptions, 'timeoutMs' | 'pageBytes' | 'batchBytes' | 'demountHoldMs'>
+> &
+  Pick<TerminalOptions, 'triggers' | 'withoutSim' | 'lazy'>;
+
+export function settingsOf(options: TerminalOptions): Settings {
+  return {
+    timeoutMs: options.timeoutMs ?? 15_000,
+    pageBytes: options.pageBytes ?? 256 * 1024,
+    batchBytes: options.batchBytes ?? 256 * 1024,
+    demountHoldMs: options.demountHoldMs ?? 30_000,
+    triggers: options.triggers,
+    withoutSim: options.withoutSim,
+    lazy: options.lazy,
+  };
+}
+
+/** What every part of a terminal shares. */
+export interface TerminalParts {
+  hal: TerminalHal;
+  terminalId: string;
+  settings: Settings;
+  log: Logger;
+  /** Area 6b (FIG. 5): identity, terminal password, registration. */
+  config: TerminalConfig;
+  /** Area 6a (FIG. 5): the personal data. */
+  records: RecordStore;
+  /** The one lock: syncs, registration and card access never overlap. */
+  mutex: Mutex;
+}
