@@ -5,3 +5,4 @@ export * from './conflict-copy.js';
 export * from './messages.js';
 export * from './selection.js';
 export * from './topics.js';
+export * from './wire-meta.js';
