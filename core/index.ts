@@ -5,7 +5,7 @@ export { type AuthPolicy, isPolicyName, POLICIES, type PolicyName } from './auth
 export { fromUtf8, toHex, utf8 } from './bytes.js';
 export { Budget, type StopReason, type SyncLimits } from './engine/budget.js';
 export type { EraseOptions, EraseReport } from './engine/collective-erase.js';
-export type { Conflict, UploadResult } from './engine/sync-run.js';
+export type { Conflict, UploadResult } from './engine/run-context.js';
 export {
   type RegisterOptions,
   type SyncReport,

@@ -6,7 +6,9 @@ import type { Category } from '../protocol/index.js';
 import type { Registration } from '../store/terminal-config.js';
 import { Budget } from './budget.js';
 import type { CardSession } from './card-session.js';
-import { catchUp, downloadChanges, type RunContext, uploadDirty } from './sync-run.js';
+import type { RunContext } from './run-context.js';
+import { catchUp, downloadChanges } from './sync-download.js';
+import { uploadDirty } from './sync-upload.js';
 import type { TerminalParts } from './terminal-parts.js';
 import type { SyncPlan, SyncReport, Trigger } from './trigger-settings.js';
 

@@ -1,7 +1,7 @@
 import type { Category } from '../protocol/index.js';
 import type { IncomingChange } from '../store/record-store.js';
 import type { StopReason, SyncLimits } from './budget.js';
-import type { Conflict } from './sync-run.js';
+import type { Conflict } from './run-context.js';
 
 export interface SyncReport {
   trigger: Trigger;

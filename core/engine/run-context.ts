@@ -1,0 +1,55 @@
+import type { UserAgent } from '../../hal/index.js';
+import { SyncError } from '../errors.js';
+import type { ServerSession } from '../net/server-session.js';
+import { type Category, categoryFromCode, type WireChange } from '../protocol/index.js';
+import type { IncomingChange, RecordStore } from '../store/record-store.js';
+import type { Budget } from './budget.js';
+
+// What one sync run works with, and what it reports: shared by its upload
+// (sync-upload.ts) and its download (sync-download.ts).
+
+export interface Conflict {
+  category: Category;
+  id: string;
+  /** 'won': our version is current, the other one kept as `copyId`; 'lost': the reverse. */
+  outcome: 'won' | 'lost';
+  copyId: string | undefined;
+}
+
+export interface UploadResult {
+  uploaded: { category: Category; id: string; seq: number }[];
+  conflicts: Conflict[];
+  setAside: { category: Category; id: string; reason: string }[];
+}
+
+export interface RunContext {
+  session: ServerSession;
+  store: RecordStore;
+  agent: UserAgent;
+  subscriberId: string;
+  categories: readonly Category[];
+  /** Body bytes per upload batch (several batches when more is dirty). */
+  batchBytes: number;
+  /** Body bytes per download page. */
+  pageBytes: number;
+  /** [0085]: this sync's limits, and what it moved so far. */
+  budget: Budget;
+  terminalId: string;
+  /** [0094]: larger bodies of these categories come down as stubs. */
+  stubs?: { above: number; categories: Category[] } | undefined;
+  /** Conflict copies this sync already told the user about. */
+  toldCopies: Set<string>;
+}
+
+/** A change as the server sent it, as the store takes it. */
+export function toIncoming(change: WireChange): IncomingChange {
+  const [code, id, seq, editedAt, body, wireMeta] = change;
+  const category = categoryFromCode(code);
+  if (category === undefined) throw new SyncError('protocol', `unknown category code ${code}`);
+  const incoming: IncomingChange = { category, id, seq, editedAt, body };
+  if (wireMeta === undefined) return incoming;
+  const { stub, ...meta } = wireMeta;
+  if (Object.keys(meta).length > 0) incoming.meta = meta;
+  if (stub !== undefined) incoming.stub = stub;
+  return incoming;
+}

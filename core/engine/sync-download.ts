@@ -1,0 +1,111 @@
+import { SyncError } from '../errors.js';
+import { expectReply } from '../net/expect-reply.js';
+import { type Category, type DownloadRequest, parseConflictCopyId, type Reply } from '../protocol/index.js';
+import type { IncomingChange } from '../store/record-store.js';
+import { ANCHOR_KEY, aheadKey } from '../store/stored-record.js';
+import { type RunContext, toIncoming } from './run-context.js';
+
+/**
+ * Downloads every change after the anchor, page by page, each page applied
+ * with its anchor in one NV commit (FIG. 16: "each mount downloading exactly
+ * what that terminal lacks"; [0067]: data missing here comes down). With
+ * `category` ([0043], on access) only that category comes down, and its
+ * progress is kept apart from the anchor.
+ */
+export async function downloadChanges(ctx: RunContext, category?: Category): Promise<IncomingChange[]> {
+  const applied: IncomingChange[] = [];
+  ctx.budget.phase();
+  const anchorKey = category === undefined ? ANCHOR_KEY : aheadKey(category);
+  for (;;) {
+    const after = category === undefined ? await ctx.store.anchor() : await ctx.store.ahead(category);
+    const page = await requestPage(ctx, { after, ...(category ? { categories: [category] } : {}) });
+    if (page === undefined) return applied;
+    if (page.next < after)
+      throw new SyncError('protocol', `server anchor went backwards (${page.next} < ${after})`);
+    const done = await ctx.store.applyDownload(page.changes.map(toIncoming), page.next, anchorKey);
+    applied.push(...done);
+    tellCopies(ctx, done);
+    if (page.changes.length > 0) {
+      ctx.agent.notify({
+        kind: 'progress',
+        phase: 'download',
+        done: applied.length,
+        total: applied.length + (page.more ? 1 : 0),
+      });
+    }
+    if (!page.more) return applied;
+  }
+}
+
+/**
+ * [0033]: brings down the older server data of categories added to this
+ * terminal (or whose filters were loosened) after the anchor had passed it.
+ */
+export async function catchUp(ctx: RunContext): Promise<IncomingChange[]> {
+  const applied: IncomingChange[] = [];
+  for (let pending = await ctx.store.catchUp(); pending !== undefined; pending = await ctx.store.catchUp()) {
+    // The server narrows to the categories it holds for this terminal.
+    const page = await requestPage(ctx, {
+      after: pending.after,
+      upTo: pending.upTo,
+      categories: pending.categories,
+    });
+    if (page === undefined) return applied;
+    const next = page.more ? page.next : pending.upTo;
+    const done = await ctx.store.applyCatchUp(page.changes.map(toIncoming), pending, next);
+    applied.push(...done);
+    tellCopies(ctx, done);
+  }
+  return applied;
+}
+
+type PageQuery = Pick<DownloadRequest, 'after' | 'upTo' | 'categories'>;
+
+/** One page within the budget; undefined when the budget stops the download. */
+async function requestPage(
+  ctx: RunContext,
+  query: PageQuery,
+): Promise<Extract<Reply, { type: 'changes' }> | undefined> {
+  const allowance = ctx.budget.downAllowance();
+  if (allowance === 0) return undefined;
+  const page = expectReply(
+    await ctx.session.request({
+      type: 'download',
+      subscriber: ctx.subscriberId,
+      ...query,
+      maxBytes: Math.max(1, Math.min(ctx.pageBytes, Math.floor(allowance))),
+      ...(ctx.budget.limited ? { strict: true } : {}),
+      ...(ctx.stubs ? { stubs: ctx.stubs } : {}),
+    }),
+    'changes',
+  );
+  ctx.budget.down += page.changes.reduce((n, c) => n + (c[4]?.length ?? 0), 0);
+  if (page.more && page.changes.length === 0) {
+    ctx.budget.refuseDown();
+    return undefined;
+  }
+  return page;
+}
+
+/**
+ * [0044]/[0068]: a conflict copy arriving here means a conflict was resolved
+ * on the server after another terminal's upload: this terminal's user is told
+ * too, whether its version won or lost.
+ */
+function tellCopies(ctx: RunContext, applied: readonly IncomingChange[]): void {
+  for (const change of applied) {
+    if (change.body === null || ctx.toldCopies.has(change.id)) continue;
+    const copy = parseConflictCopyId(change.id);
+    if (copy === undefined) continue;
+    ctx.toldCopies.add(change.id);
+    ctx.agent.notify({
+      kind: 'conflict',
+      category: change.category,
+      recordId: copy.recordId,
+      detail:
+        copy.losingTerminal === ctx.terminalId
+          ? `another terminal's later edit wins; this terminal's version is kept as ${change.id}`
+          : `edited on two terminals; the later edit is kept and the other is saved as ${change.id}`,
+    });
+  }
+}
