@@ -10,7 +10,7 @@ import type { TerminalParts } from './terminal-parts.js';
  * server data down at the next sync; a removed category stops syncing and
  * its server data stays.
  */
-export async function setCategories(
+export async function selectCategories(
   parts: TerminalParts,
   cards: CardSession,
   categories: Category[],

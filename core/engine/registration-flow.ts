@@ -5,7 +5,7 @@ import { POLICIES, type PolicyName } from '../auth/policy.js';
 import { SyncError } from '../errors.js';
 import { expectReply } from '../net/expect-reply.js';
 import { ServerSession } from '../net/server-session.js';
-import { type Category, normaliseSelection } from '../protocol/index.js';
+import { type Category, normaliseSelection, type RegisteredReply } from '../protocol/index.js';
 import type { Registration, TerminalConfig } from '../store/terminal-config.js';
 import type { CardSession } from './card-session.js';
 import type { TerminalParts } from './terminal-parts.js';
@@ -20,7 +20,7 @@ export interface RegisterOptions {
 }
 
 /** Sets the terminal password kept (hashed) in area 6b; the current one is needed to change it. */
-export async function setTerminalPassword(
+export async function changeTerminalPassword(
   config: TerminalConfig,
   password: string,
   current?: string,
@@ -39,7 +39,7 @@ export async function setTerminalPassword(
  * subscriber ID, S25–S26) or FIG. 11-A (put this terminal's ID on the SIM,
  * S25a–S26a); with `shop`, FIG. 19 (no terminal password).
  */
-export function register(
+export function registerTerminal(
   parts: TerminalParts,
   cards: CardSession,
   options: RegisterOptions,
@@ -105,7 +105,8 @@ async function askTerminalPassword(agent: UserAgent, config: TerminalConfig): Pr
   return typed;
 }
 
-interface RegisterRequest {
+/** What this terminal tells the server when it registers. */
+interface RegistrationRequest {
   subscriberId: string;
   iccid: string;
   secret: string;
@@ -114,7 +115,10 @@ interface RegisterRequest {
 }
 
 /** FIG. 8 S5–S6: the registration exchange, on its own channel, closed whatever happens. */
-async function requestRegistration(parts: TerminalParts, request: RegisterRequest) {
+async function requestRegistration(
+  parts: TerminalParts,
+  request: RegistrationRequest,
+): Promise<RegisteredReply> {
   const { hal, terminalId, settings } = parts;
   const { subscriberId, iccid, categories, terminalPassword } = request;
   const session = await ServerSession.connect({

@@ -6,11 +6,11 @@ import { type LocalRecord, RecordStore } from '../store/record-store.js';
 import { type Registration, TerminalConfig } from '../store/terminal-config.js';
 import { CardLifecycle } from './card-lifecycle.js';
 import { CardSession } from './card-session.js';
-import { setCategories } from './category-selection.js';
+import { selectCategories } from './category-selection.js';
 import { collectiveErase, type EraseOptions, type EraseReport } from './collective-erase.js';
 import { EraseIntent } from './erase-intent.js';
 import { RecordAccess } from './record-access.js';
-import { type RegisterOptions, register, setTerminalPassword } from './registration-flow.js';
+import { changeTerminalPassword, type RegisterOptions, registerTerminal } from './registration-flow.js';
 import { SyncRunner } from './sync-runner.js';
 import {
   type Settings,
@@ -131,12 +131,12 @@ export class Terminal {
 
   /** Sets the terminal password kept (hashed) in area 6b; the current one is needed to change it. */
   setTerminalPassword(password: string, current?: string): Promise<void> {
-    return setTerminalPassword(this.parts.config, password, current);
+    return changeTerminalPassword(this.parts.config, password, current);
   }
 
   /** FIG. 8 registration, then FIG. 10-A / 11-A binding, or FIG. 19 at a shop (see registration-flow.ts). */
   register(options: RegisterOptions): Promise<Registration> {
-    return register(this.parts, this.cards, options);
+    return registerTerminal(this.parts, this.cards, options);
   }
 
   /** Card inserted: open it, then download what this terminal lacks and upload what it has (FIG. 16). */
@@ -166,7 +166,7 @@ export class Terminal {
 
   /** FIG. 15 / FIG. 7b: the sync-target categories and finer criteria (see category-selection.ts). */
   setCategories(categories: Category[], filters?: Filters): Promise<Category[]> {
-    return setCategories(this.parts, this.cards, categories, filters);
+    return selectCategories(this.parts, this.cards, categories, filters);
   }
 
   /** A user's edit; without the SIM, refused ([0023]) or kept with a warning ([0068]) as configured. */
