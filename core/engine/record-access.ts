@@ -71,7 +71,8 @@ export class RecordAccess {
             store: records,
             partial: this.partial,
             subscriberId: subscriber,
-            chunkBytes: settings.lazy?.chunkBytes ?? 64 * 1024,
+            // 1 MiB a request: few round trips, well under the 4 MiB message limit.
+            chunkBytes: settings.lazy?.chunkBytes ?? 1024 * 1024,
           },
           category,
           id,

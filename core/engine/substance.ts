@@ -2,7 +2,7 @@ import { bytesEqual } from '../bytes.js';
 import { SyncError } from '../errors.js';
 import type { ServerSession } from '../net/server-session.js';
 import type { Category } from '../protocol/index.js';
-import type { PartialFetches } from '../store/partial-fetches.js';
+import type { FetchProgress, PartialFetches } from '../store/partial-fetches.js';
 import type { LocalRecord, RecordStore } from '../store/record-store.js';
 
 export interface FetchContext {
@@ -39,29 +39,21 @@ export async function fetchSubstance(
     progress = undefined;
   }
   progress ??= { seq: record.base, size: stub.size, hash: stub.hash, got: 0 };
-  while (progress.got < progress.size) {
-    let reply: Awaited<ReturnType<ServerSession['request']>>;
-    try {
-      reply = await ctx.session.request({
-        type: 'fetch',
-        subscriber: ctx.subscriberId,
+  let body: Uint8Array;
+  if (progress.got === 0 && progress.size <= ctx.chunkBytes) {
+    // One chunk holds it all: nothing to resume, so it goes straight to the record (written once).
+    body = await fetchChunk(ctx, category, id, progress);
+  } else {
+    while (progress.got < progress.size) {
+      progress = await ctx.partial.save(
         category,
         id,
-        seq: progress.seq,
-        offset: progress.got,
-        length: Math.min(ctx.chunkBytes, progress.size - progress.got),
-      });
-    } catch (e) {
-      if (e instanceof SyncError && e.code === 'gone') await ctx.partial.discard(category, id);
-      throw e;
+        progress,
+        await fetchChunk(ctx, category, id, progress),
+      );
     }
-    if (reply.type !== 'substance' || reply.offset !== progress.got || reply.bytes.length === 0) {
-      throw new SyncError('protocol', `unexpected answer to fetch of ${category}/${id}`);
-    }
-    if (reply.size !== progress.size) throw new SyncError('protocol', `substance of ${id} changed size`);
-    progress = await ctx.partial.save(category, id, progress, reply.bytes);
+    body = await ctx.partial.assemble(category, id);
   }
-  const body = await ctx.partial.assemble(category, id);
   const forget = await ctx.partial.forget(category, id);
   if (body.length !== stub.size || !bytesEqual(await sha256(body), stub.hash)) {
     await ctx.partial.discard(category, id);
@@ -69,4 +61,32 @@ export async function fetchSubstance(
   }
   await ctx.store.installSubstance(category, id, progress.seq, body, forget);
   return (await ctx.store.get(category, id)) ?? record;
+}
+
+async function fetchChunk(
+  ctx: FetchContext,
+  category: Category,
+  id: string,
+  progress: FetchProgress,
+): Promise<Uint8Array> {
+  let reply: Awaited<ReturnType<ServerSession['request']>>;
+  try {
+    reply = await ctx.session.request({
+      type: 'fetch',
+      subscriber: ctx.subscriberId,
+      category,
+      id,
+      seq: progress.seq,
+      offset: progress.got,
+      length: Math.min(ctx.chunkBytes, progress.size - progress.got),
+    });
+  } catch (e) {
+    if (e instanceof SyncError && e.code === 'gone') await ctx.partial.discard(category, id);
+    throw e;
+  }
+  if (reply.type !== 'substance' || reply.offset !== progress.got || reply.bytes.length === 0) {
+    throw new SyncError('protocol', `unexpected answer to fetch of ${category}/${id}`);
+  }
+  if (reply.size !== progress.size) throw new SyncError('protocol', `substance of ${id} changed size`);
+  return reply.bytes;
 }
