@@ -14,7 +14,7 @@ export interface ModemSimulateOptions {
 /**
  * `simsync modem simulate`: a simulated Quectel or SIMCom modem with a
  * virtual SIM on a pseudo-terminal, for trying the Raspberry Pi set-up on a
- * PC. Prints the tty to give the terminal (`--modem <path>`), runs until
+ * PC. Prints the tty to give the terminal (`--card modem:<path>`), runs until
  * SIGINT/SIGTERM, then removes the pty pair.
  */
 export async function modemSimulate(
