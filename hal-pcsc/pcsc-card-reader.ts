@@ -4,7 +4,13 @@ import { PcscCardSession } from './pcsc-card-session.js';
 import { type Disposition, PcscConnection, type ProtocolChoice, type ShareMode } from './pcsc-connection.js';
 import { toHalError } from './pcsc-errors.js';
 import type { PcscLogger } from './pcsc-logger.js';
-import { type NativeCardReader, nativeReader, SCARD } from './pcsc-native.js';
+import {
+  borrowConnectionNative,
+  type NativeCardReader,
+  nativeReader,
+  returnConnectionNative,
+  SCARD,
+} from './pcsc-native.js';
 
 export interface PcscReaderOptions {
   /** 'exclusive' (default: no other process can interleave APDUs) or 'shared'. */
@@ -148,6 +154,9 @@ export class PcscCardReader implements CardReader {
     for (const off of this.#unwatch) off();
     this.#stopWatcher();
     this.#dropSession();
+    await this.#released;
+    if (this.#connectionNative !== undefined) returnConnectionNative(this.name, this.#connectionNative);
+    this.#connectionNative = undefined;
     await this.#owns?.close();
   }
 
@@ -161,13 +170,13 @@ export class PcscCardReader implements CardReader {
 
   async #connect(): Promise<PcscConnection> {
     await this.#released;
+    this.#connectionNative ??= borrowConnectionNative(this.name);
     try {
       const connection = await PcscConnection.connect(this.#connectionNative, this.name, {
         share: this.#options.share,
         protocol: this.#options.protocol,
         timeoutMs: this.#options.commandTimeoutMs,
       });
-      this.#connectionNative = connection.native;
       return connection;
     } catch (e) {
       // A connect past its deadline leaves its native object busy: use a fresh one next time.
@@ -230,15 +239,19 @@ export class PcscCardReader implements CardReader {
     const watcher = nativeReader(this.name);
     this.#watcher = watcher;
     this.#events = -1;
-    watcher.get_status((error, state, atr) => {
-      if (this.#watcher !== watcher) return;
-      if (error || state === undefined) {
-        this.#log.warn({ reader: this.name, error: String(error) }, 'reader status failed');
-        this.#detached();
-        return;
-      }
-      this.#status(state, atr);
-    });
+    // node-pcsclite calls this holding the watcher's mutex, which `close()` takes too:
+    // handling the event on the next turn keeps a listener that closes the reader from deadlocking.
+    watcher.get_status((error, state, atr) =>
+      setImmediate(() => {
+        if (this.#watcher !== watcher) return;
+        if (error || state === undefined) {
+          this.#log.warn({ reader: this.name, error: String(error) }, 'reader status failed');
+          this.#detached();
+          return;
+        }
+        this.#status(state, atr);
+      }),
+    );
   }
 
   #status(state: number, atr: Buffer | undefined): void {

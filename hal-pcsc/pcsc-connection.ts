@@ -1,7 +1,7 @@
 import { HalError } from '../hal/index.js';
 import { withDeadline } from './deadline.js';
 import { fromPcscError } from './pcsc-errors.js';
-import { type NativeCardReader, nativeReader, SCARD } from './pcsc-native.js';
+import { type NativeCardReader, SCARD } from './pcsc-native.js';
 
 export type ShareMode = 'exclusive' | 'shared';
 export type ProtocolChoice = 'T0' | 'T1' | 'any';
@@ -55,16 +55,16 @@ export class PcscConnection {
   }
 
   /**
-   * SCardConnect on `reader` through `native` (or a new native object).
+   * SCardConnect on `reader` through `native`.
    * Rejects 'no-card', 'busy', 'not-supported', 'card-blocked',
    * 'device-unavailable', or 'timeout', after which `native` must not be reused.
    */
   static async connect(
-    native: NativeCardReader | undefined,
+    native: NativeCardReader,
     reader: string,
     options: ConnectOptions,
   ): Promise<PcscConnection> {
-    const handle = native ?? nativeReader(reader);
+    const handle = native;
     const what = `PC/SC reader "${reader}"`;
     const protocolCode = await withDeadline<number | undefined>(
       options.timeoutMs,

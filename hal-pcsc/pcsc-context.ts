@@ -19,6 +19,9 @@ type ReaderEvent = 'attached' | 'detached';
 
 const silent: PcscLogger = { debug() {}, warn() {} };
 
+/** Closed native contexts, kept from the garbage collector for a while (see #stopNative). */
+const CLOSED = new Set<NativePcscLite>();
+
 /**
  * A PC/SC context with a live reader list: 'attached' / 'detached' fire per
  * reader name as pcscd reports readers plugged and unplugged. If pcscd goes
@@ -129,16 +132,19 @@ export class PcscContext {
     this.#native = lite;
     let first = true;
     await withDeadline<void>(this.#timeoutMs, 'listing PC/SC readers', (settle) =>
-      lite.start((error, raw) => {
-        if (this.#native !== lite) return; // closed or replaced: late callbacks mean nothing
-        if (error && first) settle(fromPcscError(error, 'context', 'listing PC/SC readers'));
-        else if (error) this.#lost(error);
-        else {
-          this.#update(parseReaderList(raw));
-          if (first) settle(undefined);
-        }
-        first = false;
-      }),
+      // Handled on the next turn, outside the addon's callback, so listeners may close readers freely.
+      lite.start((error, raw) =>
+        setImmediate(() => {
+          if (this.#native !== lite) return; // closed or replaced: late callbacks mean nothing
+          if (error && first) settle(fromPcscError(error, 'context', 'listing PC/SC readers'));
+          else if (error) this.#lost(error);
+          else {
+            this.#update(parseReaderList(raw));
+            if (first) settle(undefined);
+          }
+          first = false;
+        }),
+      ),
     ).catch((e: unknown) => {
       if (this.#native === lite) this.#stopNative();
       throw e;
@@ -167,8 +173,12 @@ export class PcscContext {
   #stopNative(): void {
     const lite = this.#native;
     this.#native = undefined;
+    if (lite === undefined) return;
+    // The addon still delivers a last callback after close(); the object must outlive it.
+    CLOSED.add(lite);
+    setTimeout(() => CLOSED.delete(lite), 5000).unref();
     try {
-      lite?.close();
+      lite.close();
     } catch {
       // Closing a context whose daemon is gone can fail; there is nothing left to release.
     }

@@ -99,6 +99,25 @@ export function nativeReader(name: string): NativeCardReader {
   return reader;
 }
 
+/**
+ * Native objects for connections, idle, by reader name. Each holds a PC/SC
+ * context (one pcscd thread) that only its destructor would release, and it
+ * must never be destroyed (KEEP_ALIVE): so readers borrow one and give it
+ * back on close, and a process needs as many as it has open readers per name.
+ */
+const IDLE_CONNECTIONS = new Map<string, NativeCardReader[]>();
+
+export function borrowConnectionNative(name: string): NativeCardReader {
+  return IDLE_CONNECTIONS.get(name)?.pop() ?? nativeReader(name);
+}
+
+/** Gives back an object with no handle and no call in flight. */
+export function returnConnectionNative(name: string, native: NativeCardReader): void {
+  const idle = IDLE_CONNECTIONS.get(name) ?? [];
+  if (!idle.includes(native)) idle.push(native);
+  IDLE_CONNECTIONS.set(name, idle);
+}
+
 /** Splits a PC/SC multi-string ("a\0b\0\0") into names. */
 export function parseReaderList(raw: Buffer | undefined): string[] {
   if (raw === undefined) return [];
