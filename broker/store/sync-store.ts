@@ -157,6 +157,11 @@ export interface SyncStore {
   /** All terminals, or a subscriber's, ordered by terminal ID. */
   listTerminals(subscriber?: string): Promise<TerminalRow[]>;
   getCode(codeHash: string): Promise<CodeRow | undefined>;
+  /**
+   * Records when a terminal was last seen. Bookkeeping: atomic, but a store
+   * may make it durable only with the next transaction (a power cut may lose
+   * the last ones).
+   */
   touchTerminal(terminalId: string, at: number): Promise<void>;
   latestSeq(subscriber: string): Promise<number>;
   getRecord(subscriber: string, category: Category, recordId: string): Promise<StoredRecord | undefined>;
@@ -164,6 +169,12 @@ export interface SyncStore {
   recordsAfter(query: RecordQuery): Promise<StoredRecord[]>;
   /** The change log after `after`, in order. */
   changeLog(subscriber: string, after?: number, limit?: number): Promise<ChangeLogEntry[]>;
+  /**
+   * Appends an audit line outside any transaction. Visible at once, but a
+   * store may make it durable only with the next transaction (a power cut may
+   * lose the last lines); a line that must survive with a change is appended
+   * in that change's transaction (SyncTx.appendAudit).
+   */
   appendAudit(entry: AuditEntry): Promise<void>;
   /** Audit entries naming the subscriber (as requester or as terminal owner), oldest first. */
   history(subscriber: string, limit?: number): Promise<AuditEntry[]>;
