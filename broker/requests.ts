@@ -190,7 +190,13 @@ export class RequestRouter {
 
     switch (request.type) {
       case 'upload': {
-        const outcome = await applyUpload(store, session.terminalId, request, now(), this.deps.limits);
+        // An applied batch is audited in its own transaction, before the reply goes out.
+        const audit = (counts: Pick<AuditEntry, 'uploaded' | 'uploadedBytes'>): AuditEntry => ({
+          ...tally({ ...who, ...counts }),
+          at: now(),
+          terminalId: session.terminalId,
+        });
+        const outcome = await applyUpload(store, session.terminalId, request, now(), this.deps.limits, audit);
         if (outcome.kind === 'refused') return refuse(request.req, outcome.refusal, outcome.refusal, who);
         if (outcome.kind === 'out-of-order') {
           return refuse(
@@ -207,10 +213,7 @@ export class RequestRouter {
         if (outcome.kind === 'replayed')
           return { reply: outcome.ack, audit: tally({ ...who, reason: 'retry' }) };
         await this.notify(request.subscriber, session.terminalId, outcome.changed, outcome.latest);
-        return {
-          reply: outcome.ack,
-          audit: tally({ ...who, uploaded: outcome.applied, uploadedBytes: outcome.bytes }),
-        };
+        return { reply: outcome.ack, audit: null };
       }
       case 'download': {
         const wanted = request.categories;

@@ -9,7 +9,7 @@ import {
   type UploadRequest,
   type WireMeta,
 } from '../../core/protocol/index.js';
-import type { SyncStore, SyncTx, TerminalRow } from '../store/sync-store.js';
+import type { AuditEntry, SyncStore, SyncTx, TerminalRow } from '../store/sync-store.js';
 import { checkPair, type PairRefusal } from './pair.js';
 import { type IncomingChange, resolve } from './resolve.js';
 import { toWire } from './wire.js';
@@ -58,10 +58,14 @@ function metaOf(meta: WireMeta | undefined): RecordMeta | undefined {
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/** The audit line of an applied batch, from what it applied. */
+export type UploadAudit = (tally: { uploaded: number; uploadedBytes: number }) => AuditEntry;
+
 /**
  * FIG. 13/14 upload: applies a batch of changes in ONE transaction together
  * with its acknowledgement, so a retried batch (same id) is answered with the
- * stored ack and never applied twice.
+ * stored ack and never applied twice. An applied batch's audit line (`audit`)
+ * is written in the same transaction: one commit, one fsync.
  */
 export async function applyUpload(
   store: SyncStore,
@@ -69,9 +73,16 @@ export async function applyUpload(
   request: UploadRequest,
   now: number,
   limits: UploadLimits,
+  audit?: UploadAudit,
 ): Promise<UploadOutcome> {
   try {
-    return await store.transaction((tx) => applyInTx(tx, terminalId, request, now, limits));
+    return await store.transaction(async (tx) => {
+      const outcome = await applyInTx(tx, terminalId, request, now, limits);
+      if (audit && outcome.kind === 'applied') {
+        await tx.appendAudit(audit({ uploaded: outcome.applied, uploadedBytes: outcome.bytes }));
+      }
+      return outcome;
+    });
   } catch (e) {
     if (e instanceof AckTooLarge) return { kind: 'too-large', ackBytes: e.bytes };
     throw e;
