@@ -27,7 +27,7 @@ export function category(code: number): Category {
   return c;
 }
 
-function bytes(value: unknown): Uint8Array | null {
+export function bytes(value: unknown): Uint8Array | null {
   if (value === null || value === undefined) return null;
   const b = value as Buffer;
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);

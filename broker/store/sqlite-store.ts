@@ -5,6 +5,7 @@ import { type Database, openDatabase, type Statement } from './sqlite-driver.js'
 import {
   type AuditSql,
   auditEntry,
+  bytes,
   type ChangeSql,
   type CodeSql,
   category,
@@ -22,6 +23,7 @@ import {
 import { migrate } from './sqlite-schema.js';
 import type {
   AuditEntry,
+  BodyRange,
   ChangeLogEntry,
   CodeRow,
   RecordQuery,
@@ -121,6 +123,23 @@ class Queries {
       recordId,
     );
     return r ? storedRecord(r as RecordSql) : undefined;
+  }
+
+  getBodyRange(
+    subscriber: string,
+    cat: Category,
+    recordId: string,
+    offset: number,
+    length: number,
+  ): BodyRange | undefined {
+    const r = this.sql(
+      `SELECT seq, length(body) AS size, substr(body, ?, ?) AS part FROM records
+       WHERE subscriber = ? AND category = ? AND record_id = ? AND body IS NOT NULL`,
+    ).get(Math.max(0, offset) + 1, Math.max(0, length), subscriber, categoryCode(cat), recordId) as
+      | { seq: number; size: number; part: Buffer | null }
+      | undefined;
+    if (!r) return undefined;
+    return { seq: r.seq, size: r.size, bytes: bytes(r.part) ?? new Uint8Array(0) };
   }
 
   putRecord(subscriber: string, record: RecordWrite, at: number): number {
@@ -295,6 +314,8 @@ export class SqliteSyncStore implements SyncStore {
   touchTerminal = (t: string, at: number) => this.relaxed(() => this.q.touchTerminal(t, at));
   latestSeq = (s: string) => this.exclusive(() => this.q.latestSeq(s));
   getRecord = (s: string, c: Category, id: string) => this.exclusive(() => this.q.getRecord(s, c, id));
+  getBodyRange = (s: string, c: Category, id: string, offset: number, length: number) =>
+    this.exclusive(() => this.q.getBodyRange(s, c, id, offset, length));
   recordsAfter = (query: RecordQuery) => this.exclusive(() => this.q.recordsAfter(query));
   changeLog = (s: string, after = 0, limit = 1000) => this.exclusive(() => this.q.changeLog(s, after, limit));
   appendAudit = (e: AuditEntry) => this.relaxed(() => this.q.appendAudit(e));

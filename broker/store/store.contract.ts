@@ -233,6 +233,42 @@ export function describeSyncStoreContract(name: string, factory: () => SyncStore
       expect((await store.getRecord(X, 'settings', 's'))?.body).toEqual(new Uint8Array(0));
     });
 
+    it('[0094]: reads a byte range of the current body, clamped to its end', async () => {
+      await addSubscriber(X);
+      const whole = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) % 251);
+      const put = (b: Uint8Array | null) =>
+        store.transaction((tx) =>
+          tx.putRecord(X, { category: 'archive', recordId: 'a', body: b, origin: 't', editedAt: 1 }, 1),
+        );
+      const seq = await put(whole);
+      expect(await store.getBodyRange(X, 'archive', 'a', 0, 10)).toEqual({
+        seq,
+        size: whole.length,
+        bytes: whole.slice(0, 10),
+      });
+      const middle = await store.getBodyRange(X, 'archive', 'a', 65_536, 65_536);
+      expect(middle?.bytes).toEqual(whole.slice(65_536, 131_072));
+      expect((await store.getBodyRange(X, 'archive', 'a', 299_990, 65_536))?.bytes).toEqual(
+        whole.slice(299_990),
+      );
+      expect((await store.getBodyRange(X, 'archive', 'a', 400_000, 10))?.bytes).toEqual(new Uint8Array(0));
+      expect((await store.getBodyRange(X, 'archive', 'a', 10, 0))?.bytes).toEqual(new Uint8Array(0));
+      expect(await store.getBodyRange(X, 'archive', 'b', 0, 10)).toBeUndefined();
+      expect(await store.getBodyRange(Y, 'archive', 'a', 0, 10)).toBeUndefined();
+      expect(await store.getBodyRange(X, 'mail', 'a', 0, 10)).toBeUndefined();
+
+      const newer = await put(body(1, 2, 3));
+      expect(await store.getBodyRange(X, 'archive', 'a', 1, 10)).toEqual({
+        seq: newer,
+        size: 3,
+        bytes: body(2, 3),
+      });
+      await put(body());
+      expect((await store.getBodyRange(X, 'archive', 'a', 0, 10))?.bytes).toEqual(new Uint8Array(0));
+      await put(null);
+      expect(await store.getBodyRange(X, 'archive', 'a', 0, 10)).toBeUndefined();
+    });
+
     it("[0033]/[0094]: keeps a record's folder, date and title, and a terminal's filters", async () => {
       await addSubscriber(X);
       const meta = { folder: 'sent', date: 1_700_000_000_000, title: 'Re: lunch' };

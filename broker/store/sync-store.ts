@@ -66,6 +66,16 @@ export interface StoredRecord {
   meta?: RecordMeta | undefined;
 }
 
+/** A byte range of a record's body ([0094]: a part of a stubbed record's substance). */
+export interface BodyRange {
+  /** The seq of the record's current state, the one the bytes are from. */
+  seq: number;
+  /** The whole body's length. */
+  size: number;
+  /** The bytes from the range's offset, at most its length, fewer at the end of the body. */
+  bytes: Uint8Array;
+}
+
 /** A record state to write; the store gives it the next sequence number. */
 export type RecordWrite = Omit<StoredRecord, 'seq'>;
 
@@ -165,6 +175,18 @@ export interface SyncStore {
   touchTerminal(terminalId: string, at: number): Promise<void>;
   latestSeq(subscriber: string): Promise<number>;
   getRecord(subscriber: string, category: Category, recordId: string): Promise<StoredRecord | undefined>;
+  /**
+   * Up to `length` bytes of a record's current body from `offset` (clamped to
+   * the body's end), reading no more of the body than a store must; undefined
+   * when there is no such record or it is deleted.
+   */
+  getBodyRange(
+    subscriber: string,
+    category: Category,
+    recordId: string,
+    offset: number,
+    length: number,
+  ): Promise<BodyRange | undefined>;
   /** The current records (each once, in its latest state) in the query's range, ordered by seq. */
   recordsAfter(query: RecordQuery): Promise<StoredRecord[]>;
   /** The change log after `after`, in order. */

@@ -19,15 +19,18 @@ export async function fetchSubstance(
   if (!terminal.categories.includes(request.category)) {
     return { kind: 'gone', reason: `category ${request.category} is not synced by this terminal` };
   }
-  const record = await store.getRecord(request.subscriber, request.category, request.id);
-  if (record === undefined || record.body === null || record.seq !== request.seq) {
+  // Only the range is read: a large item fetched in chunks is not read whole per chunk.
+  const length = Math.min(request.length, maxBytes);
+  const part = await store.getBodyRange(
+    request.subscriber,
+    request.category,
+    request.id,
+    request.offset,
+    length,
+  );
+  if (part === undefined || part.seq !== request.seq) {
     return { kind: 'gone', reason: `version ${request.seq} of ${request.id} is no longer current` };
   }
-  const size = record.body.length;
-  const offset = Math.min(request.offset, size);
-  const end = Math.min(size, offset + Math.min(request.length, maxBytes));
-  return {
-    kind: 'part',
-    substance: { seq: record.seq, offset, size, bytes: record.body.slice(offset, end) },
-  };
+  const offset = Math.min(request.offset, part.size);
+  return { kind: 'part', substance: { seq: part.seq, offset, size: part.size, bytes: part.bytes } };
 }
