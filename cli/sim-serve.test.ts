@@ -19,6 +19,7 @@ beforeEach(async () => {
   reader = await openPcscReader({ reader: slot.readerName });
 });
 afterEach(async () => {
+  if (reader === undefined) return;
   await waitUntil(() => !reader.present(), 'the served card to leave').finally(async () => {
     await reader.close();
     slot.release();

@@ -16,6 +16,8 @@ let world: SimWorld;
 let sim: VirtualUicc;
 let rig: VpcdRig;
 let pc: Terminal;
+/** PC terminals to stop after the test (`pc` of a failed set-up may be a previous test's). */
+const pcs: Terminal[] = [];
 
 const agent = () => new KeyringAgent({ pin: '1234', terminalPassword: TERMINAL_PASSWORD });
 const ids = (report: SyncReport, key: 'downloaded' | 'uploaded') => report[key].map((c) => c.id).sort();
@@ -63,6 +65,7 @@ async function setUpPc(policy: PolicyName): Promise<void> {
     { reader: rig.reader, nv: new SimNvStore(), link: world.link(), clock: world.clock, agent: agent() },
     { timeoutMs: 5000, terminalId: '356938035643809' },
   );
+  pcs.push(pc);
   await rig.insertCard(sim);
   await pc.setTerminalPassword(TERMINAL_PASSWORD);
   await pc.register({ policy, secret: LOGIN, categories: [...CATEGORIES] });
@@ -93,9 +96,9 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await pc?.stop();
-  await rig.stop();
-  await world.close();
+  for (const t of pcs.splice(0)) await t.stop();
+  await rig?.stop();
+  await world?.close();
 });
 
 describe('FIG. 16 with a PC/SC terminal: one SIM moved between a PC reader and a simulated terminal', () => {
