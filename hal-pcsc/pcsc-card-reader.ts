@@ -9,8 +9,8 @@ import {
   type NativeCardReader,
   nativeReader,
   returnConnectionNative,
-  SCARD,
 } from './pcsc-native.js';
+import { slotChange } from './reader-state.js';
 
 export interface PcscReaderOptions {
   /** 'exclusive' (default: no other process can interleave APDUs) or 'shared'. */
@@ -63,6 +63,7 @@ export class PcscCardReader implements CardReader {
   /** Bumped on every removal, so a session knows its card left even if another is in now. */
   #generation = 0;
   #session: PcscCardSession | undefined;
+  #opening = false;
   #connection: PcscConnection | undefined;
   /**
    * The last disconnect. node-pcsclite keeps one handle per native object and
@@ -122,7 +123,18 @@ export class PcscCardReader implements CardReader {
     if (!this.attached)
       throw new HalError('device-unavailable', `PC/SC reader "${this.name}" is not attached`);
     if (!this.#present) throw new HalError('no-card', `no card in "${this.name}"`);
-    if (this.#session !== undefined) throw new HalError('busy', 'a session is already open on this card');
+    if (this.#session !== undefined || this.#opening) {
+      throw new HalError('busy', 'a session is already open on this card');
+    }
+    this.#opening = true;
+    try {
+      return await this.#openSession();
+    } finally {
+      this.#opening = false;
+    }
+  }
+
+  async #openSession(): Promise<PcscCardSession> {
     const generation = this.#generation;
     const connection = await this.#connect();
     const gone = () => this.#generation !== generation || this.#closed;
@@ -255,17 +267,10 @@ export class PcscCardReader implements CardReader {
   }
 
   #status(state: number, atr: Buffer | undefined): void {
-    if (state & (SCARD.STATE_UNKNOWN | SCARD.STATE_UNAVAILABLE)) {
-      this.#setPresent(false, undefined);
-      return;
-    }
-    const present = (state & SCARD.STATE_PRESENT) !== 0;
-    // pcsc-lite counts card insertions and removals in the high word of dwEventState.
-    const events = state >>> 16;
-    const missed = this.#events >= 0 && this.#present && present && events - this.#events >= 2;
-    this.#events = events;
-    if (missed) this.#setPresent(false, undefined);
-    this.#setPresent(present, atr && atr.length > 0 ? new Uint8Array(atr) : undefined);
+    const change = slotChange(state, this.#events, this.#present);
+    this.#events = change.events;
+    if (change.swapped) this.#setPresent(false, undefined);
+    this.#setPresent(change.present, atr && atr.length > 0 ? new Uint8Array(atr) : undefined);
   }
 
   #setPresent(present: boolean, atr: Uint8Array | undefined): void {

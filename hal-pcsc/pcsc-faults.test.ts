@@ -114,8 +114,12 @@ describe('clear errors', () => {
     await a.close();
   });
 
-  it("a second open() on the same reader is 'busy' until the first session closes", async () => {
-    const sim = await rig.open();
+  it("a second open() on the same reader is 'busy' until the first session closes, even a concurrent one", async () => {
+    await rig.insert();
+    const [first, second] = await Promise.allSettled([rig.reader.open(), rig.reader.open()]);
+    expect(first.status).toBe('fulfilled');
+    expect(second.status === 'rejected' && isHalError(second.reason, 'busy')).toBe(true);
+    const sim = rig.track((first as PromiseFulfilledResult<PcscCardSession>).value);
     expect((await failure(rig.reader.open())).kind).toBe('busy');
     await sim.close();
     rig.track(await rig.reader.open());
