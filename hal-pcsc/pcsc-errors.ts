@@ -1,5 +1,5 @@
 import { HalError, type HalErrorKind } from '../hal/index.js';
-import { isUiccError, type UiccErrorKind } from '../uicc/index.js';
+import { isUiccError } from '../uicc/index.js';
 
 /** PC/SC return codes we react to (pcsc-lite pcsclite.h, MSDN "Smart Card Return Values"). */
 export const PCSC_CODE = {
@@ -81,31 +81,11 @@ export function fromPcscError(e: unknown, phase: PcscPhase, what: string): HalEr
   return new HalError(kind, daemonGone ? NO_PCSCD_MESSAGE : `${what}: ${detail}`, { cause: e });
 }
 
-/**
- * How the APDU layer's error kinds read at the HAL. The same table as
- * hal-sim's: it is generic (UiccError → HalError) and could live beside
- * UiccSession if the layering allowed uicc/ to know hal/.
- */
-const UICC_KIND: Record<UiccErrorKind, HalErrorKind> = {
-  'pin-required': 'pin-required',
-  'pin-wrong': 'pin-wrong',
-  'pin-blocked': 'pin-blocked',
-  'card-error': 'card-error',
-  'no-space': 'no-space',
-  'not-found': 'card-error',
-  'bad-response': 'card-error',
-  'bad-encoding': 'card-error',
-  'bad-check-digit': 'card-error',
-  'bad-argument': 'not-supported',
-  'bad-apdu': 'not-supported',
-  closed: 'card-removed',
-};
-
 /** Whatever a session operation threw, as a HalError; HalErrors from the transport pass unchanged. */
 export function toHalError(e: unknown): HalError {
   if (e instanceof HalError) return e;
   if (isUiccError(e)) {
-    return new HalError(UICC_KIND[e.kind], e.message, {
+    return new HalError(e.deviceKind, e.message, {
       cause: e,
       ...(e.sw === undefined ? {} : { sw: e.sw }),
       ...(e.retriesLeft === undefined ? {} : { retriesLeft: e.retriesLeft }),

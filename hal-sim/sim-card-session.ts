@@ -1,30 +1,12 @@
-import { HalError, type HalErrorKind, type PinResult, type PinStatus, type SimCard } from '../hal/index.js';
-import { isUiccError, type UiccErrorKind, type UiccSession } from '../uicc/index.js';
-
-/** How the APDU layer's error kinds read at the HAL (hal/errors.ts). */
-const KIND_MAP: Record<UiccErrorKind, HalErrorKind> = {
-  'pin-required': 'pin-required',
-  'pin-wrong': 'pin-wrong',
-  'pin-blocked': 'pin-blocked',
-  'card-error': 'card-error',
-  'no-space': 'no-space',
-  'not-found': 'card-error',
-  // The card answered bytes that do not parse: still the card's fault.
-  'bad-response': 'card-error',
-  'bad-encoding': 'card-error',
-  'bad-check-digit': 'card-error',
-  // The caller asked for something no card can encode (a 3-digit PIN, an oversized ID).
-  'bad-argument': 'not-supported',
-  'bad-apdu': 'not-supported',
-  closed: 'card-removed',
-};
+import { HalError, type PinResult, type PinStatus, type SimCard } from '../hal/index.js';
+import { isUiccError, type UiccSession } from '../uicc/index.js';
 
 /** Turns whatever the APDU layer threw into a HalError; HalErrors from the slot pass unchanged. */
 export function toHalError(e: unknown): HalError {
   if (e instanceof HalError) return e;
   if (isUiccError(e)) {
     const fields = { cause: e, ...(e.sw === undefined ? {} : { sw: e.sw }) };
-    return new HalError(KIND_MAP[e.kind], e.message, {
+    return new HalError(e.deviceKind, e.message, {
       ...fields,
       ...(e.retriesLeft === undefined ? {} : { retriesLeft: e.retriesLeft }),
     });

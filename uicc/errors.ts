@@ -30,6 +30,37 @@ export type UiccErrorKind =
   /** The session was closed; open a new one. */
   | 'closed';
 
+/**
+ * How each kind reads at a device HAL: the kind names of hal/errors.ts
+ * HalErrorKind, spelled here as strings because uicc/ imports nothing. Every
+ * HAL that wraps a UiccSession (simulated, PC/SC, modem) uses this one table.
+ */
+export type DeviceErrorKind =
+  | 'pin-required'
+  | 'pin-wrong'
+  | 'pin-blocked'
+  | 'card-error'
+  | 'no-space'
+  | 'not-supported'
+  | 'card-removed';
+
+const DEVICE_KIND: Record<UiccErrorKind, DeviceErrorKind> = {
+  'pin-required': 'pin-required',
+  'pin-wrong': 'pin-wrong',
+  'pin-blocked': 'pin-blocked',
+  'card-error': 'card-error',
+  'no-space': 'no-space',
+  'not-found': 'card-error',
+  // Bytes from the card that do not parse are still the card's fault.
+  'bad-response': 'card-error',
+  'bad-encoding': 'card-error',
+  'bad-check-digit': 'card-error',
+  // The caller asked for something no card can encode (a 3-digit PIN, an oversized ID).
+  'bad-argument': 'not-supported',
+  'bad-apdu': 'not-supported',
+  closed: 'card-removed',
+};
+
 export interface UiccErrorFields {
   /** The card's status word, for card-originated kinds. */
   sw?: number;
@@ -49,6 +80,11 @@ export class UiccError extends Error {
     this.kind = kind;
     this.sw = fields.sw;
     this.retriesLeft = fields.retriesLeft;
+  }
+
+  /** This error's kind in the HAL's vocabulary (see DeviceErrorKind). */
+  get deviceKind(): DeviceErrorKind {
+    return DEVICE_KIND[this.kind];
   }
 }
 

@@ -17,7 +17,13 @@ export {
   encodeApplicationTemplate,
   isUsimAid,
 } from './ef-dir.js';
-export { isUiccError, UiccError, type UiccErrorFields, type UiccErrorKind } from './errors.js';
+export {
+  type DeviceErrorKind,
+  isUiccError,
+  UiccError,
+  type UiccErrorFields,
+  type UiccErrorKind,
+} from './errors.js';
 export { type ApduTransport, exchange } from './exchange.js';
 export { decodeFcp, encodeFcp, type FcpDescription } from './fcp.js';
 export { FID, USIM_AID_PREFIX, VIRTUAL_USIM_AID } from './file-ids.js';
