@@ -40,6 +40,7 @@ export class SimModem {
   #port: SerialPort | undefined;
   #inbox: string[] = [];
   #busy = false;
+  #wake: (() => void) | undefined;
   #down = false;
   #next: NextFaults = { ...NO_FAULTS };
   #log: string[] = [];
@@ -79,6 +80,8 @@ export class SimModem {
   /** Closes the simulator's end; idempotent. */
   async detach(): Promise<void> {
     this.#epoch++;
+    // A modem that loses its port loses the command it was working on.
+    this.#wake?.();
     this.#inbox = [];
     const port = this.#port;
     this.#port = undefined;
@@ -177,6 +180,20 @@ export class SimModem {
     this.#log = [];
   }
 
+  /** Sleeps `ms`, or less when the port goes away (the work is then dropped by epoch). */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.#wake = undefined;
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+
   #receive(raw: string): void {
     const line = raw.trim();
     if (line === '' || this.#down) return;
@@ -194,7 +211,7 @@ export class SimModem {
         const faults = this.#next;
         this.#next = { ...NO_FAULTS };
         const epoch = this.#epoch;
-        if (faults.delayMs > 0) await new Promise((r) => setTimeout(r, faults.delayMs));
+        if (faults.delayMs > 0) await this.#sleep(faults.delayMs);
         if (this.#down || epoch !== this.#epoch) continue;
         this.#reply(runCommand(this.state, line), faults);
       }
