@@ -1,40 +1,27 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KeyringAgent, type SimTerminal, SimWorld } from '../../cli/sim-world.js';
-import { CATEGORIES, utf8 } from '../../core/index.js';
+import { type SimTerminal, SimWorld } from '../../cli/sim-world.js';
+import { utf8 } from '../../core/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
-import { ICCID, IMSI, LOGIN, TERMINAL_PASSWORD, terminalData, userArea } from './world.js';
+import { closeScene, type Member, member, type Scene, scene, syncWithSim as syncWithSimIn } from './scene.js';
+import { terminalData, userArea } from './world.js';
 
-let world: SimWorld;
-let sim: VirtualUicc;
+let s: Scene;
 
 beforeEach(async () => {
-  world = await SimWorld.start();
-  await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
-  sim = SimWorld.sim();
+  s = await scene();
 });
 
 afterEach(async () => {
-  await world.close();
+  await closeScene(s);
 });
 
-async function registered(name: string, card = sim): Promise<SimTerminal & { agent: KeyringAgent }> {
-  const agent = new KeyringAgent({ pin: '1234', terminalPassword: TERMINAL_PASSWORD });
-  const t = await world.addTerminal(name, agent);
-  t.reader.insert(card);
-  await world.register(t, {
-    policy: 'fig10-subscriber-binding',
-    loginPassword: LOGIN,
-    terminalPassword: TERMINAL_PASSWORD,
-    categories: [...CATEGORIES],
-  });
-  t.reader.remove();
-  return { ...t, agent };
+/** A terminal registered with `card` (the user's SIM unless a twin is given), the card then taken out. */
+function registered(name: string, card?: VirtualUicc): Promise<Member> {
+  return member(s, name, card ? { card } : {});
 }
 
 async function syncWithSim(t: SimTerminal): Promise<void> {
-  t.reader.insert(sim);
-  await t.terminal.sync();
-  t.reader.remove();
+  await syncWithSimIn(s, t);
 }
 
 describe('[0044] / [0068]: edits on two terminals since their common base', () => {
@@ -52,7 +39,7 @@ describe('[0044] / [0068]: edits on two terminals since their common base', () =
     await syncWithSim(b);
     await syncWithSim(a);
 
-    const area = await userArea(world);
+    const area = await userArea(s.world);
     expect(area['contacts/bob']).toBe('Bob from B');
     const copies = Object.entries(area).filter(([k]) => k.startsWith('contacts/bob~conflict~'));
     expect(copies.map(([, v]) => v)).toEqual(['Bob from A']);
@@ -70,7 +57,7 @@ describe('[0044] / [0068]: edits on two terminals since their common base', () =
     const b = await registered('b');
     a.reader.insert(twin);
     await a.terminal.sync();
-    b.reader.insert(sim);
+    b.reader.insert(s.sim);
     await b.terminal.records.put('mail', 'm1', utf8('news'));
     await b.terminal.sync();
     const deadline = Date.now() + 3000;

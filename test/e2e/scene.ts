@@ -52,6 +52,8 @@ export async function member(
     clock?: Clock;
     nv?: SimNvStore;
     link?: RadioLink;
+    /** Register with this card instead of the scene's SIM (a twin SIM of the same subscription). */
+    card?: VirtualUicc;
   } = {},
 ): Promise<Member> {
   const agent = new KeyringAgent({ ...KEYRING });
@@ -80,7 +82,7 @@ export async function member(
       ...(how.link ? { link: how.link } : {}),
     });
   }
-  t.reader.insert(s.sim);
+  t.reader.insert(how.card ?? s.sim);
   await s.world.register(t, {
     policy: how.policy ?? 'fig10-subscriber-binding',
     loginPassword: LOGIN,
