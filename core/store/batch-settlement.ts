@@ -10,10 +10,12 @@ import {
   BATCH_KEY,
   CLOCK_KEY,
   dirtyKey,
+  type HeldRecord,
+  putSeq,
   readHlc,
   readStored,
   recordKey,
-  type StoredRecord,
+  seqKey,
   storeServerVersion,
 } from './stored-record.js';
 
@@ -76,21 +78,21 @@ export async function settlementOps(
 function settleOne(
   category: Category,
   id: string,
-  current: StoredRecord | undefined,
+  current: HeldRecord | undefined,
   unchanged: boolean,
   outcome: AckOutcome,
 ): NvOp[] {
-  const key = recordKey(category, id);
   switch (outcome.kind) {
     case 'applied': {
       if (current === undefined) return [];
-      if (unchanged) {
-        const clear: NvOp = { op: 'del', key: dirtyKey(category, id) };
-        if (current.b === null) return [clear, { op: 'del', key }];
-        return [clear, { op: 'put', key, value: encode({ ...current, s: outcome.seq }) }];
-      }
+      // Only the base changes: the record itself (body and all) is not rewritten.
+      const rebase = putSeq(category, id, outcome.seq);
       // Edited again in flight: stays dirty, now based on what the server holds.
-      return [{ op: 'put', key, value: encode({ ...current, s: outcome.seq }) }];
+      if (!unchanged) return [rebase];
+      const clear: NvOp = { op: 'del', key: dirtyKey(category, id) };
+      if (current.b !== null) return [clear, rebase];
+      // An acknowledged deletion: the tombstone and its base go.
+      return [clear, { op: 'del', key: recordKey(category, id) }, { op: 'del', key: seqKey(category, id) }];
     }
     case 'lost':
       if (!unchanged) return [];

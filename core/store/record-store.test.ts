@@ -47,6 +47,25 @@ describe('record store (personal information storage area 6a)', () => {
     expect(await store.pendingBatch()).toBeUndefined();
   });
 
+  it('an acknowledgement moves only the base (s/); the record itself is not rewritten', async () => {
+    const { store, nv } = setup();
+    await store.put('contacts', 'a', utf8('A'));
+    const record = await nv.get('r/contacts/a');
+    await store.settleBatch(await store.beginBatch(await store.dirty(['contacts'])), [
+      { kind: 'applied', seq: 9 },
+    ]);
+    expect(await nv.get('r/contacts/a')).toEqual(record);
+    expect((await store.list('contacts')).map((r) => r.base)).toEqual([9]);
+    await store.put('contacts', 'a', utf8('A2'));
+    expect(await store.get('contacts', 'a')).toMatchObject({ base: 9, dirty: true });
+    await store.applyDownload([{ category: 'contacts', id: 'b', seq: 10, editedAt: 1, body: utf8('B') }], 10);
+    expect(await store.get('contacts', 'b')).toMatchObject({ base: 10, dirty: false });
+    await store.applyDownload([{ category: 'contacts', id: 'b', seq: 11, editedAt: 2, body: null }], 11);
+    expect(await nv.get('s/contacts/b')).toBeUndefined();
+    await store.erase(['contacts']);
+    expect(await nv.scan('s/')).toEqual([]);
+  });
+
   it('a record edited again while its batch was in flight stays dirty, on the acknowledged base', async () => {
     const { store, clock } = setup();
     await store.put('contacts', 'a', utf8('v1'));

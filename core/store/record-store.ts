@@ -14,8 +14,9 @@ import {
   BATCH_KEY,
   CATCH_UP_KEY,
   CLOCK_KEY,
-  decodeStored,
+  decodeHeld,
   dirtyKey,
+  encodeStored,
   forgetOps,
   isDirty,
   readHlc,
@@ -61,11 +62,16 @@ export class RecordStore {
 
   /** Live records of a category (deleted-but-unacknowledged ones excluded). */
   async list(category: Category): Promise<LocalRecord[]> {
-    const [records, dirty] = await Promise.all([this.nv.scan(`r/${category}/`), this.dirtyKeys(category)]);
+    const [records, seqs, dirty] = await Promise.all([
+      this.nv.scan(`r/${category}/`),
+      this.nv.scan(`s/${category}/`),
+      this.dirtyKeys(category),
+    ]);
+    const seqOf = new Map(seqs.map(({ key, value }) => [splitKey(key).id, value]));
     return records
       .map(({ key, value }) => {
         const { id } = splitKey(key);
-        return toLocal(category, id, decodeStored(value), dirty.has(id));
+        return toLocal(category, id, decodeHeld(value, seqOf.get(id)), dirty.has(id));
       })
       .filter((r) => r.body !== null);
   }
@@ -101,14 +107,17 @@ export class RecordStore {
       // very version it edited ([0068]).
       const editedAt = Math.max(this.clock.now(), (await this.hlc()) + 1);
       const kept = meta ?? (body === null ? undefined : held?.m);
-      const stored: StoredRecord = { b: body, s: held?.s ?? 0, t: editedAt, ...(kept ? { m: kept } : {}) };
-      await this.nv.commit([
-        { op: 'put', key: recordKey(category, id), value: encode(stored) },
+      const stored: StoredRecord = { b: body, t: editedAt, ...(kept ? { m: kept } : {}) };
+      // The base (s/) stays as it is: the edit derives from the same server version.
+      const ops: NvOp[] = [
+        { op: 'put', key: recordKey(category, id), value: encodeStored(stored) },
         { op: 'put', key: dirtyKey(category, id), value: new Uint8Array(0) },
-        { op: 'del', key: asideKey(category, id) },
         { op: 'put', key: CLOCK_KEY, value: encode(editedAt) },
-      ]);
-      return toLocal(category, id, stored, true);
+      ];
+      const aside = asideKey(category, id);
+      if ((await this.nv.get(aside)) !== undefined) ops.push({ op: 'del', key: aside });
+      await this.nv.commit(ops);
+      return toLocal(category, id, { ...stored, s: held?.s ?? 0 }, true);
     });
     for (const listener of this.editListeners) listener(record);
     return record;
@@ -265,7 +274,7 @@ export class RecordStore {
       const { z: _stub, ...rest } = held;
       await this.nv.commit([
         ...extra,
-        { op: 'put', key: recordKey(category, id), value: encode({ ...rest, b: body }) },
+        { op: 'put', key: recordKey(category, id), value: encodeStored({ ...rest, b: body }) },
       ]);
       return true;
     });
