@@ -102,7 +102,8 @@ describe('FileNvStore under SIGKILL', () => {
       }
     }
     expect(previous).toBeGreaterThan(ROUNDS);
-    // The writer compacts from 4 KiB on, so kills also landed in or around compactions.
-    expect(logBytes).toBeLessThan(previous * 200);
+    // The writer compacts from 4 KiB on (at 3x the ~8 KiB live data), so kills also landed in or
+    // around compactions: the log stays bounded however many batches (~1 KiB each) were written.
+    expect(logBytes).toBeLessThan(64 * 1024);
   });
 });
