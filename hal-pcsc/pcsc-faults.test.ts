@@ -55,7 +55,8 @@ describe('a card pulled in the middle of a command', () => {
     rig.card!.failOnApdu({ match: isRead, action: 'yank' });
     const result = await failure(sim.iccid());
     expect(result.kind).toBe('card-removed');
-    expect(result.ms).toBeLessThan(2500);
+    // Sooner than the 5 s command timeout: the removal itself ended the wait (loose bound, loaded CI machines).
+    expect(result.ms).toBeLessThan(4500);
     expect(events).toEqual(['removed']);
     expect((await failure(sim.verifyPin('1234'))).kind).toBe('card-removed');
     await sim.close();
@@ -80,7 +81,8 @@ describe('a card pulled in the middle of a command', () => {
     rig.card!.failOnApdu({ match: isRead, action: 'stall' });
     const result = await failure(sim.iccid());
     expect(result).toMatchObject({ kind: 'timeout' });
-    expect(result.ms).toBeLessThan(1500);
+    // No hang: the 600 ms command timeout ended the wait (loose bound).
+    expect(result.ms).toBeLessThan(4000);
     await sim.close();
     rig.card!.yank();
     await waitUntil(() => !quick.present(), 'the removal');
