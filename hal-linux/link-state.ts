@@ -1,4 +1,4 @@
-import type { LinkState, Unsubscribe } from '../hal/index.js';
+import type { ByteStream, LinkState, Unsubscribe } from '../hal/index.js';
 
 /**
  * Link state of a host link, as the outcome of the last attempt: `up`
@@ -25,6 +25,21 @@ export class LinkStateTracker {
     return () => {
       this.#listeners.delete(listener);
     };
+  }
+
+  /** Runs one `open()`, recording its outcome and the stream's later breaking in the state. */
+  async track(open: () => Promise<ByteStream>): Promise<ByteStream> {
+    try {
+      const stream = await open();
+      stream.onClose((error) => {
+        if (error) this.set(false);
+      });
+      this.set(true);
+      return stream;
+    } catch (error) {
+      this.set(false);
+      throw error;
+    }
   }
 
   set(up: boolean): void {

@@ -47,18 +47,8 @@ export class TcpLink implements RadioLink {
     return this.#state.onState(listener);
   }
 
-  async open(): Promise<ByteStream> {
-    try {
-      const stream = socketStream(await this.#connect());
-      stream.onClose((error) => {
-        if (error) this.#state.set(false);
-      });
-      this.#state.set(true);
-      return stream;
-    } catch (error) {
-      this.#state.set(false);
-      throw error;
-    }
+  open(): Promise<ByteStream> {
+    return this.#state.track(async () => socketStream(await this.#connect()));
   }
 
   #connect(): Promise<net.Socket> {

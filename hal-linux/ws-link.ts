@@ -40,18 +40,8 @@ export class WsLink implements RadioLink {
     return this.#state.onState(listener);
   }
 
-  async open(): Promise<ByteStream> {
-    try {
-      const stream = websocketStream(await this.#connect());
-      stream.onClose((error) => {
-        if (error) this.#state.set(false);
-      });
-      this.#state.set(true);
-      return stream;
-    } catch (error) {
-      this.#state.set(false);
-      throw error;
-    }
+  open(): Promise<ByteStream> {
+    return this.#state.track(async () => websocketStream(await this.#connect()));
   }
 
   #connect(): Promise<WebSocket> {
