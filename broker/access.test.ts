@@ -1,6 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { categoryCode, downTopic, encodeRequest, upTopic } from '../core/protocol/index.js';
+import { categoryCode, downTopic, encodeRequest, regReplyTopic, upTopic } from '../core/protocol/index.js';
 import type { SyncServer } from './server.js';
 import {
   bytes,
@@ -132,6 +132,12 @@ describe('per-terminal topic ACL (DESIGN.md "Wire")', () => {
     const reg = await connectRaw(port, { username: 'reg:term-new', password: `${X}:pw` });
     expect(await grantedQos(reg, downTopic('term-new'))).toBe(128);
     expect(await grantedQos(reg, downTopic('term-a', 'reg'))).toBe(128);
-    expect(await grantedQos(reg, downTopic('term-new', 'reg'))).toBe(1);
+    // Its replies come on a topic of its own, which no other connection can take.
+    expect(await grantedQos(reg, downTopic('term-new', 'reg'))).toBe(128);
+    const own = regReplyTopic('term-new', 'n'.repeat(22));
+    expect(await grantedQos(reg, own)).toBe(1);
+    expect(await grantedQos(reg, regReplyTopic('term-new', 'm'.repeat(22)))).toBe(128);
+    const other = await connectRaw(port, { username: 'reg:term-new', password: `${X}:pw` });
+    expect(await grantedQos(other, own)).toBe(128);
   });
 });

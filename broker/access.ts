@@ -1,10 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
-import { downTopic, parseUsername, SubscriberId, upTopic } from '../core/protocol/index.js';
+import {
+  downTopic,
+  parseRegReplyTopic,
+  parseUsername,
+  SubscriberId,
+  upTopic,
+} from '../core/protocol/index.js';
+import type { AttemptLimiter } from './attempt-limits.js';
+import { sourceAddress } from './listeners.js';
 import type { Logger } from './logger.js';
-import { hashCode, sameDigest, sha256, verifyPassword } from './secrets.js';
+import { dummyVerify, hashCode, sameDigest, sha256, verifyPassword } from './secrets.js';
 import type { Session, Sessions } from './sessions.js';
 import type { AuditEntry, SyncStore } from './store/sync-store.js';
-import { codeUsable } from './sync/register.js';
+import { codeUsable, type RegSecret } from './sync/register.js';
 
 /** CONNACK return codes of MQTT 3.1.1 §3.2.2.3 that a refusal may carry. */
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -14,6 +23,7 @@ class Refusal extends Error {
   constructor(
     readonly returnCode: 4 | 5,
     reason: string,
+    readonly failure: AuthFailureReason,
     /** Written to the audit log when the subscriber is known. */
     readonly audit?: Pick<AuditEntry, 'subscriber' | 'terminalId' | 'terminalOwner'>,
   ) {
@@ -21,11 +31,25 @@ class Refusal extends Error {
   }
 }
 
+/** Why a CONNECT was refused, as counted in `simsync_auth_failures_total{reason}`. */
+export type AuthFailureReason =
+  | 'malformed'
+  | 'unknown-subscriber'
+  | 'bad-secret'
+  | 'bad-credential'
+  | 'revoked'
+  | 'taken'
+  | 'throttled';
+
 export interface AccessDeps {
   store: SyncStore;
   sessions: Sessions;
   logger: Logger;
   now: () => number;
+  /** Attempt limits per source address and per subscriber (attempt-limits.ts). */
+  limiter: AttemptLimiter;
+  /** Told of every refused CONNECT (metrics). */
+  onAuthFailure?: (reason: AuthFailureReason) => void;
 }
 
 async function authenticateTerminal(
@@ -35,12 +59,18 @@ async function authenticateTerminal(
 ): Promise<Session> {
   const terminal = await deps.store.getTerminal(terminalId);
   if (!terminal?.credentialHash || !sameDigest(sha256(password), terminal.credentialHash)) {
-    throw new Refusal(BAD_USERNAME_OR_PASSWORD, 'unknown terminal or wrong credential');
+    throw new Refusal(BAD_USERNAME_OR_PASSWORD, 'unknown terminal or wrong credential', 'bad-credential');
   }
   const who = { subscriber: terminal.subscriber, terminalId, terminalOwner: null };
-  if (terminal.revoked) throw new Refusal(NOT_AUTHORIZED, 'revoked', who);
+  if (terminal.revoked) throw new Refusal(NOT_AUTHORIZED, 'revoked', 'revoked', who);
   await deps.store.touchTerminal(terminalId, deps.now());
-  return { channel: 't', terminalId, subscriber: terminal.subscriber, secret: null };
+  return {
+    channel: 't',
+    terminalId,
+    subscriber: terminal.subscriber,
+    secret: null,
+    replyTopic: downTopic(terminalId, 't'),
+  };
 }
 
 /** reg:<terminalId> with password `<subscriberId>:<login password or one-time code>` ([0038], FIG. 19). */
@@ -53,32 +83,90 @@ async function authenticateRegistration(
   const subscriberId = password.slice(0, colon);
   const secret = password.slice(colon + 1);
   if (colon < 0 || !SubscriberId.safeParse(subscriberId).success || secret.length === 0) {
-    throw new Refusal(BAD_USERNAME_OR_PASSWORD, 'password must be <subscriberId>:<secret>');
+    throw new Refusal(BAD_USERNAME_OR_PASSWORD, 'password must be <subscriberId>:<secret>', 'malformed');
   }
+  await throttle(deps, [`sub:${subscriberId}`]);
   const subscriber = await deps.store.getSubscriber(subscriberId);
-  if (!subscriber) throw new Refusal(BAD_USERNAME_OR_PASSWORD, 'unknown subscriber');
-
   const codeHash = hashCode(secret);
-  const code = await deps.store.getCode(codeHash);
+  const code = subscriber ? await deps.store.getCode(codeHash) : undefined;
+  const reg = (proof: RegSecret): Session => ({
+    channel: 'reg',
+    terminalId,
+    subscriber: subscriberId,
+    secret: proof,
+    replyTopic: null,
+  });
   let session: Session | undefined;
-  if (codeUsable(code, subscriberId, terminalId, deps.now())) {
-    session = { channel: 'reg', terminalId, subscriber: subscriberId, secret: { kind: 'code', codeHash } };
-  } else if (subscriber.loginPasswordHash && (await verifyPassword(secret, subscriber.loginPasswordHash))) {
-    session = { channel: 'reg', terminalId, subscriber: subscriberId, secret: { kind: 'login-password' } };
+  if (subscriber && codeUsable(code, subscriberId, terminalId, deps.now())) {
+    session = reg({ kind: 'code', codeHash });
+  } else if (subscriber?.loginPasswordHash) {
+    if (await verifyPassword(secret, subscriber.loginPasswordHash)) session = reg({ kind: 'login-password' });
+  } else {
+    // Unknown subscriber, or one with codes only: the same slow hash, so the
+    // answer's timing does not tell which IMSIs exist.
+    await dummyVerify(secret);
   }
+  if (!subscriber) throw new Refusal(BAD_USERNAME_OR_PASSWORD, 'unknown subscriber', 'unknown-subscriber');
   const who = { subscriber: subscriberId, terminalId, terminalOwner: null };
-  if (!session) throw new Refusal(BAD_USERNAME_OR_PASSWORD, 'bad-secret', who);
+  if (!session) throw new Refusal(BAD_USERNAME_OR_PASSWORD, 'bad-secret', 'bad-secret', who);
 
   const terminal = await deps.store.getTerminal(terminalId);
   if (terminal?.revoked)
-    throw new Refusal(NOT_AUTHORIZED, 'revoked', { ...who, terminalOwner: terminal.subscriber });
+    throw new Refusal(NOT_AUTHORIZED, 'revoked', 'revoked', { ...who, terminalOwner: terminal.subscriber });
   if (terminal && terminal.subscriber !== subscriberId) {
-    throw new Refusal(NOT_AUTHORIZED, 'terminal registered to another subscriber', {
+    throw new Refusal(NOT_AUTHORIZED, 'terminal registered to another subscriber', 'taken', {
       ...who,
       terminalOwner: terminal.subscriber,
     });
   }
+  await deps.limiter.succeed(`sub:${subscriberId}`);
   return session;
+}
+
+/** Refuses at once, before any secret is checked, while one of the keys must wait. */
+async function throttle(deps: AccessDeps, keys: string[]): Promise<void> {
+  const now = deps.now();
+  for (const key of keys) {
+    const wait = await deps.limiter.waitMs(key, now);
+    if (wait > 0) {
+      throw new Refusal(
+        NOT_AUTHORIZED,
+        `too many failed attempts: retry in ${Math.ceil(wait / 1000)} s`,
+        'throttled',
+      );
+    }
+  }
+}
+
+/** Refusals that are wrong guesses; the others came after the secret was proven. */
+const GUESSES: ReadonlySet<AuthFailureReason> = new Set([
+  'malformed',
+  'unknown-subscriber',
+  'bad-secret',
+  'bad-credential',
+]);
+
+/** Counts a wrong guess against its keys; a lockout that starts goes to the audit log. */
+async function countFailure(deps: AccessDeps, keys: string[], refusal: Refusal): Promise<void> {
+  if (!GUESSES.has(refusal.failure)) return;
+  for (const key of keys) {
+    const outcome = await deps.limiter.fail(key, deps.now());
+    if (!outcome.lockedOut) continue;
+    deps.logger.warn({ key, failures: outcome.failures }, 'locked out after failed attempts');
+    await deps.store.appendAudit({
+      at: deps.now(),
+      subscriber: key.startsWith('sub:') ? key.slice(4) : (refusal.audit?.subscriber ?? null),
+      terminalId: refusal.audit?.terminalId ?? null,
+      terminalOwner: null,
+      action: 'connect',
+      outcome: 'refused',
+      reason: `locked-out: ${outcome.failures} failed attempts from ${key} until ${new Date(outcome.blockedUntil).toISOString()}`,
+      uploaded: 0,
+      uploadedBytes: 0,
+      downloaded: 0,
+      downloadedBytes: 0,
+    });
+  }
 }
 
 async function audit(deps: AccessDeps, refusal: Refusal): Promise<void> {
@@ -119,19 +207,31 @@ export function accessHooks(
       packet.clean = true;
       // Client IDs are scoped by username, so no credential can take over or
       // kick another terminal's session ([MQTT-3.1.4-2] takeover by client ID).
-      if (packet.clientId) packet.clientId = `${packet.username ?? ''}/${packet.clientId}`;
+      // Registration connections are anyone's who saw the terminal ID: each
+      // gets an ID of its own, so none can kick another.
+      const own = packet.username?.startsWith('reg:') ? `/${randomUUID()}` : '';
+      if (packet.clientId) packet.clientId = `${packet.username ?? ''}/${packet.clientId}${own}`;
       done(null, true);
     },
 
     authenticate(client, username, password, done) {
       const parsed = parseUsername(username);
       const secret = password?.toString('utf8') ?? '';
+      // Failures count against the source address and, on reg, the subscriber
+      // named; a terminal's own ID is no key, or anyone who saw it could lock it out.
+      const keys = [`addr:${sourceAddress(client.conn)}`];
+      const subscriberId = parsed?.channel === 'reg' ? secret.slice(0, secret.indexOf(':')) : '';
+      if (SubscriberId.safeParse(subscriberId).success) keys.push(`sub:${subscriberId}`);
       const attempt: Promise<Session> =
         parsed === undefined || secret.length === 0
-          ? Promise.reject(new Refusal(BAD_USERNAME_OR_PASSWORD, 'anonymous or unknown username'))
-          : parsed.channel === 't'
-            ? authenticateTerminal(deps, parsed.terminalId, secret)
-            : authenticateRegistration(deps, parsed.terminalId, secret);
+          ? Promise.reject(
+              new Refusal(BAD_USERNAME_OR_PASSWORD, 'anonymous or unknown username', 'malformed'),
+            )
+          : throttle(deps, keys.slice(0, 1)).then(() =>
+              parsed.channel === 't'
+                ? authenticateTerminal(deps, parsed.terminalId, secret)
+                : authenticateRegistration(deps, parsed.terminalId, secret),
+            );
       attempt.then(
         (session) => {
           sessions.attach(client, session);
@@ -139,13 +239,21 @@ export function accessHooks(
           done(null, true);
         },
         (e: unknown) => {
-          const refusal = e instanceof Refusal ? e : new Refusal(NOT_AUTHORIZED, 'internal error');
+          const refusal =
+            e instanceof Refusal ? e : new Refusal(NOT_AUTHORIZED, 'internal error', 'bad-credential');
           if (!(e instanceof Refusal)) logger.error({ err: e, username }, 'authenticate failed');
           logger.info(
             { username, reason: refusal.message, returnCode: refusal.returnCode },
             'connect refused',
           );
-          audit(deps, refusal).catch((err: unknown) => logger.error({ err }, 'audit failed'));
+          deps.onAuthFailure?.(refusal.failure);
+          // A throttled attempt is not audited one by one (a flood would fill the
+          // log); the lockout that caused it was.
+          const counted =
+            refusal.failure === 'throttled' ? Promise.resolve() : countFailure(deps, keys, refusal);
+          Promise.all([counted, refusal.failure === 'throttled' ? undefined : audit(deps, refusal)]).catch(
+            (err: unknown) => logger.error({ err }, 'audit failed'),
+          );
           const error = Object.assign(new Error(refusal.message), {
             returnCode: refusal.returnCode,
           }) as AuthenticateError;
@@ -156,7 +264,13 @@ export function accessHooks(
 
     authorizeSubscribe(client, sub, done) {
       const session = sessions.of(client);
-      if (!session || sub.topic !== downTopic(session.terminalId, session.channel)) {
+      const allowed =
+        session?.channel === 't'
+          ? sub.topic === session.replyTopic
+          : session?.channel === 'reg' &&
+            parseRegReplyTopic(sub.topic)?.terminalId === session.terminalId &&
+            sessions.bindReplyTopic(client, sub.topic);
+      if (!allowed) {
         logger.warn({ clientId: client.id, topic: sub.topic }, 'subscribe refused');
         done(null, null);
         return;
@@ -175,9 +289,10 @@ export function accessHooks(
     },
 
     authorizeForward(client: Client, packet) {
-      // Defence in depth: whatever the subscriptions, a client only ever receives its own down topic.
+      // Defence in depth: whatever the subscriptions, a client only ever
+      // receives its own reply topic (on reg, the one it bound itself).
       const session = sessions.of(client);
-      return session && packet.topic === downTopic(session.terminalId, session.channel) ? packet : null;
+      return session?.replyTopic != null && packet.topic === session.replyTopic ? packet : null;
     },
   };
 }

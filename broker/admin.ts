@@ -64,8 +64,12 @@ export interface Admin {
     iccid?: string;
     loginPassword?: string;
   }): Promise<SubscriberInfo>;
-  /** A one-time registration code for any terminal of the subscriber (default lifetime 24 h). */
-  issueCode(subscriber: string, ttlMs?: number): Promise<IssuedCode>;
+  /**
+   * A one-time registration code for any terminal of the subscriber (default
+   * lifetime 24 h), or for one terminal: the operator then vouches for that
+   * ID, which may be a new one without a key (terminal-identity.ts).
+   */
+  issueCode(subscriber: string, ttlMs?: number, terminalId?: string): Promise<IssuedCode>;
   /**
    * FIG. 18/19 shop registration: creates the subscriber/terminal pair with no
    * terminal password, and a one-time code bound to that terminal with which
@@ -168,12 +172,14 @@ export function createAdmin(deps: {
       return subscriberInfo(row);
     },
 
-    async issueCode(subscriber, ttlMs) {
+    async issueCode(subscriber, ttlMs, terminalId) {
       const lifetime = ttl(ttlMs);
+      if (terminalId !== undefined && !isTerminalId(terminalId))
+        throw new AdminError('invalid', `not a terminal ID: ${terminalId}`);
       return store.transaction(async (tx) => {
         if (!(await tx.getSubscriber(subscriber)))
           throw new AdminError('unknown-subscriber', `no subscriber ${subscriber}`);
-        return putCode(tx, subscriber, null, lifetime);
+        return putCode(tx, subscriber, terminalId ?? null, lifetime);
       });
     },
 

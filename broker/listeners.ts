@@ -44,11 +44,20 @@ export interface ListenDeps {
   handle: Handle;
 }
 
+const addresses = new WeakMap<object, string>();
+
+/** The peer address a connection came from ('unknown' for one not accepted by a listener here). */
+export function sourceAddress(conn: object): string {
+  return addresses.get(conn) ?? 'unknown';
+}
+
 function guarded(deps: ListenDeps, transport: string): Handle {
   return (conn, req) => {
     const safe = guardConnection(conn, deps.maxPacketBytes, (reason) =>
       deps.logger.warn({ transport, reason }, 'connection closed: packet too large'),
     );
+    const address = (conn as { remoteAddress?: string }).remoteAddress ?? req?.socket.remoteAddress;
+    addresses.set(safe, address ?? 'unknown');
     deps.handle(safe, req);
   };
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { newTerminalIdentity } from '../core/protocol/index.js';
 import type { SyncServer } from './server.js';
 import {
   connackCode,
@@ -32,24 +33,26 @@ describe('registration (FIG. 8, FIG. 18/19) and CONNECT', () => {
       iccid: '8988211000000430010',
       loginPassword: 'sesame',
     });
-    const reg = await TestTerminal.open(port, 'pc-1', 'reg', `${X}:sesame`);
+    const { key, terminalId } = await newTerminalIdentity();
+    const reg = await TestTerminal.open(port, terminalId, 'reg', `${X}:sesame`);
     const reply = await reg.request({
       type: 'register',
       subscriber: X,
       terminalPassword: 'terminal-pw',
       categories: ['rights', 'application', 'contacts'],
+      terminalKey: key,
     });
     expect(reply).toMatchObject({ type: 'registered', categories: ['contacts', 'application', 'rights'] });
     if (reply.type !== 'registered') return;
     expect(reply.credential).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     const [terminal] = await server.admin.listTerminals(X);
-    expect(terminal).toMatchObject({ terminalId: 'pc-1', hasTerminalPassword: true, hasCredential: true });
-    const row = await server.store.getTerminal('pc-1');
+    expect(terminal).toMatchObject({ terminalId, hasTerminalPassword: true, hasCredential: true });
+    const row = await server.store.getTerminal(terminalId);
     expect(row?.passwordHash).toMatch(/^scrypt\$/);
     expect(row?.credentialHash).not.toContain(reply.credential);
 
-    expect(await connackCode(port, { username: 't:pc-1', password: reply.credential })).toBe(0);
+    expect(await connackCode(port, { username: `t:${terminalId}`, password: reply.credential })).toBe(0);
     expect((await server.admin.history(X)).map((e) => [e.action, e.outcome])).toContainEqual([
       'register',
       'accepted',
@@ -76,10 +79,15 @@ describe('registration (FIG. 8, FIG. 18/19) and CONNECT', () => {
     expect(code).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
     // People type codes: case and dashes do not matter.
     const typed = code.toLowerCase().replaceAll('-', '');
-    const reg = await TestTerminal.open(port, 'pc-1', 'reg', `${X}:${typed}`);
-    expect((await reg.request({ type: 'register', subscriber: X, categories: ['mail'] })).type).toBe(
-      'registered',
-    );
+    const { key, terminalId } = await newTerminalIdentity();
+    const reg = await TestTerminal.open(port, terminalId, 'reg', `${X}:${typed}`);
+    const reply = await reg.request({
+      type: 'register',
+      subscriber: X,
+      categories: ['mail'],
+      terminalKey: key,
+    });
+    expect(reply.type).toBe('registered');
     expect(await connackCode(port, { username: 'reg:pc-2', password: `${X}:${code}` })).toBe(4);
 
     const late = await server.admin.issueCode(X, 60_000);
@@ -90,7 +98,7 @@ describe('registration (FIG. 8, FIG. 18/19) and CONNECT', () => {
   it('consumes a code only when the registration succeeds', async () => {
     await server.admin.addSubscriber({ subscriber: X });
     await server.admin.addSubscriber({ subscriber: Y });
-    const { code } = await server.admin.issueCode(X);
+    const { code } = await server.admin.issueCode(X, undefined, 'pc-1');
     const reg = await TestTerminal.open(port, 'pc-1', 'reg', `${X}:${code}`);
     const wrong = await reg.request({ type: 'register', subscriber: Y, categories: [] });
     expect(wrong).toMatchObject({ type: 'error', code: 'bad-secret' });

@@ -86,6 +86,12 @@ export class RequestRouter {
 
   private async serve(session: Session, payload: Uint8Array): Promise<void> {
     const { logger, now } = this.deps;
+    const topic = session.replyTopic;
+    if (topic === null) {
+      // A reg connection must bind its own reply topic first; nothing is done for one that did not.
+      logger.warn({ terminalId: session.terminalId }, 'request on reg before subscribing a reply topic');
+      return;
+    }
     let handled: Handled;
     let req: number | null = null;
     try {
@@ -102,7 +108,6 @@ export class RequestRouter {
         subscriber: session.subscriber,
       });
     }
-    const topic = downTopic(session.terminalId, session.channel);
     // Audited before the reply goes out, so whoever sees the reply finds it in the history.
     if (handled.audit) {
       await this.deps.store

@@ -37,6 +37,17 @@ export async function verifyPassword(secret: string, stored: string): Promise<bo
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }
 
+/**
+ * A stored-hash look-alike with the server's own cost: checking a secret
+ * against it takes as long as against a real one, and never matches.
+ */
+const DUMMY_HASH = `scrypt$${N}$${R}$${P}$c2ltc3luYy1kdW1teS1zYQ$bm8tc2VjcmV0LWV2ZXItaGFzaGVzLXRvLXRoaXMta2V5`;
+
+/** Spends the time of one verifyPassword, for answers that must not be faster when nothing is stored. */
+export async function dummyVerify(secret: string): Promise<void> {
+  await verifyPassword(secret, DUMMY_HASH);
+}
+
 export function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }

@@ -1,7 +1,8 @@
 import { Aedes } from 'aedes';
 import { encodeReply, MAX_MESSAGE_BYTES, parseTopic, type Reply } from '../core/protocol/index.js';
-import { accessHooks } from './access.js';
+import { type AuthFailureReason, accessHooks } from './access.js';
 import { type Admin, createAdmin } from './admin.js';
+import { type AttemptLimiter, type AttemptLimitSettings, MemoryAttemptLimiter } from './attempt-limits.js';
 import {
   type Listener,
   listenTcp,
@@ -35,6 +36,12 @@ export interface SyncServerOptions {
   maxRecordBytes?: number;
   /** The clock (ms since the epoch); default Date.now. */
   now?: () => number;
+  /** Limits on failed CONNECTs per source address and subscriber (attempt-limits.ts defaults), or a shared limiter. */
+  attemptLimits?: Partial<AttemptLimitSettings> | AttemptLimiter;
+  /** Told of every refused CONNECT, by reason (metrics: simsync_auth_failures_total). */
+  onAuthFailure?: (reason: AuthFailureReason) => void;
+  /** How often revocations made by other processes (simsync admin) are picked up; default 250 ms. */
+  revocationPollMs?: number;
 }
 
 export interface SyncServer {
@@ -87,10 +94,22 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     },
   });
 
+  const limiter =
+    options.attemptLimits && 'waitMs' in options.attemptLimits
+      ? options.attemptLimits
+      : new MemoryAttemptLimiter(options.attemptLimits);
   broker = await Aedes.createBroker({
-    ...accessHooks({ store, sessions, logger, now }),
-    // MQTT 3.1 caps client IDs at 23 characters; ours carry the username as a prefix.
-    maxClientsIdLength: 23 + 'reg:'.length + 64 + 1,
+    ...accessHooks({
+      store,
+      sessions,
+      logger,
+      now,
+      limiter,
+      ...(options.onAuthFailure ? { onAuthFailure: options.onAuthFailure } : {}),
+    }),
+    // MQTT 3.1 caps client IDs at 23 characters; ours carry the username as a
+    // prefix, and a registration connection's a UUID as a suffix.
+    maxClientsIdLength: 23 + 'reg:'.length + 64 + 1 + 1 + 36,
     // Requests are served from here: the hook sees the publishing client, and
     // holding its callback until the reply is out keeps one client from
     // queueing requests faster than they are served.
@@ -120,6 +139,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     if (ws) listeners.push(ws);
 
     const aedes = broker;
+    const revocations = await watchRevocations(store, sessions, logger, options.revocationPollMs ?? 250);
     logger.info({ port: tcp?.port, tlsPort: tls?.port, wsPort: ws?.port }, 'sync server listening');
     return {
       port: tcp?.port ?? null,
@@ -129,6 +149,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
       store,
       broker: aedes,
       async close() {
+        revocations.stop();
         const stopped = Promise.all(listeners.map((l) => l.close()));
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
         await stopped;
@@ -140,4 +161,38 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     await new Promise<void>((resolve) => broker?.close(() => resolve()));
     throw e;
   }
+}
+
+/**
+ * Picks up revocations written to the store by other processes (`simsync
+ * admin revoke`, another server of a cluster) and closes the revoked
+ * terminals' connections held here.
+ */
+async function watchRevocations(
+  store: SyncStore,
+  sessions: Sessions,
+  logger: Logger,
+  everyMs: number,
+): Promise<{ stop(): void }> {
+  let cursor = (await store.revokedSince(null)).cursor;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    store
+      .revokedSince(cursor)
+      .then((found) => {
+        cursor = found.cursor;
+        for (const terminalId of found.terminalIds) {
+          const closed = sessions.kick(terminalId);
+          if (closed > 0) logger.info({ terminalId, closed }, 'revoked terminal disconnected');
+        }
+      })
+      .catch((err: unknown) => logger.error({ err }, 'revocation poll failed'))
+      .finally(() => {
+        busy = false;
+      });
+  }, everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }

@@ -10,6 +10,11 @@ export interface Session {
   subscriber: string;
   /** reg only: how it proved itself (a code is consumed by a successful register). */
   secret: RegSecret | null;
+  /**
+   * Where replies to this connection go: the terminal's down topic on `t`; on
+   * `reg`, the topic of its own it subscribed to (regReplyTopic), null until then.
+   */
+  replyTopic: string | null;
 }
 
 /**
@@ -19,6 +24,8 @@ export interface Session {
 export class Sessions {
   private readonly byClient = new WeakMap<Client, Session>();
   private readonly byTerminal = new Map<string, Set<Client>>();
+  /** Registration reply topics bound by live connections: one connection each. */
+  private readonly replyTopics = new Map<string, Client>();
 
   attach(client: Client, session: Session): void {
     this.byClient.set(client, session);
@@ -28,15 +35,32 @@ export class Sessions {
       this.byTerminal.set(session.terminalId, clients);
     }
     clients.add(client);
-    const detach = () => this.detach(client, session.terminalId);
+    const detach = () => this.detach(client, session);
     client.conn.once('close', detach);
     if (client.conn.destroyed) detach();
   }
 
-  private detach(client: Client, terminalId: string): void {
-    const clients = this.byTerminal.get(terminalId);
+  private detach(client: Client, session: Session): void {
+    const clients = this.byTerminal.get(session.terminalId);
     clients?.delete(client);
-    if (clients?.size === 0) this.byTerminal.delete(terminalId);
+    if (clients?.size === 0) this.byTerminal.delete(session.terminalId);
+    if (session.channel === 'reg' && session.replyTopic !== null) {
+      if (this.replyTopics.get(session.replyTopic) === client) this.replyTopics.delete(session.replyTopic);
+    }
+  }
+
+  /**
+   * Binds a registration connection to its reply topic: once per connection,
+   * and only to a topic no other live connection holds.
+   */
+  bindReplyTopic(client: Client, topic: string): boolean {
+    const session = this.byClient.get(client);
+    if (session?.channel !== 'reg') return false;
+    if (session.replyTopic !== null) return session.replyTopic === topic;
+    if (this.replyTopics.has(topic)) return false;
+    session.replyTopic = topic;
+    this.replyTopics.set(topic, client);
+    return true;
   }
 
   of(client: Client | null): Session | undefined {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import {
   type Category,
@@ -7,6 +8,7 @@ import {
   encodeRequest,
   type Reply,
   type Request,
+  regReplyTopic,
   type UpdatesNotice,
   upTopic,
   username,
@@ -31,8 +33,19 @@ export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Prom
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A server on an ephemeral port. Its attempt limits are loose, so tests that
+ * try many wrong secrets on purpose see each refusal for what it is; the
+ * limits themselves are tested with their defaults (test/attacks/).
+ */
 export async function startTestServer(options: Partial<SyncServerOptions> = {}): Promise<SyncServer> {
-  return startSyncServer({ store: openSqliteStore(':memory:'), host: '127.0.0.1', port: 0, ...options });
+  return startSyncServer({
+    store: openSqliteStore(':memory:'),
+    host: '127.0.0.1',
+    port: 0,
+    attemptLimits: { freeFailures: 1000, lockoutAfter: 10_000 },
+    ...options,
+  });
 }
 
 export async function stopTestServer(server: SyncServer): Promise<void> {
@@ -137,8 +150,12 @@ export class TestTerminal {
       { clientId: `${channel}-${terminalId}`, username: username(channel, terminalId), password, ...extra },
       url,
     );
-    if ((await grantedQos(client, downTopic(terminalId, channel))) === 128)
-      throw new Error('subscription refused');
+    // As the engine does (core/net/server-session.ts): a reg connection's replies come on a topic of its own.
+    const replies =
+      channel === 'reg'
+        ? regReplyTopic(terminalId, randomBytes(16).toString('base64url'))
+        : downTopic(terminalId);
+    if ((await grantedQos(client, replies)) === 128) throw new Error('subscription refused');
     return new TestTerminal(client, terminalId, channel);
   }
 
@@ -220,9 +237,10 @@ export async function registerVia(
   subscriber: string,
   categories: Category[] = ['contacts', 'mail'],
 ): Promise<string> {
-  const { code } = await server.admin.issueCode(subscriber).catch(async () => {
+  // A code bound to the terminal: the operator vouches for an ID made up by a test.
+  const { code } = await server.admin.issueCode(subscriber, undefined, terminalId).catch(async () => {
     await server.admin.addSubscriber({ subscriber });
-    return server.admin.issueCode(subscriber);
+    return server.admin.issueCode(subscriber, undefined, terminalId);
   });
   const reg = await TestTerminal.open(server.port ?? 0, terminalId, 'reg', `${subscriber}:${code}`);
   const reply = await reg.request({ type: 'register', subscriber, categories });

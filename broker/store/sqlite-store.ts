@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Category, categoryCode } from '../../core/protocol/index.js';
 import { type Database, openDatabase, type Statement } from './sqlite-driver.js';
@@ -28,6 +28,7 @@ import type {
   CodeRow,
   RecordQuery,
   RecordWrite,
+  Revocations,
   StoredRecord,
   SubscriberRow,
   SyncStore,
@@ -222,6 +223,23 @@ class Queries {
     );
   }
 
+  revokedSince(cursor: number | null): Revocations {
+    if (cursor === null) {
+      const row = this.sql('SELECT coalesce(max(id), 0) AS id FROM audit').get() as { id: number };
+      return { cursor: row.id, terminalIds: [] };
+    }
+    // The rowid range makes this a scan of the lines added since, not of the log.
+    const rows = this.sql(
+      `SELECT id, terminal_id FROM audit WHERE id > ? AND action = 'revoke' AND outcome = 'accepted'
+       ORDER BY id`,
+    ).all(cursor) as { id: number; terminal_id: string | null }[];
+    const last = this.sql('SELECT coalesce(max(id), 0) AS id FROM audit').get() as { id: number };
+    return {
+      cursor: Math.max(cursor, last.id),
+      terminalIds: rows.flatMap((r) => (r.terminal_id === null ? [] : [r.terminal_id])),
+    };
+  }
+
   history(subscriber: string, limit: number): AuditEntry[] {
     const rows = this.sql(
       `SELECT * FROM (SELECT * FROM audit WHERE subscriber = ? OR terminal_owner = ? ORDER BY id DESC LIMIT ?)
@@ -259,9 +277,16 @@ export class SqliteSyncStore implements SyncStore {
   private closed = false;
 
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') {
+      // Secrets' hashes and everyone's data: readable by the server's user only.
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      closeSync(openSync(path, 'a', 0o600));
+    }
     this.db = openDatabase(path);
     this.db.pragma('journal_mode = WAL');
+    if (path !== ':memory:') {
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
+    }
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');
     // Reads through a memory map: a range of a large body ([0094] fetch) then
@@ -326,6 +351,7 @@ export class SqliteSyncStore implements SyncStore {
   changeLog = (s: string, after = 0, limit = 1000) => this.exclusive(() => this.q.changeLog(s, after, limit));
   appendAudit = (e: AuditEntry) => this.relaxed(() => this.q.appendAudit(e));
   history = (s: string, limit = 1000) => this.exclusive(() => this.q.history(s, limit));
+  revokedSince = (cursor: number | null) => this.exclusive(() => this.q.revokedSince(cursor));
 
   /** Closes the database once every queued operation has finished; closing twice is harmless. */
   close(): Promise<void> {

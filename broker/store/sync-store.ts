@@ -154,6 +154,12 @@ export interface RecordQuery {
   limit: number;
 }
 
+/** Terminals revoked since a position in the audit log, and the position to ask from next. */
+export interface Revocations {
+  cursor: number;
+  terminalIds: string[];
+}
+
 export interface SyncStore {
   /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back
@@ -200,5 +206,12 @@ export interface SyncStore {
   appendAudit(entry: AuditEntry): Promise<void>;
   /** Audit entries naming the subscriber (as requester or as terminal owner), oldest first. */
   history(subscriber: string, limit?: number): Promise<AuditEntry[]>;
+  /**
+   * Terminals revoked (by any process using this store) after `cursor`, a
+   * position in the audit log; `null` asks for the current position only.
+   * Servers poll it, so a revoke from `simsync admin` closes the terminal's
+   * connection on whichever server holds it.
+   */
+  revokedSince(cursor: number | null): Promise<Revocations>;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { normaliseSelection, type RegisterRequest } from '../../core/protocol/index.js';
+import { keyProvesTerminalId, normaliseSelection, type RegisterRequest } from '../../core/protocol/index.js';
 import { hashPassword, newCredential, sha256 } from '../secrets.js';
 import type { CodeRow, SyncStore } from '../store/sync-store.js';
 
@@ -7,7 +7,11 @@ export type RegSecret = { kind: 'login-password' } | { kind: 'code'; codeHash: s
 
 export type RegisterOutcome =
   | { kind: 'registered'; credential: string; categories: RegisterRequest['categories'] }
-  | { kind: 'refused'; code: 'not-registered' | 'revoked' | 'bad-secret'; reason: string };
+  | {
+      kind: 'refused';
+      code: 'not-registered' | 'revoked' | 'bad-secret' | 'unproven-terminal';
+      reason: string;
+    };
 
 /** Can this code open the reg channel of this terminal for this subscriber now? */
 export function codeUsable(
@@ -42,6 +46,8 @@ export async function registerTerminal(
     request.terminalPassword === undefined ? undefined : await hashPassword(request.terminalPassword);
   const credential = newCredential();
   const categories = normaliseSelection(request.categories);
+  const keyProven =
+    request.terminalKey !== undefined && (await keyProvesTerminalId(request.terminalKey, terminalId));
 
   return store.transaction(async (tx): Promise<RegisterOutcome> => {
     const subscriber = await tx.getSubscriber(request.subscriber);
@@ -55,8 +61,18 @@ export async function registerTerminal(
         reason: 'this terminal is registered to another subscriber',
       };
     }
+    const code = secret.kind === 'code' ? await tx.getCode(secret.codeHash) : undefined;
+    // A terminal ID is taken only by its own terminal (the key it commits to),
+    // or by the operator who bound a code to it (FIG. 19): whoever merely saw
+    // the ID cannot claim it first (terminal-identity.ts).
+    if (!existing && !keyProven && !(code?.terminalId === terminalId)) {
+      return {
+        kind: 'refused',
+        code: 'unproven-terminal',
+        reason: 'a new terminal must show the key its terminal ID was made from',
+      };
+    }
     if (secret.kind === 'code') {
-      const code = await tx.getCode(secret.codeHash);
       if (!code || !codeUsable(code, request.subscriber, terminalId, now)) {
         return {
           kind: 'refused',

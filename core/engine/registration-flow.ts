@@ -121,6 +121,7 @@ async function requestRegistration(
 ): Promise<RegisteredReply> {
   const { hal, terminalId, settings } = parts;
   const { subscriberId, iccid, categories, terminalPassword } = request;
+  const terminalKey = await parts.config.terminalKey();
   const session = await ServerSession.connect({
     link: hal.link,
     clock: hal.clock,
@@ -136,6 +137,7 @@ async function requestRegistration(
       iccid,
       categories,
       ...(terminalPassword === undefined ? {} : { terminalPassword }),
+      ...(terminalKey === undefined ? {} : { terminalKey }),
     });
     return expectReply(reply, 'registered');
   } finally {

@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Clock, RadioLink, TimerId } from '../../hal/index.js';
+import { randomBytes, toBase64Url } from '../bytes.js';
 import { withDeadline } from '../deadline.js';
 import { SyncError } from '../errors.js';
 import {
@@ -10,6 +11,7 @@ import {
   ProtocolError,
   type Reply,
   type Request,
+  regReplyTopic,
   type UpdatesNotice,
   upTopic,
   username,
@@ -70,8 +72,15 @@ export class ServerSession {
       });
     }
     const traffic: TrafficCounter = { sent: 0, received: 0 };
+    // A registration reply carries the new credential: it goes to a topic only
+    // this connection knows (core/protocol/topics.ts regReplyTopic).
+    const nonce = toBase64Url(randomBytes(16));
+    const replies =
+      options.channel === 'reg'
+        ? regReplyTopic(options.terminalId, nonce)
+        : downTopic(options.terminalId, 't');
     const client = new mqtt.MqttClient(() => byteStreamDuplex(stream, traffic) as never, {
-      clientId: `${options.channel}-${options.terminalId}`,
+      clientId: options.channel === 'reg' ? `reg-${nonce}` : `t-${options.terminalId}`,
       username: username(options.channel, options.terminalId),
       password: options.password,
       protocolVersion: 4,
@@ -83,10 +92,7 @@ export class ServerSession {
     const session = new ServerSession(client, options, traffic);
     try {
       await session.waitConnected();
-      const granted = await session.withTimeout(
-        client.subscribeAsync(downTopic(options.terminalId, options.channel), { qos: 1 }),
-        'subscribe',
-      );
+      const granted = await session.withTimeout(client.subscribeAsync(replies, { qos: 1 }), 'subscribe');
       if (granted.some((g) => g.qos === 128))
         throw new SyncError('server-refused', 'server refused the subscription');
     } catch (e) {

@@ -4,5 +4,6 @@ export * from './codec.js';
 export * from './conflict-copy.js';
 export * from './messages.js';
 export * from './selection.js';
+export * from './terminal-identity.js';
 export * from './topics.js';
 export * from './wire-meta.js';

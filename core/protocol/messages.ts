@@ -68,6 +68,12 @@ export const RegisterRequest = z.strictObject({
   /** The terminal password, hashed by the server (absent in shop registration, FIG. 19). */
   terminalPassword: z.string().min(1).max(256).optional(),
   categories: Categories,
+  /**
+   * The key the terminal ID commits to (core/protocol/terminal-identity.ts):
+   * needed to register a terminal the server does not know yet, unless the
+   * operator created the pair (FIG. 19).
+   */
+  terminalKey: Bytes.optional(),
 });
 
 /** FIG. 13 S52 + upload: authentication-use info (subscriber ID from the SIM) and the dirty records. */
@@ -234,6 +240,8 @@ export const ERROR_CODES = [
   'revoked',
   'out-of-order',
   'bad-secret',
+  /** register: a terminal the server does not know must show the key its ID commits to. */
+  'unproven-terminal',
   /** fetch: that version of the record is no longer the current one (or not there). */
   'gone',
   'internal',

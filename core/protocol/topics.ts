@@ -6,7 +6,9 @@
  *   ss/1/t/<terminalId>/up      terminal → server, sync requests
  *   ss/1/t/<terminalId>/down    server → terminal, replies and notices
  *   ss/1/reg/<terminalId>/up    registration requests (no credential yet)
- *   ss/1/reg/<terminalId>/down  registration replies
+ *   ss/1/reg/<terminalId>/<nonce>/down
+ *                               registration replies, to the one connection
+ *                               that chose <nonce> (see regReplyTopic)
  */
 export const TOPIC_ROOT = 'ss/1';
 
@@ -25,6 +27,32 @@ export function upTopic(terminalId: string, channel: Channel = 't'): string {
 
 export function downTopic(terminalId: string, channel: Channel = 't'): string {
   return `${TOPIC_ROOT}/${channel}/${terminalId}/down`;
+}
+
+/**
+ * The reply topic of one registration connection. Several connections may
+ * open `reg:<terminalId>` (anyone who saw the ID can try), so replies, which
+ * carry the new credential, must reach only the connection that asked: each
+ * connection subscribes to a topic of its own, named by 128 random bits it
+ * chose, and the server forwards a reply only to the connection that bound
+ * that topic (issue 13: registration-channel camping).
+ */
+export function regReplyTopic(terminalId: string, nonce: string): string {
+  return `${TOPIC_ROOT}/reg/${terminalId}/${nonce}/down`;
+}
+
+/** 128 bits or more, base64url. */
+const NONCE = /^[A-Za-z0-9_-]{22,64}$/;
+
+/** The terminal ID and nonce of a registration reply topic, or undefined. */
+export function parseRegReplyTopic(topic: string): { terminalId: string; nonce: string } | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 6 || `${parts[0]}/${parts[1]}` !== TOPIC_ROOT || parts[2] !== 'reg') return undefined;
+  const [, , , terminalId, nonce, direction] = parts;
+  if (!isTerminalId(terminalId) || nonce === undefined || !NONCE.test(nonce) || direction !== 'down') {
+    return undefined;
+  }
+  return { terminalId, nonce };
 }
 
 export interface ParsedTopic {

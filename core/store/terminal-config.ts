@@ -1,14 +1,15 @@
 import { encode } from 'cborg';
 import type { NvOp, NvStore } from '../../hal/index.js';
 import type { PolicyName } from '../auth/policy.js';
-import { randomBytes } from '../bytes.js';
-import type { Category, Filters } from '../protocol/index.js';
+import { type Category, type Filters, newTerminalIdentity } from '../protocol/index.js';
 import { readValue } from './nv-value.js';
 
 /**
  * The subscriber ID information registration area 6b (FIG. 5) and the
  * terminal's identity, kept in NV under `c/…`:
  *   c/terminal-id        stable per terminal, made once ([0032] "terminal ID")
+ *   c/terminal-key       the key the ID commits to (core/protocol/terminal-identity.ts),
+ *                        shown only to the server, in a registration request
  *   c/password           terminal password, salted slow hash ([0037])
  *   c/registration       what registration (FIG. 8 / 10-A / 11-A / 19) produced
  */
@@ -27,14 +28,30 @@ export interface Registration {
 export class TerminalConfig {
   constructor(private readonly nv: NvStore) {}
 
-  /** The terminal ID, created on first use from random digits and kept. */
+  /**
+   * The terminal ID, created on first use with its key (in one commit) and
+   * kept. A `preferred` ID has no key: the server takes it only for a pair
+   * the operator created (FIG. 18/19 shop registration).
+   */
   async terminalId(preferred?: string): Promise<string> {
     const kept = await readValue<string>(this.nv, 'c/terminal-id');
     if (kept !== undefined) return kept;
+    if (preferred !== undefined) {
+      await this.nv.commit([{ op: 'put', key: 'c/terminal-id', value: encode(preferred) }]);
+      return preferred;
+    }
     // 18 decimal digits: fits every store of the FIG. 11-A list, the phonebook fallback included.
-    const id = preferred ?? randomDigits(18);
-    await this.nv.commit([{ op: 'put', key: 'c/terminal-id', value: encode(id) }]);
-    return id;
+    const { key, terminalId } = await newTerminalIdentity();
+    await this.nv.commit([
+      { op: 'put', key: 'c/terminal-id', value: encode(terminalId) },
+      { op: 'put', key: 'c/terminal-key', value: encode(key) },
+    ]);
+    return terminalId;
+  }
+
+  /** The key the terminal ID commits to; undefined for an ID made before keys, or a preferred one. */
+  terminalKey(): Promise<Uint8Array | undefined> {
+    return readValue<Uint8Array>(this.nv, 'c/terminal-key');
   }
 
   passwordHash(): Promise<string | undefined> {
@@ -71,13 +88,4 @@ export class TerminalConfig {
       { op: 'del', key: 'c/password' },
     ];
   }
-}
-
-/** Uniform random decimal digits (bytes of 250 and above are dropped, so no digit is favoured). */
-function randomDigits(count: number): string {
-  let out = '';
-  while (out.length < count) {
-    for (const b of randomBytes(count)) if (b < 250 && out.length < count) out += String(b % 10);
-  }
-  return out;
 }

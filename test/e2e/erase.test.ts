@@ -43,7 +43,8 @@ describe('FIG. 20: collective erase', () => {
     expect(listed()).toBe(false);
     expect(await a.terminal.registration()).toBeUndefined();
     const left = (await a.nv.scan('')).map((e) => e.key);
-    expect(left).toEqual(['c/terminal-id']);
+    // The terminal's identity (its ID and the key the ID commits to) is the terminal's, not the user's.
+    expect(left).toEqual(['c/terminal-id', 'c/terminal-key']);
     expect(await userArea(s.world)).toEqual({ 'pim/p1': 'dentist' });
   });
 
@@ -116,7 +117,7 @@ describe('FIG. 20: collective erase', () => {
         expect(
           (await nv.scan('')).map((e) => e.key),
           `cut at ${cut}`,
-        ).toEqual(['c/terminal-id']);
+        ).toEqual(['c/terminal-id', 'c/terminal-key']);
       } else {
         outcomes.add('abandoned');
         await rebooted.sync();

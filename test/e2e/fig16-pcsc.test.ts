@@ -63,7 +63,7 @@ async function demountSim(t: SimTerminal): Promise<SyncReport> {
 async function setUpPc(policy: PolicyName): Promise<void> {
   pc = await Terminal.create(
     { reader: rig.reader, nv: new SimNvStore(), link: world.link(), clock: world.clock, agent: agent() },
-    { timeoutMs: 5000, terminalId: '356938035643809' },
+    { timeoutMs: 5000 },
   );
   pcs.push(pc);
   await rig.insertCard(sim);
@@ -75,7 +75,7 @@ async function setUpPc(policy: PolicyName): Promise<void> {
 }
 
 async function registeredSimTerminal(name: string, policy: PolicyName): Promise<SimTerminal> {
-  const t = await world.addTerminal(name, agent(), { terminalId: '4711' });
+  const t = await world.addTerminal(name, agent());
   t.reader.insert(sim);
   await world.register(t, {
     policy,
