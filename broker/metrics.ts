@@ -44,6 +44,12 @@ export class ServerMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly authFailures = new Counter({
+    name: 'simsync_auth_failures_total',
+    help: 'Refused CONNECTs, by reason (throttled = refused unchecked by the attempt limits)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   readonly storeLatency = new Histogram({
     name: 'simsync_store_seconds',
     help: 'Store operation latency',

@@ -30,6 +30,12 @@ function port(value: string): number {
   return n;
 }
 
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('not a whole number of at least 1');
+  return n;
+}
+
 function categories(value: string): Category[] {
   const list = value.split(',').map((s) => s.trim());
   for (const c of list)
@@ -38,7 +44,7 @@ function categories(value: string): Category[] {
 }
 
 function storeIn(dataDir: string) {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   return openSqliteStore(path.join(dataDir, 'simsync.db'));
 }
 
@@ -62,7 +68,11 @@ program
   .command('server')
   .description('run the sync server (Aedes MQTT broker + SQLite store)')
   .option(...dataOption)
-  .option('--host <address>', 'interface to listen on', '0.0.0.0')
+  .option(
+    '--host <address>',
+    'interface to listen on: 0.0.0.0 = every interface (reachable from the network), 127.0.0.1 = this machine only',
+    '0.0.0.0',
+  )
   .option('--port <port>', 'MQTT over TCP port', port, 1883)
   .option('--tls-key <file>', 'TLS private key (PEM), enables MQTT over TLS')
   .option('--tls-cert <file>', 'TLS certificate (PEM)')
@@ -70,6 +80,15 @@ program
   .option('--ws-port <port>', 'also serve MQTT over WebSocket on this port', port)
   .option('--metrics-port <port>', 'serve Prometheus metrics at /metrics on this port (0 = off)', port, 9464)
   .option('--metrics-host <address>', 'interface for the metrics endpoint', '127.0.0.1')
+  .option('--auth-free-failures <n>', 'failed CONNECTs per address or subscriber before back-off', count, 5)
+  .option(
+    '--auth-max-delay-seconds <n>',
+    'longest back-off between attempts (it doubles from 1 s)',
+    count,
+    60,
+  )
+  .option('--auth-lockout-after <n>', 'failed CONNECTs per address or subscriber before a lockout', count, 20)
+  .option('--auth-lockout-minutes <n>', 'how long a lockout lasts', count, 15)
   .action(async (opts) => {
     const logger = pino({ name: 'simsync-server' });
     if (Boolean(opts.tlsKey) !== Boolean(opts.tlsCert))
@@ -81,6 +100,13 @@ program
       host: opts.host,
       port: opts.port,
       logger,
+      attemptLimits: {
+        freeFailures: opts.authFreeFailures,
+        maxDelayMs: opts.authMaxDelaySeconds * 1000,
+        lockoutAfter: opts.authLockoutAfter,
+        lockoutMs: opts.authLockoutMinutes * 60_000,
+      },
+      onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
       ...(opts.tlsKey ? { tls: { key: opts.tlsKey, cert: opts.tlsCert, port: opts.tlsPort } } : {}),
       ...(opts.wsPort !== undefined ? { ws: { port: opts.wsPort } } : {}),
     });
@@ -174,8 +200,11 @@ admin
   .description("a one-time registration code for a subscriber's next terminal")
   .option(...dataOption)
   .requiredOption('--subscriber <imsi>', 'subscriber ID (IMSI)')
+  .option('--terminal <id>', 'only for this terminal (the operator vouches for its ID)')
   .action(async (opts) => {
-    await withAdmin(opts.data, async (a) => console.log(JSON.stringify(await a.issueCode(opts.subscriber))));
+    await withAdmin(opts.data, async (a) =>
+      console.log(JSON.stringify(await a.issueCode(opts.subscriber, undefined, opts.terminal))),
+    );
   });
 
 admin

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuthFailureReason } from '../../broker/access.js';
 import { DEFAULT_ATTEMPT_LIMITS } from '../../broker/attempt-limits.js';
+import { ServerMetrics } from '../../broker/metrics.js';
 import { type SyncServer, startSyncServer } from '../../broker/server.js';
 import { openSqliteStore } from '../../broker/store/sqlite-store.js';
 import {
@@ -34,14 +35,19 @@ describe('attacks by guessing (issue 13: attempt limits)', () => {
   let server: SyncServer;
   let clock = 1_764_000_000_000;
   let failures: AuthFailureReason[] = [];
+  let metrics: ServerMetrics;
 
   async function start(): Promise<number> {
     clock = 1_764_000_000_000;
     failures = [];
+    metrics = new ServerMetrics();
     server = await startTestServer({
       now: () => clock,
       attemptLimits: {},
-      onAuthFailure: (reason) => failures.push(reason),
+      onAuthFailure: (reason) => {
+        failures.push(reason);
+        metrics.authFailures.inc({ reason });
+      },
     });
     await server.admin.addSubscriber({ subscriber: S1, loginPassword: LOGIN });
     return server.port ?? 0;
@@ -63,6 +69,9 @@ describe('attacks by guessing (issue 13: attempt limits)', () => {
     expect(await guess(LOGIN)).toBe(REFUSED);
     expect(failures.filter((r) => r === 'bad-secret')).toHaveLength(DEFAULT_ATTEMPT_LIMITS.freeFailures);
     expect(failures.filter((r) => r === 'throttled')).toHaveLength(51);
+
+    const counted = await metrics.registry.getSingleMetricAsString('simsync_auth_failures_total');
+    expect(counted).toContain('simsync_auth_failures_total{reason="throttled"} 51');
 
     clock += DEFAULT_ATTEMPT_LIMITS.baseDelayMs;
     expect(await guess(LOGIN)).toBe(0);
