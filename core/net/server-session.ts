@@ -43,7 +43,7 @@ interface Pending {
 const REFUSALS: Record<number, string> = {
   2: 'identifier rejected',
   4: 'bad credential',
-  5: 'not authorized (unknown or revoked terminal)',
+  5: 'not authorized (revoked, registered to another subscriber, or too many failed attempts: wait and retry)',
 };
 
 /**
