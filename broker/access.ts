@@ -7,7 +7,7 @@ import {
   SubscriberId,
   upTopic,
 } from '../core/protocol/index.js';
-import type { AttemptLimiter } from './attempt-limits.js';
+import { type AttemptLimiter, InFlight } from './attempt-limits.js';
 import { sourceAddress } from './listeners.js';
 import type { Logger } from './logger.js';
 import { dummyVerify, hashCode, sameDigest, sha256, verifyPassword } from './secrets.js';
@@ -48,6 +48,8 @@ export interface AccessDeps {
   now: () => number;
   /** Attempt limits per source address and per subscriber (attempt-limits.ts). */
   limiter: AttemptLimiter;
+  /** Slow (password-hashing) checks one address or subscriber may have running at once. */
+  maxConcurrent: number;
   /** Told of every refused CONNECT (metrics). */
   onAuthFailure?: (reason: AuthFailureReason) => void;
 }
@@ -197,6 +199,18 @@ export function accessHooks(
   >
 > {
   const { sessions, logger } = deps;
+  const inFlight = new InFlight(deps.maxConcurrent);
+  /** A registration CONNECT hashes a password: its keys may run only so many at once. */
+  const bounded = async (keys: string[], check: () => Promise<Session>): Promise<Session> => {
+    if (!inFlight.enter(keys)) {
+      throw new Refusal(NOT_AUTHORIZED, 'too many attempts at once', 'throttled');
+    }
+    try {
+      return await check();
+    } finally {
+      inFlight.leave(keys);
+    }
+  };
   return {
     preConnect(_client, packet, done) {
       // Wills are not part of the protocol: a will could publish after the terminal is gone.
@@ -230,7 +244,7 @@ export function accessHooks(
           : throttle(deps, keys.slice(0, 1)).then(() =>
               parsed.channel === 't'
                 ? authenticateTerminal(deps, parsed.terminalId, secret)
-                : authenticateRegistration(deps, parsed.terminalId, secret),
+                : bounded(keys, () => authenticateRegistration(deps, parsed.terminalId, secret)),
             );
       attempt.then(
         (session) => {

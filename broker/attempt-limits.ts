@@ -25,6 +25,13 @@ export interface AttemptLimitSettings {
   forgetAfterMs: number;
   /** Most keys remembered; the oldest are forgotten first (default 100,000). */
   maxKeys: number;
+  /**
+   * Slow checks (a password hash) one key may have running at once (default
+   * 2): failures are counted when a check ends, so without this cap a burst
+   * of parallel guesses would all be checked before the first was counted
+   * (OpenSSH's MaxStartups answers the same burst).
+   */
+  maxConcurrent: number;
 }
 
 export const DEFAULT_ATTEMPT_LIMITS: AttemptLimitSettings = {
@@ -35,6 +42,7 @@ export const DEFAULT_ATTEMPT_LIMITS: AttemptLimitSettings = {
   lockoutMs: 15 * 60_000,
   forgetAfterMs: 60 * 60_000,
   maxKeys: 100_000,
+  maxConcurrent: 2,
 };
 
 /** What a failure did to a key. */
@@ -113,5 +121,27 @@ export class MemoryAttemptLimiter implements AttemptLimiter {
 
   async succeed(key: string): Promise<void> {
     this.entries.delete(key);
+  }
+}
+
+/** Counts the slow checks running per key, refusing one past the cap. */
+export class InFlight {
+  private readonly running = new Map<string, number>();
+
+  constructor(private readonly cap: number) {}
+
+  /** Enters every key, or none when one is at its cap. */
+  enter(keys: readonly string[]): boolean {
+    if (keys.some((k) => (this.running.get(k) ?? 0) >= this.cap)) return false;
+    for (const k of keys) this.running.set(k, (this.running.get(k) ?? 0) + 1);
+    return true;
+  }
+
+  leave(keys: readonly string[]): void {
+    for (const k of keys) {
+      const n = (this.running.get(k) ?? 0) - 1;
+      if (n > 0) this.running.set(k, n);
+      else this.running.delete(k);
+    }
   }
 }

@@ -2,7 +2,12 @@ import { Aedes } from 'aedes';
 import { encodeReply, MAX_MESSAGE_BYTES, parseTopic, type Reply } from '../core/protocol/index.js';
 import { type AuthFailureReason, accessHooks } from './access.js';
 import { type Admin, createAdmin } from './admin.js';
-import { type AttemptLimiter, type AttemptLimitSettings, MemoryAttemptLimiter } from './attempt-limits.js';
+import {
+  type AttemptLimiter,
+  type AttemptLimitSettings,
+  DEFAULT_ATTEMPT_LIMITS,
+  MemoryAttemptLimiter,
+} from './attempt-limits.js';
 import {
   type Listener,
   listenTcp,
@@ -12,6 +17,7 @@ import {
   type WsOptions,
 } from './listeners.js';
 import { type Logger, silentLogger } from './logger.js';
+import { budgetOf } from './request-budget.js';
 import { RequestRouter } from './requests.js';
 import { Sessions } from './sessions.js';
 import type { SyncStore } from './store/sync-store.js';
@@ -98,6 +104,10 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     options.attemptLimits && 'waitMs' in options.attemptLimits
       ? options.attemptLimits
       : new MemoryAttemptLimiter(options.attemptLimits);
+  const maxConcurrent =
+    options.attemptLimits && !('waitMs' in options.attemptLimits)
+      ? (options.attemptLimits.maxConcurrent ?? DEFAULT_ATTEMPT_LIMITS.maxConcurrent)
+      : DEFAULT_ATTEMPT_LIMITS.maxConcurrent;
   broker = await Aedes.createBroker({
     ...accessHooks({
       store,
@@ -105,6 +115,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
       logger,
       now,
       limiter,
+      maxConcurrent,
       ...(options.onAuthFailure ? { onAuthFailure: options.onAuthFailure } : {}),
     }),
     // MQTT 3.1 caps client IDs at 23 characters; ours carry the username as a
@@ -117,10 +128,13 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
       const session = sessions.of(client);
       if (!session || parseTopic(packet.topic)?.direction !== 'up') return done(null);
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      router.enqueue(session, payload).then(
-        () => done(null),
-        () => done(null),
-      );
+      // One request per connection at a time, held back while its refused-work
+      // budget is spent (request-budget.ts); one gone while held is not served.
+      budgetOf(sessions, maxMessageBytes)
+        .run(session, payload.length, () =>
+          client.closed ? Promise.resolve() : router.enqueue(session, payload),
+        )
+        .then(() => done(null));
     },
   });
   broker.on('clientError', (client, err) =>

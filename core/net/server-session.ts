@@ -80,7 +80,8 @@ export class ServerSession {
         ? regReplyTopic(options.terminalId, nonce)
         : downTopic(options.terminalId, 't');
     const client = new mqtt.MqttClient(() => byteStreamDuplex(stream, traffic) as never, {
-      clientId: options.channel === 'reg' ? `reg-${nonce}` : `t-${options.terminalId}`,
+      // Not the nonce: client IDs are seen by more than the server's ACL ($SYS notices).
+      clientId: `${options.channel}-${options.terminalId}`,
       username: username(options.channel, options.terminalId),
       password: options.password,
       protocolVersion: 4,

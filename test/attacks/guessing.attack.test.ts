@@ -93,6 +93,18 @@ describe('attacks by guessing (issue 13: attempt limits)', () => {
     expect(await guess(LOGIN)).toBe(0);
   });
 
+  it('a burst of 40 guesses in parallel gets at most two checked at a time, and the burst counts', async () => {
+    const port = await start();
+    const burst = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        connackCode(port, { username: 'reg:burst', password: `${S1}:wrong ${i}` }),
+      ),
+    );
+    const checked = failures.filter((r) => r === 'bad-secret').length;
+    expect(checked).toBeLessThanOrEqual(DEFAULT_ATTEMPT_LIMITS.freeFailures + 2);
+    expect(burst.filter((c) => c === REFUSED)).toHaveLength(40 - checked);
+  });
+
   it('enumerating subscribers from one address is limited by the address, whatever IMSIs are tried', async () => {
     const port = await start();
     const answers = [];
