@@ -10,6 +10,7 @@ import {
   type Request,
 } from '../core/protocol/index.js';
 import type { Logger } from './logger.js';
+import { budgetOf } from './request-budget.js';
 import type { Session, Sessions } from './sessions.js';
 import type { AuditEntry, SyncStore } from './store/sync-store.js';
 import { downloadPage, probe } from './sync/download.js';
@@ -121,10 +122,13 @@ export class RequestRouter {
 
   /** Validation at the edge (STYLE.md §9): a request, or the refusal of a payload that is none. */
   private decode(session: Session, payload: Uint8Array): Request | Handled {
+    const { maxMessageBytes } = this.deps.limits;
     try {
-      return decodeRequest(payload, this.deps.limits.maxMessageBytes);
+      return decodeRequest(payload, maxMessageBytes);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
+      // Charged to the connection, held back once it has sent too much of it (request-budget.ts).
+      budgetOf(this.deps.sessions, maxMessageBytes).charge(session, payload.length);
       return refuse(e.req, e.kind, e.message, { subscriber: session.subscriber });
     }
   }

@@ -1,6 +1,7 @@
 import { encode } from 'cborg';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
+  CATEGORIES,
   categoryCode,
   conflictCopyId,
   decodeReply,
@@ -15,8 +16,12 @@ import {
   parseTopic,
   parseUsername,
   passesFilters,
+  REPLY_LIMITS,
+  REQUEST_LIMITS,
+  type Reply,
   type Request,
   upTopic,
+  WireChange,
 } from './index.js';
 
 const upload: Request = {
@@ -88,6 +93,199 @@ describe('wire codec', () => {
     expect(protocolError(() => decodeRequest(new Uint8Array(100), 10)).kind).toBe('too-large');
     const badCategory = { ...upload, changes: [[8, 'x', 0, 0, null]] };
     expect(protocolError(() => decodeRequest(encode(badCategory))).kind).toBe('malformed');
+  });
+});
+
+const X = '001010000000102';
+const MIB = 1024 * 1024;
+/** 3-byte UTF-8 characters: a string of n UTF-16 units at its largest encoding. */
+const wide = (n: number) => '€'.repeat(n);
+const allFilters = {
+  folders: Object.fromEntries(
+    CATEGORIES.map((c) => [c, Array.from({ length: 64 }, (_, i) => wide(62) + String(i).padStart(2, '0'))]),
+  ),
+  recentDays: Object.fromEntries(CATEGORIES.map((c) => [c, 36_500])),
+};
+
+/** An upload whose `changes` array head declares `n` entries, followed by `fill`. */
+function uploadHead(n: number, req = 7): number[] {
+  const head = [...encode({ type: 'upload', req, subscriber: X, batch: 1 })];
+  head[0] = 0xa5; // one entry more: "changes"
+  // The shortest form of the length: decoding is strict (RFC 8949 §4.2.1).
+  const length =
+    n < 24
+      ? [0x80 | n]
+      : n < 256
+        ? [0x98, n]
+        : n < 65_536
+          ? [0x99, n >> 8, n & 0xff]
+          : [0x9a, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+  return [...head, ...encode('changes'), ...length];
+}
+
+describe('bounded decoding (issue 13: decode bombs)', () => {
+  it('decodes the largest message of each kind its schema allows', () => {
+    const requests: Request[] = [
+      {
+        type: 'register',
+        req: 0xffff_ffff,
+        subscriber: X,
+        iccid: '89000000000000000000',
+        terminalPassword: wide(256),
+        categories: [...CATEGORIES],
+      },
+      { type: 'probe', req: 1, subscriber: X, after: Number.MAX_SAFE_INTEGER, category: 'application' },
+      {
+        type: 'fetch',
+        req: 1,
+        subscriber: X,
+        category: 'archive',
+        id: wide(200),
+        seq: 1,
+        offset: 2,
+        length: 4 * MIB,
+      },
+      {
+        type: 'download',
+        req: 1,
+        subscriber: X,
+        after: 1,
+        maxBytes: 64 * MIB,
+        categories: [...CATEGORIES],
+        upTo: 2,
+        strict: true,
+        stubs: { above: 3, categories: [...CATEGORIES] },
+      },
+      { type: 'set-categories', req: 1, subscriber: X, categories: [...CATEGORIES], filters: allFilters },
+    ];
+    for (const r of requests) expect(decodeRequest(encodeRequest(r))).toEqual(r);
+    const replies: Reply[] = [
+      { type: 'registered', req: 1, credential: wide(256), categories: [...CATEGORIES] },
+      { type: 'ok', req: 1, categories: [...CATEGORIES], filters: allFilters },
+      { type: 'probe-result', req: 1, latest: Number.MAX_SAFE_INTEGER, pending: true },
+      { type: 'error', req: 1, code: 'malformed', message: wide(500) },
+      { type: 'updates', latest: 1, categories: [...CATEGORIES] },
+    ];
+    for (const r of replies) expect(decodeReply(encodeReply(r))).toEqual(r);
+  });
+
+  it('decodes an upload of 100,000 changes with every meta field: the item and container limits exactly', () => {
+    const change: WireChange = [
+      0,
+      'a',
+      0,
+      0,
+      new Uint8Array(0),
+      { folder: 'f', date: 0, title: '', stub: { size: 0, hash: new Uint8Array(0) } },
+    ];
+    const message: Request = {
+      type: 'upload',
+      req: 1,
+      subscriber: X,
+      batch: 1,
+      changes: Array(100_000).fill(change),
+    };
+    const bytes = encodeRequest(message);
+    // 49 bytes a change: over 4 MiB, so read with a larger message limit.
+    expect(decodeRequest(bytes, 8 * MIB)).toEqual(message);
+    expect(REQUEST_LIMITS.upload).toMatchObject({ maxItems: 1_900_011, maxContainers: 300_002 });
+  });
+
+  it('decodes a 4 MiB upload: 100,000 changes of 19-byte bodies, or one change of a 4 MiB body', () => {
+    const many: Request = {
+      type: 'upload',
+      req: 1,
+      subscriber: X,
+      batch: 1,
+      changes: Array.from({ length: 100_000 }, (_, i) => [
+        1,
+        `r${i}`,
+        i,
+        1_764_000_000_000 + i,
+        new Uint8Array(19),
+      ]),
+    };
+    const bytes = encodeRequest(many);
+    expect(bytes.length).toBeGreaterThan(3.5 * MIB);
+    expect(decodeRequest(bytes)).toEqual(many);
+    const one: Request = {
+      type: 'upload',
+      req: 1,
+      subscriber: X,
+      batch: 1,
+      changes: [[3, 'photo', 0, 1, new Uint8Array(4 * MIB - 100)]],
+    };
+    expect(decodeRequest(encodeRequest(one))).toEqual(one);
+  });
+
+  it('refuses 4 MiB of empty maps in one array at its head: length limit, req kept', () => {
+    const n = 4 * MIB - 64;
+    const bytes = new Uint8Array(4 * MIB).fill(0xa0);
+    bytes.set(uploadHead(n));
+    const e = protocolError(() => decodeRequest(bytes.subarray(0, uploadHead(n).length + n)));
+    expect(e).toMatchObject({ kind: 'malformed', limit: 'length', req: 7 });
+    expect(e.message).toBe(`upload message over its limits: an array of ${n} exceeds 100000`);
+  });
+
+  it('refuses 4 MiB of empty maps nested in arrays under the length limit: container limit', () => {
+    const inner = [0x9a, 0x00, 0x01, 0x86, 0xa0, ...new Array(100_000).fill(0xa0)];
+    const parts = [...uploadHead(40)];
+    const bytes = new Uint8Array(parts.length + 40 * inner.length);
+    bytes.set(parts);
+    for (let i = 0; i < 40; i++) bytes.set(inner, parts.length + i * inner.length);
+    expect(protocolError(() => decodeRequest(bytes))).toMatchObject({
+      kind: 'malformed',
+      limit: 'containers',
+    });
+  });
+
+  it('refuses 4 MiB of nested one-element arrays at depth 6, not with a stack overflow', () => {
+    const e = protocolError(() => decodeRequest(new Uint8Array(4 * MIB).fill(0x81)));
+    expect(e).toMatchObject({ kind: 'malformed', limit: 'depth' });
+    expect(e.message).toBe('message over its limits: nested deeper than 5');
+  });
+
+  it('refuses an array head claiming 2^32 − 1 changes with little behind it', () => {
+    const bytes = Uint8Array.from([...uploadHead(0xffff_ffff), 0xf6]);
+    expect(protocolError(() => decodeRequest(bytes, 8 * MIB))).toMatchObject({
+      kind: 'malformed',
+      limit: 'length',
+    });
+  });
+
+  it('refuses a small kind padded to a MiB as too-large, once its type is read', () => {
+    const probe = encode({ type: 'probe', req: 3, subscriber: X, after: 0, category: 'x'.repeat(MIB) });
+    const e = protocolError(() => decodeRequest(probe));
+    expect(e).toMatchObject({ kind: 'too-large', limit: 'bytes', req: 3 });
+    expect(e.message).toMatch(/^probe message over its limits: \d+ bytes exceed 4096$/);
+    for (const [type, limits] of Object.entries(REQUEST_LIMITS)) {
+      if (type !== 'upload') expect(limits.maxBytes, type).toBeLessThanOrEqual(128 * 1024);
+    }
+    expect(REPLY_LIMITS.error.maxBytes).toBe(4096);
+  });
+
+  it('refuses an unknown type as soon as it is read', () => {
+    const e = protocolError(() =>
+      decodeRequest(encode({ req: 9, type: 'drop-tables', x: new Array(1000).fill({}) })),
+    );
+    expect(e).toMatchObject({ kind: 'malformed', req: 9 });
+    expect(e.message).toBe('unknown message type "drop-tables"');
+  });
+
+  it('stops validating at the first bad change: 100,000 bad ones cost one check, not 100,000', () => {
+    const changes = Array.from({ length: 100_000 }, () => ['x', 'x', 'x', 'x', 'x']);
+    const bytes = encode({ type: 'upload', req: 4, subscriber: X, batch: 1, changes });
+    const run = vi.spyOn(WireChange._zod, 'run');
+    try {
+      const e = protocolError(() => decodeRequest(bytes));
+      expect(e).toMatchObject({ kind: 'malformed', req: 4 });
+      expect(e.message).toBe(
+        'invalid message at changes.0.0: Invalid input: expected number, received string',
+      );
+      expect(run).toHaveBeenCalledTimes(1);
+    } finally {
+      run.mockRestore();
+    }
   });
 });
 

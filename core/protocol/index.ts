@@ -1,5 +1,6 @@
 /** The wire protocol shared by the terminal engine and the sync server (DESIGN.md "Wire"). */
 export * from './categories.js';
+export * from './cbor-limits.js';
 export * from './codec.js';
 export * from './conflict-copy.js';
 export * from './messages.js';
