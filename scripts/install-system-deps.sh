@@ -9,6 +9,7 @@ command -v make >/dev/null || need+=(make)
 command -v python3 >/dev/null || need+=(python3)
 command -v tmux >/dev/null || need+=(tmux)       # the terminal agent is tested in a real pty
 command -v openssl >/dev/null || need+=(openssl) # TLS tests make a self-signed certificate
+command -v redis-server >/dev/null || need+=(redis-server) # the clustered server's fan-out and limits
 
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
