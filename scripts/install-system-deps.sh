@@ -18,3 +18,18 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
 fi
+
+# PostgreSQL's server binaries (initdb, pg_ctl) for the PostgreSQL sync store's
+# tests, which start a throwaway cluster of their own (test/support/postgres.ts);
+# the package also makes the `postgres` user that cluster runs as. No system
+# cluster is wanted: a createcluster.d snippet (read by the package's
+# createcluster.conf) tells it beforehand not to create and start one.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.d/simsync.conf >/dev/null
+  echo "installing Debian packages: postgresql"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql
+fi
