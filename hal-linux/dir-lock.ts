@@ -43,8 +43,10 @@ export async function acquireLock(file: string): Promise<Lock> {
 
 async function tryCreate(file: string): Promise<boolean> {
   try {
-    const handle = await open(file, 'wx');
+    // 0600 whatever the umask: it sits among the store's private files.
+    const handle = await open(file, 'wx', 0o600);
     try {
+      await handle.chmod(0o600);
       await handle.writeFile(`${process.pid}\n`);
     } finally {
       await handle.close();

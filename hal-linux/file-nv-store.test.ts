@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -230,5 +230,44 @@ describe('FileNvStore on disk', () => {
     await writeFile(path.join(dir, 'nv.log.compact'), 'half-written');
     expect(await lastOf()).toBe(2);
     await expect(stat(path.join(dir, 'nv.log.compact'))).rejects.toThrow();
+  });
+});
+
+describe("FileNvStore file modes: the personal data is its owner's only (issue 13 item 8)", () => {
+  let dir: string;
+  let umask: number;
+  const mode = async (p: string) => (await stat(p)).mode & 0o777;
+
+  beforeEach(async () => {
+    dir = await tempDir();
+    // With umask 000 any mode the store did not set itself would come out 0777/0666.
+    umask = process.umask(0);
+  });
+
+  afterEach(async () => {
+    process.umask(umask);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('makes its directory 0700 and the log, the lock and a compacted log 0600, whatever the umask', async () => {
+    const nv = path.join(dir, 'terminal', 'nv');
+    const store = await FileNvStore.open(nv);
+    expect(await mode(nv)).toBe(0o700);
+    expect(await mode(path.join(nv, LOG_FILE))).toBe(0o600);
+    expect(await mode(path.join(nv, 'LOCK'))).toBe(0o600);
+    await store.commit([{ op: 'put', key: 'k', value: text('v') }]);
+    await store.compact();
+    expect(await mode(path.join(nv, LOG_FILE))).toBe(0o600);
+    await store.close();
+  });
+
+  it('tightens a store an earlier version left world-readable', async () => {
+    await (await FileNvStore.open(dir)).close();
+    await chmod(dir, 0o755);
+    await chmod(path.join(dir, LOG_FILE), 0o644);
+    const store = await FileNvStore.open(dir);
+    expect(await mode(dir)).toBe(0o700);
+    expect(await mode(path.join(dir, LOG_FILE))).toBe(0o600);
+    await store.close();
   });
 });

@@ -1,4 +1,4 @@
-import { type FileHandle, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, type FileHandle, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { HalError, type NvEntry, type NvOp, type NvStore } from '../hal/index.js';
 import { acquireLock, type Lock } from './dir-lock.js';
@@ -31,6 +31,9 @@ export const LOG_FILE = 'nv.log';
 const COMPACT_FILE = 'nv.log.compact';
 const LOCK_FILE = 'LOCK';
 const LIVE_OVERHEAD_BYTES = 9;
+/** The store holds personal data: its owner's only, set explicitly so no umask widens it. */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
 
 /**
  * NvStore in a directory: an append-only log of checksummed batch records,
@@ -43,7 +46,8 @@ const LIVE_OVERHEAD_BYTES = 9;
  * which open() discards. Checksum or structure damage anywhere else rejects
  * open() with 'store-corrupt'. Values are served from memory, verified when
  * read at open. One process at a time: open() rejects 'busy' while another
- * live process holds the directory.
+ * live process holds the directory. The directory is made (or made again)
+ * 0700 and every file in it 0600, whatever the umask.
  */
 export class FileNvStore implements NvStore {
   readonly #dir: string;
@@ -89,18 +93,28 @@ export class FileNvStore implements NvStore {
   }
 
   /**
-   * Opens (creating if needed) the store in `dir`. Rejects 'store-corrupt'
-   * when the log is damaged other than by a torn final append, 'busy' when
-   * another process has it open, 'device-unavailable' on I/O errors.
+   * Opens (creating if needed) the store in `dir`, 0700 (a store made by an
+   * earlier version with looser modes is tightened here, its log too).
+   * Rejects 'store-corrupt' when the log is damaged other than by a torn
+   * final append, 'busy' when another process has it open,
+   * 'device-unavailable' on I/O errors, a failed chmod included.
    */
   static async open(dir: string, options: FileNvStoreOptions = {}): Promise<FileNvStore> {
-    const created = await io(`create ${dir}`, () => mkdir(dir, { recursive: true }));
+    const created = await io(`create ${dir}`, () => mkdir(dir, { recursive: true, mode: DIR_MODE }));
     // A new directory's own entry must be durable too, or the whole store can vanish.
     if (created !== undefined) await syncDir(path.dirname(path.resolve(dir))).catch(() => {});
+    await io(`make ${dir} private`, () => chmod(dir, DIR_MODE));
     const lock = await acquireLock(path.join(dir, LOCK_FILE));
     try {
       const state = await loadLog(dir);
-      const file = await io('open log', () => open(path.join(dir, LOG_FILE), 'r+'));
+      const file = await io('open log', async () => {
+        const handle = await open(path.join(dir, LOG_FILE), 'r+');
+        await handle.chmod(FILE_MODE).catch(async (error: unknown) => {
+          await handle.close();
+          throw error;
+        });
+        return handle;
+      });
       return new FileNvStore(dir, file, lock, state, options);
     } catch (error) {
       await lock.release();
@@ -206,9 +220,10 @@ export class FileNvStore implements NvStore {
   /** Writes the live state to a new file, fsyncs it, renames it over the log and fsyncs the directory. */
   async #compact(): Promise<void> {
     const target = path.join(this.#dir, COMPACT_FILE);
-    const file = await io('create compacted log', () => open(target, 'w'));
+    const file = await io('create compacted log', () => open(target, 'w', FILE_MODE));
     let size = 0;
     try {
+      await file.chmod(FILE_MODE);
       for (const chunk of [encodeFileHeader(), ...this.#snapshotRecords()]) {
         await file.write(chunk, 0, chunk.length, size);
         size += chunk.length;
@@ -300,8 +315,9 @@ async function loadLog(dir: string): Promise<OpenState> {
 async function createFile(dir: string, name: string, bytes: Uint8Array): Promise<void> {
   const temp = path.join(dir, `${name}.new`);
   await io(`create ${name}`, async () => {
-    const file = await open(temp, 'w');
+    const file = await open(temp, 'w', FILE_MODE);
     try {
+      await file.chmod(FILE_MODE);
       await file.write(bytes, 0, bytes.length, 0);
       await file.sync();
     } finally {
