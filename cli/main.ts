@@ -263,7 +263,7 @@ program
   )
   .option('--data <dir>', 'terminal data directory (NV store, config.json)')
   .option('--config <file>', 'config file (JSON; default <data>/config.json)')
-  .option('--card <spec>', 'sim | pcsc[:READER] | modem:/dev/ttyX')
+  .option('--card <spec>', 'sim | pcsc[:READER] | modem:/dev/ttyX | none (no reader: no SIM)')
   .option('--server <url>', 'mqtt://host:1883, mqtts://host:8883, ws://host:8080')
   .option('--ca <file>', 'CA certificate to trust for mqtts/wss')
   .option(
@@ -299,19 +299,20 @@ program
       process.exitCode = 2;
       return;
     }
-    mkdirSync(settings.data, { recursive: true });
     const io = new LineIO(process.stdin, process.stdout);
     let agent: TerminalAgent | undefined;
     try {
       agent = await TerminalAgent.open(settings, io);
       if (command.length > 0) {
-        await agent.command(command.join(' '));
+        await agent.run(command.join(' '));
       } else {
         await agent.ensureRegistered();
         await agent.serve();
       }
     } catch (e) {
-      if (!(e instanceof CommandError) && !(e instanceof Error && 'kind' in e)) throw e;
+      // Typed refusals (SyncError, HalError kinds), usage errors and system errors (a missing file): one line.
+      const known = e instanceof CommandError || (e instanceof Error && ('kind' in e || 'code' in e));
+      if (!known) throw e;
       console.error(`simsync terminal: ${e.message}`);
       process.exitCode = 1;
     } finally {

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   CATEGORIES,
@@ -8,6 +8,7 @@ import {
   normaliseSelection,
   POLICIES,
   type PolicyName,
+  SyncError,
   type SyncReport,
   Terminal,
   utf8,
@@ -36,6 +37,10 @@ interface CardSide {
 }
 
 async function openReader(settings: TerminalSettings, clock: SystemClock): Promise<CardSide> {
+  if (settings.card === 'none') {
+    // No reader, or the SIM taken out: what the terminal shows without the SIM ([0023]).
+    return { reader: new SimCardReader({ name: 'no card reader', clock }), close: async () => {} };
+  }
   if (settings.card === 'sim') {
     if (settings.sim === undefined)
       throw new CommandError('--card sim needs --sim-iccid and --sim-imsi (or "sim" in the config file)');
@@ -87,6 +92,9 @@ export class TerminalAgent {
   }
 
   static async open(settings: TerminalSettings, io: LineIO): Promise<TerminalAgent> {
+    // The terminal's own directory: its owner's only, whatever the umask (the NV store sets its own too).
+    if (mkdirSync(settings.data, { recursive: true, mode: 0o700 }) !== undefined)
+      chmodSync(settings.data, 0o700);
     const clock = new SystemClock();
     const nv = await FileNvStore.open(path.join(settings.data, 'nv'));
     const card = await openReader(settings, clock).catch(async (e) => {
@@ -113,10 +121,33 @@ export class TerminalAgent {
     return new TerminalAgent(terminal, card.reader, battery, settings, io, [card.close, () => nv.close()]);
   }
 
-  /** FIG. 8 / 19 on first run: terminal password, policy, categories, secret; the engine asks for the PIN. */
+  /**
+   * FIG. 8 / 19 on first run: terminal password, policy, categories, secret;
+   * the engine asks for the PIN. A terminal the server refused is not
+   * registered again unasked: the user is told, and `register` does it.
+   */
   async ensureRegistered(): Promise<void> {
+    const refusal = await this.terminal.refusal();
+    if (refusal !== undefined) {
+      this.io.print(`! ${refusalText(refusal)}: its data stays closed; type register to register it again`);
+      return;
+    }
     if ((await this.terminal.registration()) !== undefined) return;
     this.io.print(`This terminal (ID ${this.terminal.terminalId}) is not registered yet.`);
+    await this.register();
+  }
+
+  /** The `register` command: first registration, or again after the server refused this terminal. */
+  private async registerCommand(): Promise<void> {
+    const registration = await this.terminal.registration();
+    if (registration !== undefined && (await this.terminal.refusal()) === undefined) {
+      this.io.print(`already registered (${registration.policy})`);
+      return;
+    }
+    await this.register();
+  }
+
+  private async register(): Promise<void> {
     const shop =
       (await this.io.question('Registered at a shop, with a code from the shop? [y/N]'))
         ?.trim()
@@ -169,26 +200,10 @@ export class TerminalAgent {
     return parseCategories(answer);
   }
 
-  /** Runs one command; resolves false for `quit`. Errors are printed, never thrown. */
+  /** Runs one command typed at the prompt; resolves false for `quit`. Errors are printed, never thrown. */
   async command(line: string): Promise<boolean> {
-    const [name = '', ...args] = line.split(/\s+/).filter(Boolean);
     try {
-      switch (name) {
-        case '':
-          return true;
-        case 'quit':
-        case 'exit':
-          return false;
-        case 'help':
-          this.io.print(HELP);
-          return true;
-        default: {
-          const handler = this.handlers[name];
-          if (handler === undefined) throw new CommandError(`unknown command ${name} (try help)`);
-          await handler(args);
-          return true;
-        }
-      }
+      return await this.run(line);
     } catch (e) {
       this.io.print(`error: ${(e as Error).message}`);
       process.exitCode = 1;
@@ -196,8 +211,29 @@ export class TerminalAgent {
     }
   }
 
+  /** Runs one command (a one-shot subcommand, or a line typed at the prompt); resolves false for `quit`. */
+  async run(line: string): Promise<boolean> {
+    const [name = '', ...args] = line.split(/\s+/).filter(Boolean);
+    switch (name) {
+      case '':
+        return true;
+      case 'quit':
+      case 'exit':
+        return false;
+      case 'help':
+        this.io.print(HELP);
+        return true;
+      default: {
+        const handler = this.handlers[name];
+        if (handler === undefined) throw new CommandError(`unknown command ${name} (try help)`);
+        await handler(args);
+        return true;
+      }
+    }
+  }
+
   private readonly handlers: Record<string, (args: string[]) => Promise<void>> = {
-    register: () => this.ensureRegistered(),
+    register: () => this.registerCommand(),
     sync: async () => {
       this.remember(await this.terminal.sync('user'));
     },
@@ -225,72 +261,101 @@ export class TerminalAgent {
         `erased ${report.erased} record(s) of ${report.categories.join(', ')} after uploading ${report.uploaded}${state}`,
       );
     },
+    // Personal data: every command below opens it through the engine's checks
+    // (Terminal.personalData, core/engine/local-access.ts) before reading any of it.
     put: async ([category, id, ...text]) => {
       const c = requireCategory(category);
       if (!id || text.length === 0) throw new CommandError('usage: put CATEGORY ID TEXT…');
-      await this.terminal.edit(c, id, utf8(text.join(' ')));
+      await (await this.terminal.personalData('write')).edit(c, id, utf8(text.join(' ')));
       this.io.print(`stored ${c}/${id}`);
     },
     get: async ([category, id]) => {
       const c = requireCategory(category);
-      let record = await this.terminal.open(c, requireId(id));
+      const data = await this.terminal.personalData('read');
+      let record = await data.open(c, requireId(id));
       // [0094]: a stub's substance is fetched on access.
-      if (record?.stub) record = await this.terminal.fetch(c, requireId(id));
+      if (record?.stub) record = await data.fetch(c, requireId(id));
       if (record?.body == null) throw new CommandError(`no record ${category}/${id}`);
       this.io.print(fromUtf8(record.body));
     },
     rm: async ([category, id]) => {
-      if (!(await this.terminal.delete(requireCategory(category), requireId(id)))) {
+      const c = requireCategory(category);
+      if (!(await (await this.terminal.personalData('write')).delete(c, requireId(id)))) {
         throw new CommandError(`no record ${category}/${id}`);
       }
       this.io.print(`removed ${category}/${id}`);
     },
     ls: async ([category]) => {
-      for (const c of category ? [requireCategory(category)] : CATEGORIES) {
-        for (const r of await this.terminal.records.list(c)) {
+      const chosen = category ? [requireCategory(category)] : CATEGORIES;
+      const data = await this.terminal.personalData('read');
+      for (const c of chosen) {
+        for (const r of await data.list(c)) {
           this.io.print(`${c}/${r.id}\t${r.body?.length ?? 0} bytes${r.dirty ? '\t(not synced)' : ''}`);
         }
       }
     },
     'import-vcard': async ([file]) => {
       const cards = parseVcards(readFileSync(requireFile(file), 'utf8'));
-      for (const card of cards)
-        await this.terminal.edit('contacts', card.id, utf8(card.text), { title: card.name });
+      const data = await this.terminal.personalData('write');
+      for (const card of cards) await data.edit('contacts', card.id, utf8(card.text), { title: card.name });
       this.io.print(`imported ${cards.length} contact(s)`);
     },
     'export-vcard': async ([file]) => {
-      const cards = (await this.terminal.records.list('contacts')).map((r) => fromUtf8(r.body!));
-      writeFileSync(requireFile(file), formatVcards(cards));
+      const target = requireFile(file);
+      const data = await this.terminal.personalData('read');
+      const cards = (await data.list('contacts')).map((r) => fromUtf8(r.body!));
+      writeExport(target, formatVcards(cards));
       this.io.print(`exported ${cards.length} contact(s)`);
     },
     'import-ical': async ([file]) => {
       const items = parseCalendar(readFileSync(requireFile(file), 'utf8'));
-      for (const item of items)
-        await this.terminal.edit('pim', item.id, utf8(item.text), { title: item.summary });
+      const data = await this.terminal.personalData('write');
+      for (const item of items) await data.edit('pim', item.id, utf8(item.text), { title: item.summary });
       this.io.print(`imported ${items.length} calendar item(s)`);
     },
     'export-ical': async ([file]) => {
-      const items = (await this.terminal.records.list('pim')).map((r) => fromUtf8(r.body!));
-      writeFileSync(requireFile(file), formatCalendar(items));
+      const target = requireFile(file);
+      const data = await this.terminal.personalData('read');
+      const items = (await data.list('pim')).map((r) => fromUtf8(r.body!));
+      writeExport(target, formatCalendar(items));
       this.io.print(`exported ${items.length} calendar item(s)`);
     },
   };
 
+  /** What anyone at the terminal may see; the data's own lines only once it opens (local-access.ts). */
   private async status(): Promise<void> {
     const registration = await this.terminal.registration();
-    const last = this.lastSync();
+    const refusal = await this.terminal.refusal();
+    const standing = refusal
+      ? refusalText(refusal)
+      : registration
+        ? `registered (${registration.policy})`
+        : 'not registered';
     const lines = [
       `terminal    ${this.terminal.terminalId}`,
       `card        ${this.reader.present() ? `present (${this.reader.name})` : `none (${this.reader.name})`}`,
-      `binding     ${registration ? `${registration.policy}, subscriber ${registration.subscriberId}` : 'not registered'}`,
-      `categories  ${registration?.categories.join(', ') ?? '—'}`,
+      `standing    ${standing}`,
       `server      ${this.settings.server}`,
       `battery     ${await this.batteryText()}`,
-      `pending     ${await this.terminal.records.dirtyCount()} change(s) not yet on the server`,
-      `set aside   ${(await this.terminal.records.setAside()).length}`,
-      `last sync   ${last ? `${last.at} (${last.trigger}: ${last.uploaded} up, ${last.downloaded} down)` : 'never'}`,
     ];
     for (const line of lines) this.io.print(line);
+    let data: Awaited<ReturnType<Terminal['personalData']>>;
+    try {
+      data = await this.terminal.personalData('read');
+    } catch (e) {
+      if (!(e instanceof SyncError)) throw e;
+      this.io.print(`data        closed: ${e.message}`);
+      return;
+    }
+    const last = this.lastSync();
+    const more = [
+      `binding     ${registration ? `${registration.policy}, subscriber ${registration.subscriberId}` : '—'}`,
+      `categories  ${registration?.categories.join(', ') ?? '—'}`,
+      `pending     ${await data.pending()} change(s) not yet on the server`,
+      `set aside   ${(await data.setAside()).length}`,
+      `last sync   ${last ? `${last.at} (${last.trigger}: ${last.uploaded} up, ${last.downloaded} down)` : 'never'}`,
+    ];
+    for (const line of more) this.io.print(line);
   }
 
   private async batteryText(): Promise<string> {
@@ -311,7 +376,9 @@ export class TerminalAgent {
       uploaded: report.uploaded.length,
       downloaded: report.downloaded.length,
     };
-    writeFileSync(path.join(this.settings.data, 'last-sync.json'), `${JSON.stringify(entry)}\n`);
+    const file = path.join(this.settings.data, 'last-sync.json');
+    writeFileSync(file, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
   }
 
   private lastSync(): { at: string; trigger: string; uploaded: number; downloaded: number } | undefined {
@@ -364,6 +431,15 @@ async function hostBattery(clock: SystemClock): Promise<Battery | undefined> {
   } catch {
     return undefined;
   }
+}
+
+function refusalText(refusal: { at: number; reason: string }): string {
+  return `refused by the server on ${new Date(refusal.at).toISOString()} (${refusal.reason})`;
+}
+
+/** An export holds personal data: readable by its owner only (the mode applies when the file is created). */
+function writeExport(file: string, text: string): void {
+  writeFileSync(file, text, { mode: 0o600 });
 }
 
 function parseCategories(list: string): Category[] {

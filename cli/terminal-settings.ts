@@ -51,8 +51,10 @@ const Triggers = z.strictObject({
 export const TerminalSettings = z.strictObject({
   /** Where the terminal keeps its NV store and state. */
   data: z.string().min(1),
-  /** `sim` (a virtual SIM in-process), `pcsc[:READER]`, or `modem:/dev/ttyX`. */
-  card: z.string().regex(/^(sim|pcsc(:.+)?|modem:.+)$/, 'card must be sim, pcsc[:READER] or modem:/dev/ttyX'),
+  /** `sim` (a virtual SIM in-process), `pcsc[:READER]`, `modem:/dev/ttyX`, or `none` (no reader: no SIM). */
+  card: z
+    .string()
+    .regex(/^(sim|none|pcsc(:.+)?|modem:.+)$/, 'card must be sim, none, pcsc[:READER] or modem:/dev/ttyX'),
   /** mqtt://host:port, mqtts://host:port or ws(s)://host:port/path */
   server: z
     .string()
@@ -64,7 +66,10 @@ export const TerminalSettings = z.strictObject({
     .refine(isPolicyName, `policy must be one of ${Object.keys(POLICIES).join(', ')}`)
     .optional(),
   categories: z.array(z.enum(CATEGORIES)).optional(),
-  /** [0023]: may personal data be edited while no SIM is mounted? Default read-only. */
+  /**
+   * [0023]/[0068]: without a SIM, the data opens only to the terminal
+   * password; may it then be edited too? Default read-only.
+   */
   withoutSim: z.enum(['read-only', 'editable']).optional(),
   /** When to sync ([0042]–[0044], FIG. 21, 22); see core's TriggerSettings. */
   triggers: Triggers.optional(),

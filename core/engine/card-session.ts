@@ -46,20 +46,45 @@ export class CardSession {
     return this.card;
   }
 
-  /** With the lock held: the open server session, or a new one on the terminal channel. */
+  /**
+   * With the lock held: the open server session, or a new one on the
+   * terminal channel. Whether the server accepted this terminal's credential
+   * is kept (see `noteStanding`).
+   */
   async connect(registration: Registration): Promise<ServerSession> {
     if (this.session?.isOpen) return this.session;
-    const { hal, terminalId, settings } = this.parts;
-    this.session = await ServerSession.connect({
-      link: hal.link,
-      clock: hal.clock,
-      terminalId,
-      channel: 't',
-      password: registration.credential,
-      timeoutMs: settings.timeoutMs,
-      onNotice: (notice) => hal.agent.notify({ kind: 'server-updates', categories: notice.categories }),
-    });
+    const { hal, terminalId, settings, config } = this.parts;
+    try {
+      this.session = await ServerSession.connect({
+        link: hal.link,
+        clock: hal.clock,
+        terminalId,
+        channel: 't',
+        password: registration.credential,
+        timeoutMs: settings.timeoutMs,
+        onNotice: (notice) => hal.agent.notify({ kind: 'server-updates', categories: notice.categories }),
+      });
+    } catch (e) {
+      await this.noteStanding(e);
+      throw e;
+    }
+    if ((await config.refusal()) !== undefined) await config.clearRefusal();
     return this.session;
+  }
+
+  /**
+   * The server's word on this terminal, kept in NV so that local access
+   * follows it (local-access.ts): refused when the server names it revoked
+   * (a reply with code 'revoked'), or refuses its credential at CONNECT
+   * (CONNACK return codes 2, 4 and 5 of MQTT 3.1.1 §3.2.2.3, which carry no
+   * reason and which server-session.ts reports alike as 'connect-refused');
+   * a later accepted CONNECT or a new registration ends the refusal.
+   */
+  async noteStanding(error: unknown): Promise<void> {
+    if (!refusesTerminal(error)) return;
+    const { config, hal, log } = this.parts;
+    await config.setRefusal({ at: hal.clock.now(), reason: error.message });
+    log.warn({ code: error.code }, 'server refused this terminal: local data closed');
   }
 
   /** With the lock held: closes the server session, if any. */
@@ -77,6 +102,7 @@ export class CardSession {
   /** With the lock held: a failure leaves the session in doubt, so it is closed; resolves the error, told. */
   async failed(error: unknown): Promise<unknown> {
     await this.closeSession();
+    await this.noteStanding(error);
     return this.rejected(error);
   }
 
@@ -114,6 +140,15 @@ export class CardSession {
   rejected(error: unknown): unknown {
     return tellRejected(this.parts.hal.agent, this.parts.log, error);
   }
+}
+
+/** A refusal of this terminal itself, not of one request or of the SIM's subscriber. */
+function refusesTerminal(error: unknown): error is SyncError {
+  return (
+    error instanceof SyncError &&
+    error.kind === 'server-refused' &&
+    (error.code === 'revoked' || error.code === 'connect-refused')
+  );
 }
 
 const reported = new WeakSet<Error>();

@@ -20,13 +20,18 @@ export async function selectCategories(
   const selected = normaliseSelection(categories);
   const granted = await parts.mutex.run(async () => {
     const session = await cards.connect(registration);
-    const reply = await session.request({
-      type: 'set-categories',
-      subscriber,
-      categories: selected,
-      ...(filters ? { filters } : {}),
-    });
-    return expectReply(reply, 'ok').categories ?? selected;
+    try {
+      const reply = await session.request({
+        type: 'set-categories',
+        subscriber,
+        categories: selected,
+        ...(filters ? { filters } : {}),
+      });
+      return expectReply(reply, 'ok').categories ?? selected;
+    } catch (e) {
+      await cards.noteStanding(e);
+      throw e;
+    }
   });
   const added = granted.filter((c) => !registration.categories.includes(c));
   const widened = loosened(registration.filters, filters).filter((c) => granted.includes(c));

@@ -3,6 +3,7 @@ import { SyncError } from '../errors.js';
 import { CATEGORIES, type Category, normaliseSelection } from '../protocol/index.js';
 import type { CardSession } from './card-session.js';
 import type { EraseIntent } from './erase-intent.js';
+import type { LocalAccess } from './local-access.js';
 import { leaveSimList } from './registration-flow.js';
 import type { SyncRunner } from './sync-runner.js';
 import type { TerminalParts } from './terminal-parts.js';
@@ -32,22 +33,32 @@ export interface EraseDeps {
   cards: CardSession;
   runner: SyncRunner;
   intent: EraseIntent;
+  local: LocalAccess;
 }
 
 /**
- * FIG. 20 collective erase (S81–S87): verify the binding, upload everything
+ * FIG. 20 collective erase (S81–S87): verify the binding (as for any local
+ * change, local-access.ts, so a stranger's SIM erases nothing and is asked
+ * for no PIN), upload everything
  * unsynced, confirm the server acknowledged it, then erase. Refused, with
  * nothing erased, when anything chosen is still unsynced afterwards. A power
  * cut anywhere is recovered by `Terminal.create` (see EraseIntent).
  */
 export async function collectiveErase(
   parts: TerminalParts,
-  { cards, runner, intent }: EraseDeps,
+  { cards, runner, intent, local }: EraseDeps,
   options: EraseOptions,
 ): Promise<EraseReport> {
   const factory = options.factory ?? false;
   const categories = chosenCategories(options);
-  const { registration, subscriber } = await cards.authenticated();
+  if (!parts.hal.reader.present())
+    throw cards.rejected(new SyncError('no-card', 'no SIM is mounted in this terminal'));
+  await local.grant('write').catch((e: unknown) => {
+    throw cards.rejected(e);
+  });
+  // The holder checks passed: the SIM is the registered subscriber's.
+  const registration = await cards.requireRegistration();
+  const subscriber = registration.subscriberId;
   await intent.begin({ categories, factory });
   let uploaded = 0;
   try {

@@ -1,4 +1,3 @@
-import { SyncError } from '../errors.js';
 import type { Category, RecordMeta } from '../protocol/index.js';
 import { PartialFetches } from '../store/partial-fetches.js';
 import type { LocalRecord } from '../store/record-store.js';
@@ -9,9 +8,10 @@ import type { TerminalParts } from './terminal-parts.js';
 import type { TriggeredRuns } from './triggered-runs.js';
 
 /**
- * The user's access to personal data: edits under the no-SIM policy
- * ([0023]/[0068]), and opening a record, which may first bring its category's
- * updates down ([0043]) or its substance ([0094]).
+ * The user's access to personal data, once local-access.ts allowed it: edits
+ * (warned of possible conflicts when made without the SIM, [0068]), and
+ * opening a record, which may first bring its category's updates down
+ * ([0043]) or its substance ([0094]).
  */
 export class RecordAccess {
   private readonly partial: PartialFetches;
@@ -28,18 +28,18 @@ export class RecordAccess {
   }
 
   /**
-   * A user's edit of personal data. Without the SIM it is refused under the
-   * default 'read-only' policy ([0023]); under 'editable' it is kept, with a
-   * warning when the record exists on the server and so may conflict ([0068]).
+   * A user's edit of personal data. Made without the SIM (allowed only under
+   * `withoutSim: 'editable'`, local-access.ts), it comes with a warning when
+   * the record exists on the server and so may conflict ([0068]).
    */
   async edit(category: Category, id: string, body: Uint8Array, meta?: RecordMeta): Promise<LocalRecord> {
-    await this.checkEditable(category, id);
+    await this.warnIfMayConflict(category, id);
     return this.parts.records.put(category, id, body, meta);
   }
 
-  /** A user's deletion, under the same policy as `edit`. */
+  /** A user's deletion, warned like `edit`. */
   async delete(category: Category, id: string): Promise<boolean> {
-    await this.checkEditable(category, id);
+    await this.warnIfMayConflict(category, id);
     return this.parts.records.remove(category, id);
   }
 
@@ -83,12 +83,9 @@ export class RecordAccess {
     });
   }
 
-  private async checkEditable(category: Category, id: string): Promise<void> {
-    const { hal, records, settings } = this.parts;
+  private async warnIfMayConflict(category: Category, id: string): Promise<void> {
+    const { hal, records } = this.parts;
     if (hal.reader.present()) return;
-    if ((settings.withoutSim ?? 'read-only') === 'read-only') {
-      throw new SyncError('read-only', 'personal data is read-only while no SIM is mounted', 'no-sim');
-    }
     const held = await records.get(category, id);
     if (held === undefined || held.base === 0) return;
     hal.agent.notify({

@@ -50,9 +50,10 @@ export function registerTerminal(
     await verifyPinWithCard(card, hal.agent, true);
     const terminalPassword = options.shop ? undefined : await askTerminalPassword(hal.agent, config);
     const subscriberId = await card.imsi();
+    const iccid = await card.iccid();
     const reply = await requestRegistration(parts, {
       subscriberId,
-      iccid: await card.iccid(),
+      iccid,
       secret: options.secret,
       categories: normaliseSelection(options.categories),
       terminalPassword,
@@ -64,8 +65,10 @@ export function registerTerminal(
       credential: reply.credential,
       categories: reply.categories,
       registeredAt: hal.clock.now(),
+      iccid,
     };
-    await config.setRegistration(registration);
+    // A new registration also ends a refusal the server gave the old one (local-access.ts).
+    await config.recordRegistration(registration);
     log.info({ terminalId, policy: options.policy }, 'registered');
     return registration;
   });

@@ -92,13 +92,18 @@ export class SyncRunner {
     return mutex.run(async () => {
       const session = await this.cards.connect(await this.cards.requireRegistration());
       const after = category === undefined ? await records.anchor() : await records.ahead(category);
-      const reply = await session.request({
-        type: 'probe',
-        subscriber,
-        after,
-        ...(category ? { category } : {}),
-      });
-      return expectReply(reply, 'probe-result').pending;
+      try {
+        const reply = await session.request({
+          type: 'probe',
+          subscriber,
+          after,
+          ...(category ? { category } : {}),
+        });
+        return expectReply(reply, 'probe-result').pending;
+      } catch (e) {
+        await this.cards.noteStanding(e);
+        throw e;
+      }
     });
   }
 

@@ -41,8 +41,9 @@ export interface TerminalOptions {
   /** When syncs happen besides mount and demount ([0042]–[0044], FIG. 21, FIG. 22). */
   triggers?: TriggerSettings;
   /**
-   * [0023]/[0068]: may personal data be edited (through `edit`/`delete`)
-   * while no SIM is mounted? Default 'read-only', as [0023] prefers.
+   * [0023]/[0068]: with no SIM mounted the personal data opens only to the
+   * terminal password (local-access.ts); may it then be edited too? Default
+   * 'read-only', as [0023] prefers.
    */
   withoutSim?: 'read-only' | 'editable';
   /** [0094]: bodies above `aboveBytes` in these categories (default archive) come down as stubs. */

@@ -3,12 +3,14 @@ import { type Logger, silentLogger } from '../logger.js';
 import { Mutex } from '../mutex.js';
 import type { Category, Filters, RecordMeta } from '../protocol/index.js';
 import { type LocalRecord, RecordStore } from '../store/record-store.js';
-import { type Registration, TerminalConfig } from '../store/terminal-config.js';
+import { type Refusal, type Registration, TerminalConfig } from '../store/terminal-config.js';
 import { CardLifecycle } from './card-lifecycle.js';
 import { CardSession } from './card-session.js';
 import { selectCategories } from './category-selection.js';
 import { collectiveErase, type EraseOptions, type EraseReport } from './collective-erase.js';
 import { EraseIntent } from './erase-intent.js';
+import { type AccessIntent, LocalAccess } from './local-access.js';
+import { PersonalData } from './personal-data.js';
 import { RecordAccess } from './record-access.js';
 import { changeTerminalPassword, type RegisterOptions, registerTerminal } from './registration-flow.js';
 import { SyncRunner } from './sync-runner.js';
@@ -23,6 +25,8 @@ import { TriggerScheduler } from './trigger-scheduler.js';
 import type { SyncPlan, SyncReport, Trigger } from './trigger-settings.js';
 import { TriggeredRuns } from './triggered-runs.js';
 
+export type { AccessIntent } from './local-access.js';
+export type { PersonalData } from './personal-data.js';
 export type { RegisterOptions } from './registration-flow.js';
 export type { TerminalHal, TerminalOptions } from './terminal-parts.js';
 export type { SyncReport, Trigger } from './trigger-settings.js';
@@ -34,6 +38,11 @@ export type { SyncReport, Trigger } from './trigger-settings.js';
  * in its own part; this class wires them together.
  */
 export class Terminal {
+  /**
+   * The record store itself, unguarded: for the engine's own parts, tests
+   * and benches. What a user reaches goes through `personalData` (or
+   * `edit`/`delete`/`open`/`fetch`), which asks the checks of local-access.ts.
+   */
   readonly records: RecordStore;
   /** The automatic triggers; running between `start()` and `stop()`. */
   readonly triggers: TriggerScheduler;
@@ -43,6 +52,7 @@ export class Terminal {
   private readonly runs: TriggeredRuns;
   private readonly lifecycle: CardLifecycle;
   private readonly access: RecordAccess;
+  private readonly local: LocalAccess;
   private readonly eraseIntent: EraseIntent;
 
   private constructor(
@@ -62,6 +72,7 @@ export class Terminal {
     });
     this.lifecycle = new CardLifecycle(this.parts, this.cards, this.runner, this.runs);
     this.access = new RecordAccess(this.parts, this.cards, this.runner, this.runs);
+    this.local = new LocalAccess(this.parts, this.cards);
     this.eraseIntent = new EraseIntent(hal.nv, this.records, config);
     this.triggers = new TriggerScheduler(
       {
@@ -169,31 +180,48 @@ export class Terminal {
     return selectCategories(this.parts, this.cards, categories, filters);
   }
 
-  /** A user's edit; without the SIM, refused ([0023]) or kept with a warning ([0068]) as configured. */
-  edit(category: Category, id: string, body: Uint8Array, meta?: RecordMeta): Promise<LocalRecord> {
-    return this.access.edit(category, id, body, meta);
+  /**
+   * Opens the personal data for one user action, after the checks of
+   * local-access.ts: the server has not refused this terminal; with a SIM in
+   * the reader, it is the registered one and passes the registered policy
+   * (no PIN is asked of any other card); with none, the terminal password,
+   * and writes only under `withoutSim: 'editable'` ([0023]/[0068]). Rejects
+   * SyncError ('auth-refused', 'read-only', 'no-card', 'not-registered').
+   */
+  async personalData(intent: AccessIntent): Promise<PersonalData> {
+    return new PersonalData(this.local, await this.local.grant(intent), this.access, this.records);
   }
 
-  /** A user's deletion, under the same policy as `edit`. */
-  delete(category: Category, id: string): Promise<boolean> {
-    return this.access.delete(category, id);
+  /** A user's edit, as `personalData('write')` then `edit` ([0068]: warned when made without the SIM). */
+  async edit(category: Category, id: string, body: Uint8Array, meta?: RecordMeta): Promise<LocalRecord> {
+    return (await this.personalData('write')).edit(category, id, body, meta);
+  }
+
+  /** A user's deletion, under the same checks as `edit`. */
+  async delete(category: Category, id: string): Promise<boolean> {
+    return (await this.personalData('write')).delete(category, id);
   }
 
   /** A user opens a record: updates on access ([0043]), a stub's substance fetched ([0094]). */
-  open(category: Category, id: string): Promise<LocalRecord | undefined> {
-    return this.access.open(category, id);
+  async open(category: Category, id: string): Promise<LocalRecord | undefined> {
+    return (await this.personalData('read')).open(category, id);
   }
 
   /** [0094]: fetches a stub's substance now (resuming where a link drop cut it). */
-  fetch(category: Category, id: string): Promise<LocalRecord> {
-    return this.access.fetch(category, id);
+  async fetch(category: Category, id: string): Promise<LocalRecord> {
+    return (await this.personalData('read')).fetch(category, id);
+  }
+
+  /** The server's standing refusal of this terminal, if any (it keeps local data closed). */
+  refusal(): Promise<Refusal | undefined> {
+    return this.parts.config.refusal();
   }
 
   /** FIG. 20 collective erase (S81–S87), refused when anything chosen stays unsynced (see collective-erase.ts). */
   erase(options: EraseOptions = {}): Promise<EraseReport> {
     return collectiveErase(
       this.parts,
-      { cards: this.cards, runner: this.runner, intent: this.eraseIntent },
+      { cards: this.cards, runner: this.runner, intent: this.eraseIntent, local: this.local },
       options,
     );
   }

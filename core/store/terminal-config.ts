@@ -12,6 +12,8 @@ import { readValue } from './nv-value.js';
  *                        shown only to the server, in a registration request
  *   c/password           terminal password, salted slow hash ([0037])
  *   c/registration       what registration (FIG. 8 / 10-A / 11-A / 19) produced
+ *   c/refused            the server's last refusal of this terminal (revoked), until it
+ *                        accepts the terminal again or a new registration
  */
 export interface Registration {
   policy: PolicyName;
@@ -23,6 +25,19 @@ export interface Registration {
   /** [0033] finer criteria (folder, recency) set with the categories. */
   filters?: Filters;
   registeredAt: number;
+  /**
+   * ICCID of the SIM registered with (readable without PIN): local access
+   * refuses any other card before asking for a PIN. Absent in registrations
+   * made before it was kept; the first access that passes the checks adds it.
+   */
+  iccid?: string;
+}
+
+/** The server refused this terminal's credential or named it revoked (issue 13 item 8). */
+export interface Refusal {
+  at: number;
+  /** The server's words, shown to the user. */
+  reason: string;
 }
 
 export class TerminalConfig {
@@ -68,6 +83,30 @@ export class TerminalConfig {
 
   async setRegistration(registration: Registration): Promise<void> {
     await this.nv.commit([{ op: 'put', key: 'c/registration', value: encode(registration) }]);
+  }
+
+  /**
+   * A new registration: replaces the old one and forgets a refusal, in one
+   * commit, so a power cut cannot leave a fresh registration locked.
+   */
+  async recordRegistration(registration: Registration): Promise<void> {
+    await this.nv.commit([
+      { op: 'put', key: 'c/registration', value: encode(registration) },
+      { op: 'del', key: 'c/refused' },
+    ]);
+  }
+
+  /** The server's last refusal of this terminal, while it stands. */
+  refusal(): Promise<Refusal | undefined> {
+    return readValue<Refusal>(this.nv, 'c/refused');
+  }
+
+  async setRefusal(refusal: Refusal): Promise<void> {
+    await this.nv.commit([{ op: 'put', key: 'c/refused', value: encode(refusal) }]);
+  }
+
+  async clearRefusal(): Promise<void> {
+    await this.nv.commit([{ op: 'del', key: 'c/refused' }]);
   }
 
   async setCategories(categories: Category[]): Promise<void> {
