@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { budgetOf, budgetSettings, RequestBudget } from './request-budget.js';
+import { budgetKey, budgetOf, budgetSettings, RequestBudget } from './request-budget.js';
 
 const MIB = 1024 * 1024;
 
@@ -20,7 +20,7 @@ function fakeBudget() {
 describe('per-connection budget of refused work (issue 13)', () => {
   it('lets 4 refused 4 MiB messages through at once, then holds the connection 4 s per further one', async () => {
     const { budget, slept } = fakeBudget();
-    const connection = {};
+    const connection = 't:bomber';
     const served: number[] = [];
     for (let i = 0; i < 6; i++) {
       await budget.run(connection, 4 * MIB, async () => {
@@ -34,10 +34,10 @@ describe('per-connection budget of refused work (issue 13)', () => {
     expect(budget.waitMs(connection)).toBe(4000);
   });
 
-  it('charges each connection alone, and never one that was not refused', async () => {
+  it('charges each terminal alone, and never one that was not refused', async () => {
     const { budget } = fakeBudget();
-    const bomber = {};
-    const other = {};
+    const bomber = 't:bomber';
+    const other = 't:bystander';
     for (let i = 0; i < 5; i++) budget.charge(bomber, 4 * MIB);
     expect(budget.waitMs(bomber)).toBe(4000);
     expect(budget.waitMs(other)).toBe(0);
@@ -45,7 +45,7 @@ describe('per-connection budget of refused work (issue 13)', () => {
 
   it('refills over time, up to the burst and no further', () => {
     const { budget, advance } = fakeBudget();
-    const connection = {};
+    const connection = 't:bomber';
     for (let i = 0; i < 5; i++) budget.charge(connection, 4 * MIB);
     advance(3000);
     expect(budget.waitMs(connection)).toBe(1000);
@@ -58,16 +58,16 @@ describe('per-connection budget of refused work (issue 13)', () => {
 
   it('charges at least 1 KiB per refusal: 16,384 tiny ones spend the burst', () => {
     const { budget } = fakeBudget();
-    const connection = {};
+    const connection = 't:bomber';
     for (let i = 0; i < 16_384; i++) budget.charge(connection, 3);
     expect(budget.waitMs(connection)).toBe(0);
     budget.charge(connection, 3);
     expect(budget.waitMs(connection)).toBeGreaterThan(0);
   });
 
-  it('serves one request of a connection at a time, in order, even when one fails', async () => {
+  it('serves one request of a terminal at a time, in order, even when one fails', async () => {
     const { budget } = fakeBudget();
-    const connection = {};
+    const connection = 't:bomber';
     const log: string[] = [];
     let release: () => void = () => {};
     const first = budget.run(connection, 10, async () => {
@@ -86,6 +86,11 @@ describe('per-connection budget of refused work (issue 13)', () => {
     release();
     await Promise.all([first, second]);
     expect(log).toEqual(['first start', 'first end', 'second']);
+  });
+
+  it("keys a session by its channel and terminal ID, so a terminal's every connection shares one budget", () => {
+    expect(budgetKey({ channel: 't', terminalId: 'pc-1' })).toBe('t:pc-1');
+    expect(budgetKey({ channel: 'reg', terminalId: 'pc-1' })).toBe('reg:pc-1');
   });
 
   it('is one budget per server, found through the object it is keyed by', () => {

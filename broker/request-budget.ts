@@ -3,10 +3,11 @@
  * is bounded per message (core/protocol/cbor-limits.ts), but a connection
  * could still send one bounded bomb after another and keep the event loop
  * busy with them. Each payload the server refuses as malformed or too large
- * is charged to its connection; once a connection has been refused more than
- * its burst, its next request is not read until the allowance has come back
- * (a token bucket, as in nginx `limit_req` with `burst`). While it waits,
- * Aedes holds its packets (the `published` hook has not called back), so the
+ * is charged to the terminal that sent it (its channel and ID: reconnecting
+ * starts no fresh budget); once a terminal has been refused more than its
+ * burst, its next request is not read until the allowance has come back (a
+ * token bucket, as in nginx `limit_req` with `burst`). While it waits, Aedes
+ * holds its packets (the `published` hook has not called back), so the
  * socket's own flow control stops it. Terminals that send valid requests are
  * never charged.
  */
@@ -31,16 +32,22 @@ export function budgetSettings(maxMessageBytes: number): RequestBudgetSettings {
   };
 }
 
-interface Bucket {
+/** Whose budget a session spends: its terminal on its channel, as the request router queues them. */
+export function budgetKey(session: { channel: string; terminalId: string }): string {
+  return `${session.channel}:${session.terminalId}`;
+}
+
+interface Spent {
   /** Allowance left at `at`, bytes; negative once overspent. */
   level: number;
   at: number;
-  /** The connection's last request: the next one starts after it. */
-  tail: Promise<void>;
 }
 
 export class RequestBudget {
-  private readonly buckets = new WeakMap<object, Bucket>();
+  /** Only terminals refused lately: one back at its full burst is forgotten. */
+  private readonly spent = new Map<string, Spent>();
+  /** Each terminal's last request: the next one starts after it. */
+  private readonly tails = new Map<string, Promise<void>>();
 
   constructor(
     readonly settings: RequestBudgetSettings,
@@ -50,50 +57,52 @@ export class RequestBudget {
       new Promise((resolve) => setTimeout(resolve, ms).unref()),
   ) {}
 
-  /** Charges a refused payload of `bytes` to `connection`. */
-  charge(connection: object, bytes: number): void {
-    const bucket = this.bucket(connection);
-    bucket.level = this.levelOf(bucket) - Math.max(bytes, this.settings.minChargeBytes);
-    bucket.at = this.clock();
+  /** Charges a refused payload of `bytes` to `key`. */
+  charge(key: string, bytes: number): void {
+    const now = this.clock();
+    this.spent.set(key, {
+      level: this.levelOf(key, now) - Math.max(bytes, this.settings.minChargeBytes),
+      at: now,
+    });
   }
 
-  /** How long `connection`'s next request waits before it is read, ms: 0 within its budget. */
-  waitMs(connection: object): number {
-    const bucket = this.buckets.get(connection);
-    const level = bucket ? this.levelOf(bucket) : this.settings.burstBytes;
+  /** How long `key`'s next request waits before it is read, ms: 0 within its budget. */
+  waitMs(key: string): number {
+    const level = this.levelOf(key, this.clock());
     return level >= 0 ? 0 : (-level / this.settings.refillBytesPerSecond) * 1000;
   }
 
   /**
-   * Serves `connection`'s requests one at a time, in order: `serve` runs once
-   * the previous one has settled and the connection's wait (waitMs) is over,
-   * after a turn of the event loop when the payload is large. Resolves when
-   * `serve` has; never rejects.
+   * Serves `key`'s requests one at a time, in order: `serve` runs once the
+   * previous one has settled and the wait (waitMs) is over, after a turn of
+   * the event loop when the payload is large. Resolves when `serve` has
+   * settled; never rejects.
    */
-  run(connection: object, bytes: number, serve: () => Promise<void>): Promise<void> {
-    const bucket = this.bucket(connection);
-    const turn = bucket.tail.then(async () => {
-      const wait = this.waitMs(connection);
-      if (wait > 0) await this.sleep(wait);
-      else if (bytes >= this.settings.yieldAboveBytes) await new Promise((resolve) => setImmediate(resolve));
-      await serve();
+  run(key: string, bytes: number, serve: () => Promise<void>): Promise<void> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const turn = previous
+      .then(async () => {
+        const wait = this.waitMs(key);
+        if (wait > 0) await this.sleep(wait);
+        else if (bytes >= this.settings.yieldAboveBytes)
+          await new Promise((resolve) => setImmediate(resolve));
+        await serve();
+      })
+      .catch(() => undefined);
+    this.tails.set(key, turn);
+    void turn.then(() => {
+      if (this.tails.get(key) === turn) this.tails.delete(key);
     });
-    bucket.tail = turn.catch(() => undefined);
-    return bucket.tail;
+    return turn;
   }
 
-  private bucket(connection: object): Bucket {
-    let bucket = this.buckets.get(connection);
-    if (!bucket) {
-      bucket = { level: this.settings.burstBytes, at: this.clock(), tail: Promise.resolve() };
-      this.buckets.set(connection, bucket);
-    }
-    return bucket;
-  }
-
-  private levelOf(bucket: Bucket): number {
-    const refilled = ((this.clock() - bucket.at) / 1000) * this.settings.refillBytesPerSecond;
-    return Math.min(this.settings.burstBytes, bucket.level + refilled);
+  private levelOf(key: string, now: number): number {
+    const spent = this.spent.get(key);
+    if (!spent) return this.settings.burstBytes;
+    const level = spent.level + ((now - spent.at) / 1000) * this.settings.refillBytesPerSecond;
+    if (level < this.settings.burstBytes) return level;
+    this.spent.delete(key);
+    return this.settings.burstBytes;
   }
 }
 

@@ -10,7 +10,7 @@ import {
   type Request,
 } from '../core/protocol/index.js';
 import type { Logger } from './logger.js';
-import { budgetOf } from './request-budget.js';
+import { budgetKey, budgetOf } from './request-budget.js';
 import type { Session, Sessions } from './sessions.js';
 import type { AuditEntry, SyncStore } from './store/sync-store.js';
 import { downloadPage, probe } from './sync/download.js';
@@ -127,8 +127,8 @@ export class RequestRouter {
       return decodeRequest(payload, maxMessageBytes);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
-      // Charged to the connection, held back once it has sent too much of it (request-budget.ts).
-      budgetOf(this.deps.sessions, maxMessageBytes).charge(session, payload.length);
+      // Charged to the terminal, held back once it has sent too much of it (request-budget.ts).
+      budgetOf(this.deps.sessions, maxMessageBytes).charge(budgetKey(session), payload.length);
       return refuse(e.req, e.kind, e.message, { subscriber: session.subscriber });
     }
   }

@@ -17,7 +17,7 @@ import {
   type WsOptions,
 } from './listeners.js';
 import { type Logger, silentLogger } from './logger.js';
-import { budgetOf } from './request-budget.js';
+import { budgetKey, budgetOf } from './request-budget.js';
 import { RequestRouter } from './requests.js';
 import { Sessions } from './sessions.js';
 import type { SyncStore } from './store/sync-store.js';
@@ -128,10 +128,10 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
       const session = sessions.of(client);
       if (!session || parseTopic(packet.topic)?.direction !== 'up') return done(null);
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-      // One request per connection at a time, held back while its refused-work
+      // One request per terminal at a time, held back while its refused-work
       // budget is spent (request-budget.ts); one gone while held is not served.
       budgetOf(sessions, maxMessageBytes)
-        .run(session, payload.length, () =>
+        .run(budgetKey(session), payload.length, () =>
           client.closed ? Promise.resolve() : router.enqueue(session, payload),
         )
         .then(() => done(null));
