@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedis, type TestRedis } from '../test/support/redis-server.js';
+import { attemptLimiterContract } from './attempt-limits.contract.js';
 import { DEFAULT_ATTEMPT_LIMITS, delayAfter, MemoryAttemptLimiter } from './attempt-limits.js';
+import { RedisAttemptLimiter } from './redis-attempt-limiter.js';
 
 describe('attempt limits (issue 13; fail2ban / OpenSSH PerSourcePenalties)', () => {
   it('lets the first failures through, then doubles the wait up to its cap, then locks out', () => {
@@ -10,25 +14,6 @@ describe('attempt limits (issue 13; fail2ban / OpenSSH PerSourcePenalties)', () 
     expect(waits[19]).toBe(15 * 60_000);
   });
 
-  it('a key waits only until its delay has passed, and starts afresh an hour after its last failure', async () => {
-    const limiter = new MemoryAttemptLimiter();
-    for (let i = 0; i < 5; i++) await limiter.fail('addr:x', 0);
-    expect(await limiter.waitMs('addr:x', 0)).toBe(1000);
-    expect(await limiter.waitMs('addr:x', 999)).toBe(1);
-    expect(await limiter.waitMs('addr:x', 1000)).toBe(0);
-    expect(await limiter.waitMs('addr:y', 0)).toBe(0);
-    expect((await limiter.fail('addr:x', 60 * 60_000)).failures).toBe(1);
-  });
-
-  it('reports the failure that starts a lockout once, and success forgets the key', async () => {
-    const limiter = new MemoryAttemptLimiter({ lockoutAfter: 3, freeFailures: 1 });
-    const outcomes = [];
-    for (let i = 0; i < 4; i++) outcomes.push(await limiter.fail('sub:1', i));
-    expect(outcomes.map((o) => o.lockedOut)).toEqual([false, false, true, false]);
-    await limiter.succeed('sub:1');
-    expect(await limiter.waitMs('sub:1', 4)).toBe(0);
-  });
-
   it('remembers at most maxKeys keys, forgetting the stalest first', async () => {
     const limiter = new MemoryAttemptLimiter({ maxKeys: 2, freeFailures: 1 });
     await limiter.fail('a', 0);
@@ -36,5 +21,35 @@ describe('attempt limits (issue 13; fail2ban / OpenSSH PerSourcePenalties)', () 
     await limiter.fail('c', 0);
     expect(await limiter.waitMs('a', 0)).toBe(0);
     expect(await limiter.waitMs('c', 0)).toBe(1000);
+  });
+});
+
+attemptLimiterContract('in-process', async (settings) => new MemoryAttemptLimiter(settings));
+
+describe('on Redis', () => {
+  let redis: TestRedis;
+  const clients: Redis[] = [];
+  let n = 0;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    await redis.stop();
+  });
+  attemptLimiterContract('Redis', async (settings) => {
+    const client = new Redis(redis.url);
+    clients.push(client);
+    return new RedisAttemptLimiter(client, settings, `test${n++}:`);
+  });
+
+  it('two processes (two connections) count the same key', async () => {
+    const [a, b] = [new Redis(redis.url), new Redis(redis.url)];
+    clients.push(a, b);
+    const one = new RedisAttemptLimiter(a, {}, 'shared:');
+    const two = new RedisAttemptLimiter(b, {}, 'shared:');
+    for (let i = 0; i < 3; i++) await one.fail('addr:z', 0);
+    for (let i = 0; i < 2; i++) await two.fail('addr:z', 0);
+    expect(await one.waitMs('addr:z', 0)).toBe(1000);
   });
 });

@@ -27,6 +27,8 @@ export interface RequestDeps {
   limits: UploadLimits & { maxMessageBytes: number };
   /** Publishes a reply or notice on a down topic, QoS 1. */
   publish: (topic: string, reply: Reply) => Promise<void>;
+  /** One of several broker processes: a terminal online elsewhere is not in `sessions`. */
+  clustered?: boolean;
 }
 
 /** What one request did, for its reply and its audit line. */
@@ -308,7 +310,9 @@ export class RequestRouter {
     if (changed.length === 0) return;
     const terminals = await this.deps.store.listTerminals(subscriber);
     for (const t of terminals) {
-      if (t.terminalId === from || t.revoked || !this.deps.sessions.isOnline(t.terminalId, 't')) continue;
+      if (t.terminalId === from || t.revoked) continue;
+      // Alone, the server knows who is online; in a cluster the fan-out finds them.
+      if (!this.deps.clustered && !this.deps.sessions.isOnline(t.terminalId, 't')) continue;
       const categories = t.categories.filter((c) => changed.includes(c));
       if (categories.length === 0) continue;
       await this.deps.publish(downTopic(t.terminalId, 't'), { type: 'updates', latest, categories });

@@ -8,6 +8,7 @@ import {
   DEFAULT_ATTEMPT_LIMITS,
   MemoryAttemptLimiter,
 } from './attempt-limits.js';
+import { connectCluster } from './cluster.js';
 import {
   type Listener,
   listenTcp,
@@ -48,6 +49,11 @@ export interface SyncServerOptions {
   onAuthFailure?: (reason: AuthFailureReason) => void;
   /** How often revocations made by other processes (simsync admin) are picked up; default 250 ms. */
   revocationPollMs?: number;
+  /**
+   * Redis URL: run as one of several broker processes (cluster.ts): fan-out,
+   * sessions and attempt limits in Redis; the store must be shared too (PostgreSQL).
+   */
+  redis?: string;
 }
 
 export interface SyncServer {
@@ -90,6 +96,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     logger,
     now,
     publish,
+    clustered: options.redis !== undefined,
     // An ack must fit in one message: winners may fill half of it, reasons an eighth.
     limits: {
       maxMessageBytes,
@@ -100,15 +107,18 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     },
   });
 
+  const settings = options.attemptLimits && !('waitMs' in options.attemptLimits) ? options.attemptLimits : {};
+  const cluster = options.redis ? await connectCluster(options.redis, settings, logger) : undefined;
   const limiter =
     options.attemptLimits && 'waitMs' in options.attemptLimits
       ? options.attemptLimits
-      : new MemoryAttemptLimiter(options.attemptLimits);
+      : (cluster?.limiter ?? new MemoryAttemptLimiter(settings));
   const maxConcurrent =
     options.attemptLimits && !('waitMs' in options.attemptLimits)
       ? (options.attemptLimits.maxConcurrent ?? DEFAULT_ATTEMPT_LIMITS.maxConcurrent)
       : DEFAULT_ATTEMPT_LIMITS.maxConcurrent;
   broker = await Aedes.createBroker({
+    ...(cluster ? { mq: cluster.mq, persistence: cluster.persistence } : {}),
     ...accessHooks({
       store,
       sessions,
@@ -168,11 +178,13 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
         await stopped;
         await router.idle();
+        await cluster?.close();
       },
     };
   } catch (e) {
     await Promise.all(listeners.map((l) => l.close()));
     await new Promise<void>((resolve) => broker?.close(() => resolve()));
+    await cluster?.close();
     throw e;
   }
 }
