@@ -15,13 +15,20 @@ import type { Session, Sessions } from './sessions.js';
 import type { AuditEntry, SyncStore } from './store/sync-store.js';
 import { codeUsable, type RegSecret } from './sync/register.js';
 
-/** CONNACK return codes of MQTT 3.1.1 §3.2.2.3 that a refusal may carry. */
+/**
+ * CONNACK return codes of MQTT 3.1.1 §3.2.2.3 that a refusal may carry: 3
+ * when the server will not check now (attempt limits, an internal error: try
+ * again later), 4 for a wrong secret, 5 for a proven one that may not connect
+ * (revoked, registered to another subscriber). A terminal closes its local
+ * data on 4 and 5 (core/engine/local-access.ts), never on 3.
+ */
+const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
 class Refusal extends Error {
   constructor(
-    readonly returnCode: 4 | 5,
+    readonly returnCode: 3 | 4 | 5,
     reason: string,
     readonly failure: AuthFailureReason,
     /** Written to the audit log when the subscriber is known. */
@@ -39,7 +46,8 @@ export type AuthFailureReason =
   | 'bad-credential'
   | 'revoked'
   | 'taken'
-  | 'throttled';
+  | 'throttled'
+  | 'unavailable';
 
 export interface AccessDeps {
   store: SyncStore;
@@ -132,7 +140,7 @@ async function throttle(deps: AccessDeps, keys: string[]): Promise<void> {
     const wait = await deps.limiter.waitMs(key, now);
     if (wait > 0) {
       throw new Refusal(
-        NOT_AUTHORIZED,
+        SERVER_UNAVAILABLE,
         `too many failed attempts: retry in ${Math.ceil(wait / 1000)} s`,
         'throttled',
       );
@@ -203,7 +211,7 @@ export function accessHooks(
   /** A registration CONNECT hashes a password: its keys may run only so many at once. */
   const bounded = async (keys: string[], check: () => Promise<Session>): Promise<Session> => {
     if (!inFlight.enter(keys)) {
-      throw new Refusal(NOT_AUTHORIZED, 'too many attempts at once', 'throttled');
+      throw new Refusal(SERVER_UNAVAILABLE, 'too many attempts at once', 'throttled');
     }
     try {
       return await check();
@@ -254,7 +262,7 @@ export function accessHooks(
         },
         (e: unknown) => {
           const refusal =
-            e instanceof Refusal ? e : new Refusal(NOT_AUTHORIZED, 'internal error', 'bad-credential');
+            e instanceof Refusal ? e : new Refusal(SERVER_UNAVAILABLE, 'internal error', 'unavailable');
           if (!(e instanceof Refusal)) logger.error({ err: e, username }, 'authenticate failed');
           logger.info(
             { username, reason: refusal.message, returnCode: refusal.returnCode },

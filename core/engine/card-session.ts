@@ -75,10 +75,10 @@ export class CardSession {
   /**
    * The server's word on this terminal, kept in NV so that local access
    * follows it (local-access.ts): refused when the server names it revoked
-   * (a reply with code 'revoked'), or refuses its credential at CONNECT
-   * (CONNACK return codes 2, 4 and 5 of MQTT 3.1.1 §3.2.2.3, which carry no
-   * reason and which server-session.ts reports alike as 'connect-refused');
-   * a later accepted CONNECT or a new registration ends the refusal.
+   * (a reply with code 'revoked', or CONNACK 5), or refuses its credential
+   * at CONNECT (CONNACK 2 or 4: 'connect-refused'); CONNACK 3, the server's
+   * attempt limits ('throttled'), decides nothing. A later accepted CONNECT
+   * or a new registration ends the refusal.
    */
   async noteStanding(error: unknown): Promise<void> {
     if (!refusesTerminal(error)) return;

@@ -39,11 +39,16 @@ interface Pending {
   timer: TimerId;
 }
 
-/** CONNACK return codes of MQTT 3.1.1 §3.2.2.3 that mean "not you". */
-const REFUSALS: Record<number, string> = {
-  2: 'identifier rejected',
-  4: 'bad credential',
-  5: 'not authorized (revoked, registered to another subscriber, or too many failed attempts: wait and retry)',
+/**
+ * CONNACK return codes of MQTT 3.1.1 §3.2.2.3 the server answers with
+ * (broker/access.ts): what each says, and the SyncError code it becomes.
+ * 3 is "not now" (attempt limits): nothing about this terminal is decided.
+ */
+const REFUSALS: Record<number, { text: string; code: string }> = {
+  2: { text: 'identifier rejected', code: 'connect-refused' },
+  3: { text: 'server busy or too many failed attempts: wait and retry', code: 'throttled' },
+  4: { text: 'bad credential', code: 'connect-refused' },
+  5: { text: 'not authorized (revoked, or registered to another subscriber)', code: 'revoked' },
 };
 
 /**
@@ -152,7 +157,7 @@ export class ServerSession {
           const refusal = error.code === undefined ? undefined : REFUSALS[error.code];
           if (refusal !== undefined)
             reject(
-              new SyncError('server-refused', `server refused the connection: ${refusal}`, 'connect-refused'),
+              new SyncError('server-refused', `server refused the connection: ${refusal.text}`, refusal.code),
             );
           else
             reject(

@@ -28,7 +28,8 @@ import {
 const S1 = '001010000000102';
 const S2 = '228062800000208';
 const LOGIN = 'the right login password';
-const REFUSED = 5;
+/** CONNACK 3, server unavailable: refused before any secret was checked. */
+const REFUSED = 3;
 const WRONG = 4;
 
 describe('attacks by guessing (issue 13: attempt limits)', () => {
