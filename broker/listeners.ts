@@ -6,6 +6,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Logger } from './logger.js';
 import { guardConnection } from './packet-guard.js';
+import { type ProxyHeader, parseProxyHeader } from './proxy-protocol.js';
 
 /** A PEM given as its content, or a string naming the file that holds it. */
 export type Pem = string | Buffer;
@@ -39,6 +40,12 @@ type Handle = (conn: Duplex, req?: IncomingMessage) => void;
 export interface ListenDeps {
   host: string | undefined;
   maxPacketBytes: number;
+  /**
+   * Plain TCP connections come through a load balancer that opens each with a
+   * PROXY protocol header (proxy-protocol.ts), which names the terminal's
+   * address. Then every one must have it.
+   */
+  proxyProtocol?: boolean;
   logger: Logger;
   /** Aedes' `handle`. */
   handle: Handle;
@@ -52,14 +59,57 @@ export function sourceAddress(conn: object): string {
 }
 
 function guarded(deps: ListenDeps, transport: string): Handle {
-  return (conn, req) => {
+  const accept = (conn: Duplex, req: IncomingMessage | undefined, address: string | undefined) => {
     const safe = guardConnection(conn, deps.maxPacketBytes, (reason) =>
       deps.logger.warn({ transport, reason }, 'connection closed: packet too large'),
     );
-    const address = (conn as { remoteAddress?: string }).remoteAddress ?? req?.socket.remoteAddress;
     addresses.set(safe, address ?? 'unknown');
     deps.handle(safe, req);
   };
+  return (conn, req) => {
+    const peer = (conn as { remoteAddress?: string }).remoteAddress ?? req?.socket.remoteAddress;
+    // Plain TCP only: before TLS or an HTTP upgrade the header sits on the raw
+    // socket, out of reach here; terminate TLS at the balancer instead.
+    if (!deps.proxyProtocol || transport !== 'tcp') return accept(conn, req, peer);
+    readProxyHeader(conn, (outcome) => {
+      if (outcome.kind === 'invalid') {
+        deps.logger.warn({ transport, peer, reason: outcome.reason }, 'connection closed: no PROXY header');
+        conn.destroy();
+        return;
+      }
+      if (outcome.rest.length > 0) conn.unshift(outcome.rest);
+      accept(conn, req, outcome.kind === 'proxied' ? outcome.sourceAddress : peer);
+    });
+  };
+}
+
+/** How long a connection may take to send its PROXY header. */
+const PROXY_HEADER_MS = 5000;
+
+/** Reads the PROXY header off the start of a connection, then hands the rest back. */
+function readProxyHeader(
+  conn: Duplex,
+  done: (outcome: (ProxyHeader & { rest: Buffer }) | { kind: 'invalid'; reason: string }) => void,
+): void {
+  let seen = Buffer.alloc(0);
+  const finish = (outcome: Parameters<typeof done>[0]) => {
+    clearTimeout(timer);
+    conn.off('data', onData);
+    conn.off('end', onEnd);
+    conn.pause();
+    done(outcome);
+  };
+  const timer = setTimeout(() => finish({ kind: 'invalid', reason: 'no header in time' }), PROXY_HEADER_MS);
+  const onEnd = () => finish({ kind: 'invalid', reason: 'closed before the header' });
+  const onData = (chunk: Buffer) => {
+    seen = Buffer.concat([seen, chunk]);
+    const parsed = parseProxyHeader(seen);
+    if (parsed.kind === 'incomplete') return;
+    if (parsed.kind === 'invalid') return finish(parsed);
+    finish({ ...parsed, rest: seen.subarray(parsed.headerBytes) });
+  };
+  conn.on('data', onData);
+  conn.once('end', onEnd);
 }
 
 function listen(server: Server, port: number, host: string | undefined): Promise<number> {

@@ -27,6 +27,8 @@ export interface SyncServerOptions {
   store: SyncStore;
   /** Interface to bind; default all. */
   host?: string;
+  /** Every connection opens with a PROXY protocol header from a load balancer (listeners.ts). */
+  proxyProtocol?: boolean;
   /** Plain MQTT over TCP: default 1883, 0 = an ephemeral port, null = none. */
   port?: number | null;
   /** MQTT over TLS, on its own port. */
@@ -152,7 +154,13 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   );
   broker.on('connectionError', (_client, err) => logger.debug({ err: err.message }, 'connection error'));
 
-  const deps = { host: options.host, maxPacketBytes, logger, handle: broker.handle };
+  const deps = {
+    host: options.host,
+    maxPacketBytes,
+    logger,
+    handle: broker.handle,
+    proxyProtocol: options.proxyProtocol ?? false,
+  };
   const listeners: Listener[] = [];
   try {
     const tcp = options.port === null ? null : await listenTcp(deps, options.port ?? 1883);

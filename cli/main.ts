@@ -70,9 +70,15 @@ program
   .option(...dataOption)
   .option(
     '--host <address>',
-    'interface to listen on: 0.0.0.0 = every interface (reachable from the network), 127.0.0.1 = this machine only',
-    '0.0.0.0',
+    'interface to listen on: 127.0.0.1 = this machine only; 0.0.0.0 = every interface, reachable from the network',
+    '127.0.0.1',
   )
+  .option(
+    '--redis <url>',
+    'run as one of several broker processes sharing this Redis (fan-out, sessions, attempt limits)',
+    process.env.SIMSYNC_REDIS,
+  )
+  .option('--proxy-protocol', 'plain TCP connections come through a load balancer sending a PROXY header')
   .option('--port <port>', 'MQTT over TCP port', port, 1883)
   .option('--tls-key <file>', 'TLS private key (PEM), enables MQTT over TLS')
   .option('--tls-cert <file>', 'TLS certificate (PEM)')
@@ -100,6 +106,8 @@ program
       host: opts.host,
       port: opts.port,
       logger,
+      ...(opts.redis ? { redis: opts.redis } : {}),
+      ...(opts.proxyProtocol ? { proxyProtocol: true } : {}),
       attemptLimits: {
         freeFailures: opts.authFreeFailures,
         maxDelayMs: opts.authMaxDelaySeconds * 1000,
@@ -113,15 +121,20 @@ program
     trackConnections(metrics, server.broker);
     const endpoint =
       opts.metricsPort === 0 ? undefined : await metrics.serve(opts.metricsPort, opts.metricsHost);
+    const reach = ['127.0.0.1', '::1', 'localhost'].includes(opts.host)
+      ? 'this machine only (--host 0.0.0.0 for the network)'
+      : 'the network';
     logger.info(
       {
+        host: opts.host,
         port: server.port,
         tlsPort: server.tlsPort,
         wsPort: server.wsPort,
         metricsPort: endpoint?.port,
         data: opts.data,
+        cluster: opts.redis ? 'redis' : undefined,
       },
-      'server ready',
+      `server ready on ${opts.host}:${server.port}, reachable from ${reach}`,
     );
     const stop = async () => {
       logger.info('shutting down');
