@@ -33,3 +33,13 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql
 fi
+
+# The corpus test's independent parser (test/real-world-parse.py): Debian's
+# Python vobject and icalendar, for /usr/bin/python3 (a pyenv python3 may come first in PATH).
+if ! /usr/bin/python3 -c 'import vobject, icalendar' 2>/dev/null; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing Debian packages: python3-vobject python3-icalendar"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-vobject python3-icalendar
+fi
