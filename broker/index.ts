@@ -20,6 +20,13 @@ export { ServerMetrics, trackConnections } from './metrics.js';
 export { PacketSizeGuard } from './packet-guard.js';
 export type { SyncServer, SyncServerOptions } from './server.js';
 export { startSyncServer } from './server.js';
+export {
+  openPostgresStore,
+  PostgresStoreError,
+  type PostgresStoreErrorKind,
+  type PostgresStoreOptions,
+  PostgresSyncStore,
+} from './store/postgres-store.js';
 export { openSqliteStore, SqliteSyncStore } from './store/sqlite-store.js';
 export type {
   AuditAction,

@@ -339,6 +339,39 @@ export function describeSyncStoreContract(name: string, factory: () => SyncStore
       expect(await store.latestSeq(X)).toBe(4);
     });
 
+    it('refuses a change for an unknown subscriber, and counts 0 changes for one', async () => {
+      expect(await store.latestSeq(X)).toBe(0);
+      await expect(
+        store.transaction((tx) =>
+          tx.putRecord(
+            X,
+            { category: 'contacts', recordId: 'a', body: body(1), origin: 't', editedAt: 1 },
+            1,
+          ),
+        ),
+      ).rejects.toThrow();
+      await store.transaction(async (tx) => expect(await tx.latestSeq(X)).toBe(0));
+      await addSubscriber(X);
+      expect(await store.changeLog(X)).toEqual([]);
+    });
+
+    it('reports accepted revokes after a cursor, each once, from bookkeeping lines and transactions alike', async () => {
+      await store.appendAudit(audit({ action: 'revoke', terminalId: 'old' }));
+      const start = await store.revokedSince(null);
+      expect(start.terminalIds).toEqual([]);
+      await store.appendAudit(audit({ action: 'revoke', terminalId: 'pc-1' }));
+      await store.appendAudit(audit({ action: 'revoke', terminalId: 'pc-2', outcome: 'refused' }));
+      await store.appendAudit(audit({ action: 'upload', terminalId: 'pc-3' }));
+      await store.transaction((tx) => tx.appendAudit(audit({ action: 'revoke', terminalId: 'pc-4' })));
+      const first = await store.revokedSince(start.cursor);
+      expect(first.terminalIds).toEqual(['pc-1', 'pc-4']);
+      expect(first.cursor).toBeGreaterThanOrEqual(start.cursor);
+      const again = await store.revokedSince(first.cursor);
+      expect(again).toEqual({ cursor: again.cursor, terminalIds: [] });
+      await store.appendAudit(audit({ action: 'revoke', terminalId: 'pc-5' }));
+      expect((await store.revokedSince(again.cursor)).terminalIds).toEqual(['pc-5']);
+    });
+
     it('keeps the audit log, found by requester or by terminal owner, oldest first', async () => {
       await store.appendAudit(audit({ at: 1, uploaded: 2, uploadedBytes: 30 }));
       await store.appendAudit(
