@@ -167,7 +167,7 @@ export class PostgresQueries {
     length: number,
   ): Promise<BodyRange | undefined> {
     const [r] = await this.run<{ seq: number; size: number; part: Buffer | null }>(BODY_RANGE_SQL, [
-      int4(offset + 1),
+      int4(Math.max(0, offset) + 1),
       int4(length),
       subscriber,
       categoryCode(cat),

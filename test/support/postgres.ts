@@ -39,7 +39,10 @@ const INSTALL_HINT =
 /** Where initdb and pg_ctl are: $SIMSYNC_PG_BIN, Debian's newest /usr/lib/postgresql/N/bin, or the PATH. */
 function findBinDir(): string | undefined {
   const fromEnv = process.env.SIMSYNC_PG_BIN;
-  if (fromEnv) return existsSync(join(fromEnv, 'initdb')) ? fromEnv : undefined;
+  if (fromEnv) {
+    if (existsSync(join(fromEnv, 'initdb'))) return fromEnv;
+    throw new Error(`SIMSYNC_PG_BIN=${fromEnv} holds no initdb`);
+  }
   const debian = '/usr/lib/postgresql';
   if (existsSync(debian)) {
     const versions = readdirSync(debian)
@@ -109,7 +112,8 @@ export interface TestPostgresOptions {
 /** Starts a throwaway cluster; see TestPostgres. */
 export async function startTestPostgres(options: TestPostgresOptions = {}): Promise<TestPostgres> {
   const bin = await binDir();
-  const dir = mkdtempSync(join(tmpdir(), 'simsync-pg-'));
+  // As root the server runs as `postgres`, who must reach the directory: /tmp, not a private TMPDIR.
+  const dir = mkdtempSync(join(process.getuid?.() === 0 ? '/tmp' : tmpdir(), 'simsync-pg-'));
   const user = serverUser();
   if (user) chownSync(dir, user.uid, user.gid);
   const data = join(dir, 'data');
