@@ -189,7 +189,7 @@ export async function exportContacts(target: RecordTarget, file: string, options
   const records = await bodiesOf(target, 'contacts', options);
   const cards = records.filter((r) => isVcardText(r.text));
   writeFileSync(file, cards.map((c) => (c.text.endsWith('\n') ? c.text : `${c.text}\r\n`)).join(''));
-  const uids = cards.map((c) => /^UID[;:][^\r\n]*?:?([^:\r\n]+)\r?$/im.exec(c.text)?.[1]?.trim());
+  const uids = cards.map((c) => /^UID(?:;[^:\r\n]*)?:([^\r\n]*)/im.exec(c.text)?.[1]?.trim());
   const report: ExportReport = {
     kind: 'contacts',
     file,

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Category, LocalRecord, RecordMeta } from '../core/index.js';
 import { exportCalendar, formatCalendar, parseCalendar, readCalendarFile } from './ical.js';
@@ -9,6 +10,7 @@ import {
   exportContacts,
   importCalendar,
   importContacts,
+  progressBar,
   type RecordTarget,
 } from './import-report.js';
 import { CardFileError, formatVcards, parseVcards, readVcardFile } from './vcard.js';
@@ -148,6 +150,22 @@ describe('issue 15 item 4: one bad card never rejects the file', () => {
     expect([strict.imported, strict.failed]).toEqual([0, true]);
     writeFileSync(file, cards[57]!);
     expect((await importContacts(new MemoryTarget(), file)).failed).toBe(true);
+  });
+});
+
+describe('issue 15: progress of a long import or export', () => {
+  it('shows a bar with the known total, and none for a short file', () => {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d: Buffer) => {
+      text += d;
+    });
+    const step = progressBar(out, 'import', 3);
+    for (let done = 0; done <= 5; done++) step({ done, total: 5 });
+    expect(text).toContain('5/5 items');
+    const quiet = new PassThrough();
+    progressBar(quiet, 'import', 3)({ done: 1, total: 2 });
+    expect(quiet.read()).toBeNull();
   });
 });
 
