@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import {
   AdminError,
+  openPostgresStore,
   openSqliteStore,
   ServerMetrics,
   startSyncServer,
@@ -48,6 +49,15 @@ function storeIn(dataDir: string) {
   return openSqliteStore(path.join(dataDir, 'simsync.db'));
 }
 
+/**
+ * The server's store: PostgreSQL when a URL is given (`--postgres`, or
+ * SIMSYNC_POSTGRES for `simsync admin`), shared by every broker process of a
+ * cluster; otherwise the SQLite file in the data directory.
+ */
+async function openServerStore(dataDir: string, postgres: string | undefined) {
+  return postgres ? openPostgresStore(postgres) : storeIn(dataDir);
+}
+
 const dataOption = [
   '--data <dir>',
   'server data directory (SQLite database inside)',
@@ -66,13 +76,14 @@ program
 
 program
   .command('server')
-  .description('run the sync server (Aedes MQTT broker + SQLite store)')
+  .description('run the sync server (Aedes MQTT broker; SQLite in --data, or PostgreSQL with --postgres)')
   .option(...dataOption)
   .option(
     '--host <address>',
     'interface to listen on: 127.0.0.1 = this machine only; 0.0.0.0 = every interface, reachable from the network',
     '127.0.0.1',
   )
+  .option('--postgres <url>', 'keep the sync store in this PostgreSQL database', process.env.SIMSYNC_POSTGRES)
   .option(
     '--redis <url>',
     'run as one of several broker processes sharing this Redis (fan-out, sessions, attempt limits)',
@@ -100,7 +111,7 @@ program
     if (Boolean(opts.tlsKey) !== Boolean(opts.tlsCert))
       throw new InvalidArgumentError('--tls-key and --tls-cert go together');
     const metrics = new ServerMetrics();
-    const store = storeIn(opts.data);
+    const store = await openServerStore(opts.data, opts.postgres);
     const server = await startSyncServer({
       store: metrics.meter(store),
       host: opts.host,
@@ -401,8 +412,8 @@ async function withAdmin(
   dataDir: string,
   fn: (admin: Awaited<ReturnType<typeof startSyncServer>>['admin']) => Promise<void>,
 ) {
-  const store = storeIn(dataDir);
-  const server = await startSyncServer({ store, port: null });
+  const store = await openServerStore(dataDir, process.env.SIMSYNC_POSTGRES);
+  const server = await startSyncServer({ store, port: null, revocationPollMs: 60_000 });
   try {
     await fn(server.admin);
   } catch (e) {
