@@ -50,6 +50,7 @@ interface Frame {
 const MAJOR_ARRAY = 4;
 const MAJOR_MAP = 5;
 const MAJOR_TAG = 6;
+const MAJOR_SIMPLE = 7;
 
 /**
  * cborg's own tokeniser with {@link CborLimits} enforced on the way (cborg 6
@@ -61,6 +62,8 @@ const MAJOR_TAG = 6;
 export class BoundedTokenizer {
   private readonly inner: Tokenizer;
   private readonly frames: Frame[] = [];
+  /** The innermost open container. */
+  private top: Frame | undefined;
   /** Items still expected by the open containers of definite length. */
   private outstanding = 0;
   private topKey: string | undefined;
@@ -90,35 +93,36 @@ export class BoundedTokenizer {
 
   next(): Token {
     const token = this.inner.next();
-    const { major, name } = token.type;
-    if (name === 'break') {
+    const major = token.type.major;
+    if (major === MAJOR_SIMPLE && token.type.name === 'break') {
       // Ends the innermost container of indefinite length (cborg refuses a stray one).
-      if (this.frames.at(-1)?.length === Infinity) this.frames.pop();
+      if (this.top?.length === Infinity) this.frames.pop();
       this.closeFinished();
       return token;
     }
     if (++this.items > this.limits.maxItems) {
       throw new CborLimitError('items', `more than ${this.limits.maxItems} data items`);
     }
-    const parent = this.frames.at(-1);
-    if (parent) this.enter(parent, token);
+    const parent = this.top;
+    if (parent !== undefined) {
+      const index = parent.read++;
+      if (parent.length !== Infinity) this.outstanding--;
+      if (this.watch && parent.map && this.frames.length === 1) this.watchEntry(index, token);
+    }
     if (major === MAJOR_ARRAY || major === MAJOR_MAP || major === MAJOR_TAG) this.open(token, major);
     this.closeFinished();
     return token;
   }
 
-  /** Counts `token` as the next item of `parent`, watching the top-level map's entries. */
-  private enter(parent: Frame, token: Token): void {
-    const index = parent.read++;
-    if (parent.length !== Infinity) this.outstanding--;
-    if (!this.watch || !parent.map || this.frames.length !== 1) return;
+  /** The top-level map's entry at `index`: a key, or the value of the key before it. */
+  private watchEntry(index: number, token: Token): void {
     if (index % 2 === 0) {
       this.topKey = token.type.name === 'string' ? (token.value as string) : undefined;
       return;
     }
     const key = this.topKey;
     this.topKey = undefined;
-    if (key === undefined || !token.type.terminal) return;
+    if (key === undefined || !token.type.terminal || !this.watch) return;
     const next = this.watch(key, token.value);
     if (next) this.apply(next);
   }
@@ -151,13 +155,17 @@ export class BoundedTokenizer {
       this.outstanding += length;
     }
     this.frames.push({ length, read: 0, map });
+    this.top = this.frames[this.frames.length - 1];
   }
 
   /** Pops every container whose last item has been read. */
   private closeFinished(): void {
-    for (let top = this.frames.at(-1); top && top.read === top.length; top = this.frames.at(-1)) {
+    let top = this.frames[this.frames.length - 1];
+    while (top !== undefined && top.read === top.length) {
       this.frames.pop();
+      top = this.frames[this.frames.length - 1];
     }
+    this.top = top;
   }
 
   /** Switches to `next`, refusing at once what was already read beyond it. */
