@@ -10,6 +10,7 @@ command -v python3 >/dev/null || need+=(python3)
 command -v tmux >/dev/null || need+=(tmux)       # the terminal agent is tested in a real pty
 command -v openssl >/dev/null || need+=(openssl) # TLS tests make a self-signed certificate
 command -v redis-server >/dev/null || need+=(redis-server) # the clustered server's fan-out and limits
+command -v haproxy >/dev/null || need+=(haproxy)           # the load balancer in front of broker processes
 
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
