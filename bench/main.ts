@@ -9,6 +9,7 @@ const BENCHES: Record<
   string,
   () => Promise<{ run: (o?: never) => Promise<never>; print: (r: never) => void; quick: unknown }>
 > = {
+  abuse: () => import('./abuse.js') as never,
   connections: () => import('./connections.js') as never,
   'first-sync': () => import('./first-sync.js') as never,
   'nv-store': () => import('./nv-store.js') as never,
