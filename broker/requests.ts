@@ -31,6 +31,11 @@ export interface RequestDeps {
   clustered?: boolean;
 }
 
+/** A store error that says so (SyncStore: `retryable`): the request changed nothing and may be sent again. */
+function isRetryable(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { retryable?: unknown }).retryable === true;
+}
+
 /** What one request did, for its reply and its audit line. */
 interface Handled {
   reply: Reply;
@@ -106,10 +111,15 @@ export class RequestRouter {
         handled = await this.handle(session, request);
       }
     } catch (e) {
-      logger.error({ err: e, terminalId: session.terminalId }, 'request failed');
-      handled = refuse(req, 'internal', 'the server failed to handle this request', {
-        subscriber: session.subscriber,
-      });
+      const who = { subscriber: session.subscriber };
+      if (isRetryable(e)) {
+        // The store is away (a PostgreSQL restart): nothing was applied; the same request may succeed later.
+        logger.warn({ err: e, terminalId: session.terminalId }, 'request failed: store unavailable');
+        handled = refuse(req, 'unavailable', 'the sync store is unavailable: retry later', who);
+      } else {
+        logger.error({ err: e, terminalId: session.terminalId }, 'request failed');
+        handled = refuse(req, 'internal', 'the server failed to handle this request', who);
+      }
     }
     // Audited before the reply goes out, so whoever sees the reply finds it in the history.
     if (handled.audit) {

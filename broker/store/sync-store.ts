@@ -160,10 +160,18 @@ export interface Revocations {
   terminalIds: string[];
 }
 
+/**
+ * A store's operations reject with errors of its own; an error with
+ * `retryable: true` (PostgresStoreError 'unavailable' or 'conflict') means
+ * nothing was applied and the same operation may succeed later, and the
+ * server answers it as `unavailable`, not `internal`.
+ */
 export interface SyncStore {
   /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back
-   * when it throws (the error is rethrown). Transactions do not nest.
+   * when it throws (the error is rethrown). Transactions do not nest. A store
+   * may run `fn` again after a deadlock (PostgreSQL), so `fn` does its effects
+   * through `tx` only.
    */
   transaction<T>(fn: (tx: SyncTx) => Promise<T>): Promise<T>;
 

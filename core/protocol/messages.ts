@@ -271,6 +271,8 @@ export const ERROR_CODES = [
   'unproven-terminal',
   /** fetch: that version of the record is no longer the current one (or not there). */
   'gone',
+  /** The server's store is away for a moment: nothing was applied; send the same request again later. */
+  'unavailable',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

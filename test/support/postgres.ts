@@ -28,6 +28,11 @@ export interface TestPostgres {
   createDatabase(name?: string): Promise<string>;
   /** Stops the server at once and removes its files; stopping twice is harmless. */
   stop(): Promise<void>;
+  /**
+   * Stops the server as a crash would (immediate mode: every connection cut),
+   * waits `downMs`, and starts it again on the same port with the same data.
+   */
+  restart(downMs?: number): Promise<void>;
 }
 
 const run = promisify(execFile);
@@ -132,9 +137,10 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
     '--no-sync',
   ]);
   let port = 0;
+  let opts = '';
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
-    const opts = serverOptions(port, dir, options.settings ?? {});
+    opts = serverOptions(port, dir, options.settings ?? {});
     try {
       await exec('pg_ctl', ['-D', data, '-l', log, '-o', opts, '-w', '-t', '60', 'start']);
       break;
@@ -181,6 +187,11 @@ export async function startTestPostgres(options: TestPostgresOptions = {}): Prom
     },
     async stop() {
       stopNow();
+    },
+    async restart(downMs = 0) {
+      await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      await new Promise((r) => setTimeout(r, downMs));
+      await exec('pg_ctl', ['-D', data, '-l', log, '-o', opts, '-w', '-t', '60', 'start']);
     },
   };
 }
