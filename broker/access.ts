@@ -159,8 +159,9 @@ const GUESSES: ReadonlySet<AuthFailureReason> = new Set([
 /** Counts a wrong guess against its keys; a lockout that starts goes to the audit log. */
 async function countFailure(deps: AccessDeps, keys: string[], refusal: Refusal): Promise<void> {
   if (!GUESSES.has(refusal.failure)) return;
+  const now = deps.now();
   for (const key of keys) {
-    const outcome = await deps.limiter.fail(key, deps.now());
+    const outcome = await deps.limiter.fail(key, now);
     if (!outcome.lockedOut) continue;
     deps.logger.warn({ key, failures: outcome.failures }, 'locked out after failed attempts');
     await deps.store.appendAudit({
@@ -271,15 +272,15 @@ export function accessHooks(
           deps.onAuthFailure?.(refusal.failure);
           // A throttled attempt is not audited one by one (a flood would fill the
           // log); the lockout that caused it was.
-          const counted =
-            refusal.failure === 'throttled' ? Promise.resolve() : countFailure(deps, keys, refusal);
-          Promise.all([counted, refusal.failure === 'throttled' ? undefined : audit(deps, refusal)]).catch(
-            (err: unknown) => logger.error({ err }, 'audit failed'),
-          );
           const error = Object.assign(new Error(refusal.message), {
             returnCode: refusal.returnCode,
           }) as AuthenticateError;
-          done(error, false);
+          if (refusal.failure === 'throttled') return done(error, false);
+          // The failure is counted before the answer goes out, so the next
+          // attempt (from anywhere in a cluster) already sees it.
+          Promise.all([countFailure(deps, keys, refusal), audit(deps, refusal)])
+            .catch((err: unknown) => logger.error({ err }, 'counting a failed attempt failed'))
+            .finally(() => done(error, false));
         },
       );
     },

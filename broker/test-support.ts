@@ -13,6 +13,7 @@ import {
   upTopic,
   username,
 } from '../core/protocol/index.js';
+import { CLUSTERED, serverOptions } from '../test/support/backend.js';
 import { type SyncServer, type SyncServerOptions, startSyncServer } from './server.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 
@@ -39,11 +40,15 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * limits themselves are tested with their defaults (test/attacks/).
  */
 export async function startTestServer(options: Partial<SyncServerOptions> = {}): Promise<SyncServer> {
+  // Clustered runs (vitest project `clustered`): PostgreSQL + Redis instead of SQLite alone.
+  const backend: Partial<SyncServerOptions> & { store: SyncServerOptions['store'] } = CLUSTERED
+    ? { store: openSqliteStore(':memory:'), ...(await serverOptions()) }
+    : { store: openSqliteStore(':memory:') };
   return startSyncServer({
-    store: openSqliteStore(':memory:'),
     host: '127.0.0.1',
     port: 0,
     attemptLimits: { freeFailures: 1000, lockoutAfter: 10_000 },
+    ...backend,
     ...options,
   });
 }

@@ -61,6 +61,12 @@ export interface SimWorldOptions {
   /** Server store; default an in-memory SQLite database. */
   store?: SyncStore;
   logger?: Logger;
+  /**
+   * Several broker processes' worth of servers sharing one Redis and one
+   * store (DESIGN.md "Scale"): each opens its own store connection; the
+   * terminals' links go to the brokers in turn. `server` is the first.
+   */
+  cluster?: { redis: string; brokers: number; openStore: () => Promise<SyncStore> };
 }
 
 /**
@@ -71,20 +77,31 @@ export interface SimWorldOptions {
 export class SimWorld {
   readonly clock = new SystemClock();
   private readonly terminals: SimTerminal[] = [];
+  private links = 0;
 
   private constructor(
     readonly server: SyncServer,
+    /** The other brokers of a cluster (SimWorldOptions.cluster). */
+    readonly peers: readonly SyncServer[],
     private readonly logger: Logger,
   ) {}
 
   static async start(options: SimWorldOptions = {}): Promise<SimWorld> {
-    const server = await startSyncServer({
-      store: options.store ?? openSqliteStore(':memory:'),
-      host: '127.0.0.1',
-      port: 0,
-      ...(options.logger ? { logger: options.logger } : {}),
-    });
-    return new SimWorld(server, options.logger ?? silentLogger);
+    const { cluster } = options;
+    const broker = async (store: SyncStore) =>
+      startSyncServer({
+        store,
+        host: '127.0.0.1',
+        port: 0,
+        ...(options.logger ? { logger: options.logger } : {}),
+        ...(cluster ? { redis: cluster.redis, revocationPollMs: 100 } : {}),
+      });
+    const server = await broker(
+      options.store ?? (cluster ? await cluster.openStore() : openSqliteStore(':memory:')),
+    );
+    const peers: SyncServer[] = [];
+    for (let i = 1; i < (cluster?.brokers ?? 1); i++) peers.push(await broker(await cluster!.openStore()));
+    return new SimWorld(server, peers, options.logger ?? silentLogger);
   }
 
   get port(): number {
@@ -102,8 +119,11 @@ export class SimWorld {
     });
   }
 
+  /** A link to the server; in a cluster, to its brokers in turn. */
   link(): TcpLink {
-    return new TcpLink({ host: '127.0.0.1', port: this.port, timeoutMs: 5000 });
+    const servers = [this.server, ...this.peers];
+    const port = servers[this.links++ % servers.length]?.port ?? this.port;
+    return new TcpLink({ host: '127.0.0.1', port, timeoutMs: 5000 });
   }
 
   async addTerminal(
@@ -150,7 +170,9 @@ export class SimWorld {
 
   async close(): Promise<void> {
     for (const t of this.terminals) await t.terminal.stop();
-    await this.server.close();
-    await this.server.store.close();
+    for (const s of [this.server, ...this.peers]) {
+      await s.close();
+      await s.store.close();
+    }
   }
 }

@@ -4,6 +4,7 @@ import { CATEGORIES, type PolicyName, SyncError, utf8 } from '../../core/index.j
 import type { ByteStream, RadioLink } from '../../hal/index.js';
 import { ScriptedUserAgent } from '../../hal-sim/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
+import { worldOptions } from '../support/backend.js';
 import { ICCID, IMSI, LOGIN, TERMINAL_PASSWORD, terminalData, userArea } from './world.js';
 
 const STRANGER_IMSI = '228062800000208';
@@ -30,7 +31,7 @@ let sim: VirtualUicc;
 let strangerSim: VirtualUicc;
 
 beforeEach(async () => {
-  world = await SimWorld.start();
+  world = await SimWorld.start(await worldOptions());
   await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
   await world.server.admin.addSubscriber({
     subscriber: STRANGER_IMSI,

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeyringAgent, type SimTerminal, SimWorld } from '../../cli/sim-world.js';
 import { CATEGORIES, type SyncReport, utf8 } from '../../core/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
+import { worldOptions } from '../support/backend.js';
 import { ICCID, IMSI, LOGIN, TERMINAL_PASSWORD, terminalData, userArea } from './world.js';
 
 let world: SimWorld;
@@ -46,7 +47,7 @@ async function demount(t: SimTerminal): Promise<SyncReport> {
 const ids = (report: SyncReport, key: 'downloaded' | 'uploaded') => report[key].map((c) => c.id).sort();
 
 beforeEach(async () => {
-  world = await SimWorld.start();
+  world = await SimWorld.start(await worldOptions());
   await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
   sim = SimWorld.sim();
 });

@@ -3,13 +3,14 @@ import { KeyringAgent, SimWorld } from '../../cli/sim-world.js';
 import { CATEGORIES, utf8 } from '../../core/index.js';
 import { ScriptedUserAgent } from '../../hal-sim/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
+import { worldOptions } from '../support/backend.js';
 import { ICCID, IMSI, terminalData, userArea } from './world.js';
 
 let world: SimWorld;
 let sim: VirtualUicc;
 
 beforeEach(async () => {
-  world = await SimWorld.start();
+  world = await SimWorld.start(await worldOptions());
   await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID });
   sim = SimWorld.sim();
 });

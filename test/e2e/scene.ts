@@ -10,6 +10,7 @@ import {
 import type { Battery, ByteStream, Clock, IdleSensor, RadioLink } from '../../hal/index.js';
 import { SimCardReader, SimNvStore } from '../../hal-sim/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
+import { worldOptions } from '../support/backend.js';
 import { ICCID, IMSI, LOGIN, TERMINAL_PASSWORD } from './world.js';
 
 /** Helpers for the trigger, selection, erase and lazy-download tests (real server, simulated terminals). */
@@ -23,7 +24,7 @@ export interface Scene {
 }
 
 export async function scene(): Promise<Scene> {
-  const world = await SimWorld.start();
+  const world = await SimWorld.start(await worldOptions());
   await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
   return { world, sim: SimWorld.sim(), own: [] };
 }
