@@ -10,6 +10,7 @@ const BENCHES: Record<
   () => Promise<{ run: (o?: never) => Promise<never>; print: (r: never) => void; quick: unknown }>
 > = {
   abuse: () => import('./abuse.js') as never,
+  cluster: () => import('./cluster.js') as never,
   connections: () => import('./connections.js') as never,
   'first-sync': () => import('./first-sync.js') as never,
   'nv-store': () => import('./nv-store.js') as never,
