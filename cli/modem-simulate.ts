@@ -9,6 +9,14 @@ export interface ModemSimulateOptions {
   imsi: string;
   /** PIN1 of the simulated SIM; default 1234. */
   pin?: string;
+  /** false: the SIM has PIN1 disabled (needs no PIN). */
+  pin1Enabled?: boolean;
+  /** 'usim-only': the SIM refuses CLA A0 (6E00), as modern cards and eSIM profiles do. */
+  classes?: 'both' | 'usim-only' | 'sim-only';
+  /** ADF_USIM answers SELECT like a sysmoISIM-SJA2: 84, no file identifier 83. */
+  adfFcpWithoutFileId?: boolean;
+  /** How long the SIM stays busy (+CME ERROR: 14) after insertion and boot, in ms; default 0. */
+  simBusyMs?: number;
 }
 
 /**
@@ -21,10 +29,20 @@ export async function modemSimulate(
   options: ModemSimulateOptions,
   log: (line: string) => void,
 ): Promise<void> {
-  const card = new VirtualUicc({ iccid: options.iccid, imsi: options.imsi, pin: options.pin ?? '1234' });
+  const card = new VirtualUicc({
+    iccid: options.iccid,
+    imsi: options.imsi,
+    pin: options.pin ?? '1234',
+    ...(options.pin1Enabled === undefined ? {} : { pin1Enabled: options.pin1Enabled }),
+    ...(options.classes === undefined ? {} : { classes: options.classes }),
+    ...(options.adfFcpWithoutFileId === undefined
+      ? {}
+      : { adfFcpWithoutFileId: options.adfFcpWithoutFileId }),
+  });
   const host = await SimModemHost.start({
     dialect: options.dialect,
     card,
+    ...(options.simBusyMs === undefined ? {} : { simBusyMs: options.simBusyMs }),
     ...(options.link === undefined ? {} : { link: options.link }),
   });
   log(`simulated ${options.dialect} modem with SIM ${options.iccid} (IMSI ${options.imsi})`);

@@ -9,6 +9,7 @@ for (const dialect of ['quectel', 'simcom', 'generic'] as const) {
       reader: b.modem.reader,
       insert: async (profile) => b.host.modem.insertCard(new VirtualUicc(profile)),
       remove: async () => b.host.modem.removeCard(),
+      hang: async () => b.host.modem.hangSim(),
       cleanup: () => b.close(),
     };
   });

@@ -14,6 +14,11 @@ export interface Dialect {
   readonly iccid: readonly { command: string; prefix: string }[];
   /** PIN counter commands to try in order. */
   readonly counters: readonly CounterQuery[];
+  /**
+   * Whether a SIM that +CPIN calls READY has finished starting, where the
+   * modem can say more than +CPIN does (Quectel +QINISTAT). Absent: +CPIN is all.
+   */
+  readonly simStarted?: (at: AtEngine) => Promise<boolean>;
 }
 
 const fieldsOf = (line: string, prefix: string) =>
@@ -52,11 +57,45 @@ const QPINC: CounterQuery = async (at) => {
   return counters('AT+QPINC', num(row?.[1]), num(row?.[2]));
 };
 
-/** SIMCom: +SPIC: <pin1>,<pin2>,<puk1>,<puk2>. */
+/**
+ * SIMCom: +SPIC: <pin1>,<puk1>,<pin2>,<puk2> (SIM7500/SIM7600 AT manual,
+ * "Times remain to input SIM PIN/PUK"; oFono's drivers/atmodem/sim.c
+ * at_spic_cb reads the same order; a SIM7600 answers "+SPIC: 3,10,0,10").
+ */
 const SPIC: CounterQuery = async (at) => {
   const [row] = await ask(at, 'AT+SPIC', '+SPIC:');
-  return counters('AT+SPIC', num(row?.[0]), num(row?.[2]));
+  return counters('AT+SPIC', num(row?.[0]), num(row?.[1]));
 };
+
+/**
+ * Quectel AT+QINISTAT (EC2x AT manual §5.9): a sum of 1 = CPIN ready (PIN
+ * operations allowed), 2 = SMS initialised, 4 = phonebook initialised; 0
+ * while the SIM is still starting. A modem without it has only +CPIN to go by.
+ */
+const QINISTAT = async (at: AtEngine): Promise<boolean> => {
+  try {
+    const [row] = await ask(at, 'AT+QINISTAT', '+QINISTAT:');
+    return ((num(row?.[0]) ?? 1) & 1) !== 0;
+  } catch (e) {
+    if (e instanceof AtError && e.kind === 'not-supported') return true;
+    throw e;
+  }
+};
+
+/**
+ * AT+CLCK="SC",2 (TS 27.007 §7.4): +CLCK: 1 when PIN1 is enabled, 0 when the
+ * SIM needs no PIN. Undefined when the modem does not answer it.
+ */
+export async function readPinLock(at: AtEngine): Promise<boolean | undefined> {
+  try {
+    const [row] = await ask(at, 'AT+CLCK="SC",2', '+CLCK:');
+    const status = num(row?.[0]);
+    return status === undefined ? undefined : status === 1;
+  } catch (e) {
+    if (e instanceof AtError && e.kind === 'not-supported') return undefined;
+    throw e;
+  }
+}
 
 const REGISTRATION_URCS = ['AT+CREG=1', 'AT+CEREG=1'];
 const GENERIC_ICCID = [
@@ -71,6 +110,7 @@ export const DIALECTS: Record<DialectName, Dialect> = {
     init: ['AT+QSIMDET=1,0', 'AT+QSIMSTAT=1', ...REGISTRATION_URCS],
     iccid: [{ command: 'AT+QCCID', prefix: '+QCCID:' }, ...GENERIC_ICCID],
     counters: [QPINC, CPINR],
+    simStarted: QINISTAT,
   },
   simcom: {
     name: 'simcom',

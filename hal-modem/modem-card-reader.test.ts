@@ -39,7 +39,13 @@ for (const dialect of ['quectel', 'simcom', 'generic'] as const) {
       b = await bench(dialect, { card: card() });
       const sim = await b.modem.reader.open();
       expect(await sim.iccid()).toBe(CARD.iccid);
-      expect(await sim.pinStatus()).toEqual({ verified: false, retriesLeft: 3 });
+      expect(await sim.pinStatus()).toEqual({
+        enabled: true,
+        verified: false,
+        retriesLeft: 3,
+        blocked: false,
+        pukRetriesLeft: 10,
+      });
       expect(await kindOf(sim.imsi())).toBe('pin-required');
       expect(await sim.verifyPin('9999')).toEqual({ status: 'wrong', retriesLeft: 2 });
       expect(await sim.verifyPin(CARD.pin!)).toEqual({ status: 'ok' });
@@ -120,7 +126,13 @@ describe('ModemCardReader faults', () => {
     expect(events).toEqual(['removed', 'inserted']);
     expect(await kindOf(sim.imsi())).toBe('card-removed');
     const again = await b.modem.reader.open();
-    expect(await again.pinStatus()).toEqual({ verified: false, retriesLeft: 3 });
+    expect(await again.pinStatus()).toEqual({
+      enabled: true,
+      verified: false,
+      retriesLeft: 3,
+      blocked: false,
+      pukRetriesLeft: 10,
+    });
   });
 
   it('the port vanishing is a removal; the card is announced again when it returns', async () => {
@@ -139,5 +151,52 @@ describe('ModemCardReader faults', () => {
     expect(events.at(-1)).toBe('inserted');
     const again = await b.modem.reader.open();
     expect(await again.iccid()).toBe(CARD.iccid);
+  });
+});
+
+describe('issue 14: PIN state and PUK counter from the modem', () => {
+  it.each(['quectel', 'simcom', 'generic'] as const)(
+    '%s: after three wrong PINs the status says blocked and the PUK counter reads 10, then 9',
+    async (dialect) => {
+      b = await bench(dialect, { card: card() });
+      const sim = await b.modem.reader.open();
+      for (let i = 0; i < 3; i++) await sim.verifyPin('0000');
+      expect(await sim.pinStatus()).toEqual({
+        enabled: true,
+        verified: false,
+        retriesLeft: 0,
+        blocked: true,
+        pukRetriesLeft: 10,
+      });
+      expect(await sim.unblockPin('87654321', '4321')).toEqual({ status: 'wrong', retriesLeft: 9 });
+      expect(await sim.pinStatus()).toMatchObject({ blocked: true, pukRetriesLeft: 9 });
+      expect(await sim.unblockPin(CARD.puk ?? '12345678', '4321')).toEqual({ status: 'ok' });
+      expect(await sim.pinStatus()).toMatchObject({ verified: true, blocked: false, retriesLeft: 3 });
+    },
+  );
+
+  it('a modem without AT+CLCK: "PIN1 disabled" comes from the card through AT+CSIM (PS_DO)', async () => {
+    b = await bench('generic', { card: card({ pin1Enabled: false }), unsupported: ['+CLCK'] });
+    const sim = await b.modem.reader.open();
+    expect(await sim.pinStatus()).toMatchObject({ enabled: false, verified: true, retriesLeft: 3 });
+    expect(await sim.verifyPin('0000')).toEqual({ status: 'disabled' });
+    expect(await sim.imsi()).toBe(CARD.imsi);
+  });
+});
+
+describe('issue 14 item 5: a hung SIM does not block shutdown', () => {
+  it('with a SIM command unanswered, SimCard.close() and Modem.close() resolve at once; the call settles', async () => {
+    b = await bench('quectel', { card: card() });
+    const sim = await b.modem.reader.open();
+    b.host.modem.hangSim();
+    const pending = kindOf(sim.iccid());
+    await new Promise((r) => setTimeout(r, 50));
+    let started = Date.now();
+    await sim.close();
+    expect(Date.now() - started).toBeLessThan(500);
+    started = Date.now();
+    await b.modem.close();
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(['timeout', 'device-unavailable', 'card-removed']).toContain(await pending);
   });
 });

@@ -5,7 +5,8 @@ import { AtError } from './at-errors.js';
 import { CsimTransport } from './csim-transport.js';
 import { type Dialect, simEventOf } from './dialect.js';
 import { type ModemLogger, silentModemLogger } from './logger.js';
-import { ModemSimCard, readCpin } from './modem-sim-card.js';
+import { ModemSimCard } from './modem-sim-card.js';
+import { awaitSimState, type SimWaitOptions } from './sim-ready.js';
 import { toHalError } from './uicc-errors.js';
 
 /**
@@ -20,43 +21,55 @@ export interface ModemCardReaderOptions {
   name?: string;
   /** Also ask AT+CPIN? this often, for modems without hot-swap URCs. Default 0 (off). */
   pollMs?: number;
+  /** How long to wait for a SIM that is still starting (CME 14 / NOT READY), and the back-off. */
+  simWait?: SimWaitOptions;
   logger?: ModemLogger;
 }
 
 type ReaderEvent = 'inserted' | 'removed';
 
 /**
- * The SIM slot of a cellular modem. Presence follows hot-swap URCs
- * (+QSIMSTAT, +SIMCARD, +CPIN: NOT INSERTED / READY …) and AT+CPIN? after
- * every start. A modem reboot or the port vanishing counts as removal (the
- * card was power-cycled and PIN1 is no longer verified); the card is
- * announced again once the modem answers. One session at a time.
+ * The SIM slot of a cellular modem. A card counts as inserted once the
+ * modem says what it needs (+CPIN READY / SIM PIN / SIM PUK …): after a
+ * hot-swap "inserted" URC (+QSIMSTAT: 1,1, +SIMCARD: AVAILABLE), a reboot
+ * (RDY) or the port coming back, the SIM first starts, and meanwhile the
+ * modem answers +CME ERROR: 14 (SIM busy) or +CPIN: NOT READY; the reader
+ * asks AT+CPIN? again with a bounded back-off (`simWait`), and takes a
+ * +CPIN: <state> URC as the answer too. Removal URCs (+QSIMSTAT: 1,0,
+ * +SIMCARD: NOT AVAILABLE, +CPIN: NOT INSERTED), a reboot or the port
+ * vanishing count as removal (the card was power-cycled and PIN1 is no
+ * longer verified). One session at a time.
  */
 export class ModemCardReader implements CardReader {
   readonly name: string;
   readonly #at: AtEngine;
   readonly #dialect: Dialect;
   readonly #log: ModemLogger;
+  readonly #simWait: SimWaitOptions;
   readonly #listeners: Record<ReaderEvent, Set<() => void>> = { inserted: new Set(), removed: new Set() };
   readonly #unsubscribe: Unsubscribe[];
   #present = false;
   /** Bumped at every removal, so sessions opened before it know they are stale. */
   #epoch = 0;
+  /** Bumped at every removal hint, so a wait for a starting SIM knows when it is moot. */
+  #hints = 0;
+  #waiting: Promise<boolean> | undefined;
+  /** The removal count the running wait started after. */
+  #waitingFor = -1;
   #session: SimCard | undefined;
   #poll: ReturnType<typeof setInterval> | undefined;
+  #stopped = false;
 
   constructor(at: AtEngine, dialect: Dialect, options: ModemCardReaderOptions = {}) {
     this.name = options.name ?? at.path;
     this.#at = at;
     this.#dialect = dialect;
     this.#log = options.logger ?? silentModemLogger;
+    this.#simWait = options.simWait ?? {};
     this.#unsubscribe = [
-      at.onUrc((line) => {
-        const event = simEventOf(line);
-        if (event !== undefined) this.#set(event === 'inserted');
-      }),
+      at.onUrc((line) => this.#urc(line)),
       at.onEvent((event) => {
-        this.#set(false);
+        this.#removed();
         if (event !== 'disconnected') void this.refresh();
       }),
     ];
@@ -77,13 +90,33 @@ export class ModemCardReader implements CardReader {
     };
   }
 
-  /** Asks AT+CPIN? and updates presence (announcing a change). Errors other than "no SIM" leave it as it is. */
-  async refresh(): Promise<boolean> {
+  /**
+   * Asks the modem whether a SIM is in, waiting (bounded by `simWait`) while
+   * it is still starting, and updates presence (announcing a change).
+   * Resolves with the presence; a wait already running is joined. Errors
+   * other than "no SIM" leave presence as it is.
+   */
+  refresh(): Promise<boolean> {
+    if (this.#waiting !== undefined && this.#waitingFor === this.#hints) return this.#waiting;
+    // A wait begun before the last removal is moot: it stops at its next try; a new one follows it.
+    const before = this.#waiting ?? Promise.resolve(false);
+    this.#waitingFor = this.#hints;
+    const run = before.then(() => this.#awaitSim());
+    this.#waiting = run;
+    void run.finally(() => {
+      if (this.#waiting === run) this.#waiting = undefined;
+    });
+    return run;
+  }
+
+  async #awaitSim(): Promise<boolean> {
+    const hints = this.#hints;
+    const alive = () => this.#hints === hints && !this.#stopped;
     try {
-      const state = await readCpin(this.#at);
-      this.#set(state !== 'NOT INSERTED');
+      const state = await awaitSimState(this.#at, this.#simWait, alive, this.#dialect.simStarted);
+      if (alive()) this.#set(state !== 'NOT INSERTED');
     } catch (e) {
-      if (e instanceof AtError && e.kind === 'no-card') this.#set(false);
+      if (e instanceof AtError && e.kind === 'no-card' && alive()) this.#set(false);
       else this.#log.debug({ error: String(e) }, 'SIM presence unknown');
     }
     return this.#present;
@@ -100,7 +133,7 @@ export class ModemCardReader implements CardReader {
     const epoch = this.#epoch;
     let uicc: UiccSession | undefined;
     try {
-      uicc = await UiccSession.open(new CsimTransport(this.#at), MODEM_ATR);
+      uicc = await UiccSession.open(new CsimTransport(this.#at, this.#simWait), MODEM_ATR);
     } catch (e) {
       const error = toHalError(e);
       if (error.kind === 'no-card' || epoch !== this.#epoch)
@@ -112,6 +145,7 @@ export class ModemCardReader implements CardReader {
       {
         at: this.#at,
         dialect: this.#dialect,
+        simWait: this.#simWait,
         alive: () => this.#epoch === epoch,
         closed: () => {
           if (this.#session === session) this.#session = undefined;
@@ -126,8 +160,26 @@ export class ModemCardReader implements CardReader {
 
   /** Stops listening and polling; the AT engine stays open. */
   stop(): void {
+    this.#stopped = true;
     clearInterval(this.#poll);
     for (const off of this.#unsubscribe.splice(0)) off();
+  }
+
+  /**
+   * A +CPIN: <state> URC is the modem saying the SIM has started; the
+   * hot-swap "inserted" URCs only say a card was pushed in, so they start a
+   * wait for it (Quectel EC2x manual: +QSIMSTAT reports the detect pin).
+   */
+  #urc(line: string): void {
+    const event = simEventOf(line);
+    if (event === 'removed') this.#removed();
+    else if (event === 'inserted' && line.startsWith('+CPIN:')) this.#set(true);
+    else if (event === 'inserted') void this.refresh();
+  }
+
+  #removed(): void {
+    this.#hints++;
+    this.#set(false);
   }
 
   #set(present: boolean): void {

@@ -2,11 +2,13 @@ import { ReadlineParser } from '@serialport/parser-readline';
 import { SerialPort } from 'serialport';
 import { HalError } from '../hal/index.js';
 
+const CLOSE_BOUND_MS = 1000;
+
 /** A serial port seen as text lines, the way V.250 frames a modem's output. */
 export interface LinePort {
   /** Writes raw text (the caller adds the S3 terminator). Rejects 'device-unavailable'. */
   write(text: string): Promise<void>;
-  /** Closes the port; idempotent. Does not fire `onClose`. */
+  /** Closes the port; idempotent. Does not fire `onClose`. Resolves within a second even if the driver hangs. */
   close(): Promise<void>;
 }
 
@@ -63,7 +65,13 @@ export function openLinePort(path: string, baudRate: number, handlers: LinePortH
               ok();
               return;
             }
-            port.close(() => ok());
+            // A tty whose driver is stuck (a wedged USB modem) may never call back; shutdown must not wait on it.
+            const bound = setTimeout(ok, CLOSE_BOUND_MS);
+            bound.unref();
+            port.close(() => {
+              clearTimeout(bound);
+              ok();
+            });
           }),
       });
     });

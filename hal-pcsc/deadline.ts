@@ -43,3 +43,20 @@ export function withDeadline<T>(
     }
   });
 }
+
+/**
+ * Waits for `work` at most `ms`: resolves true when it settled in time
+ * (fulfilled or rejected), false when the bound ran out first. `work` goes
+ * on either way; the timer does not keep the process alive.
+ */
+export function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+    const done = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    work.then(done, done);
+  });
+}

@@ -31,7 +31,12 @@ async function kindOf(promise: Promise<unknown>): Promise<string> {
 }
 
 describeCardReaderContract('PcscCardReader through pcscd + vsmartcard-vpcd', async () => {
-  const reader = await openPcscReader({ reader: rig.slot.readerName });
+  // Short bounds so the contract's card that stops answering costs seconds, not the 5 s default.
+  const reader = await openPcscReader({
+    reader: rig.slot.readerName,
+    commandTimeoutMs: 1500,
+    closeTimeoutMs: 1000,
+  });
   let card: VpcdCard | undefined;
   const remove = async () => {
     await card?.remove();
@@ -43,6 +48,7 @@ describeCardReaderContract('PcscCardReader through pcscd + vsmartcard-vpcd', asy
       card = await VpcdCard.insert(new VirtualUicc(profile), { host: TEST_VPCD_HOST, port: rig.slot.port });
     },
     remove,
+    hang: async () => card?.failOnApdu({ match: () => true, action: 'stall' }),
     cleanup: async () => {
       await remove();
       await waitUntil(() => !reader.present(), 'an empty reader after the test');
@@ -80,7 +86,13 @@ describe('PcscCardReader: identities and PIN through pcscd', () => {
 
   it('PIN tries count down on the card and stay blocked in the next session; the PUK unblocks', async () => {
     const sim = await rig.open();
-    expect(await sim.pinStatus()).toEqual({ verified: false, retriesLeft: 3 });
+    expect(await sim.pinStatus()).toEqual({
+      enabled: true,
+      verified: false,
+      retriesLeft: 3,
+      blocked: false,
+      pukRetriesLeft: 10,
+    });
     expect(await sim.verifyPin('0000')).toEqual({ status: 'wrong', retriesLeft: 2 });
     expect(await sim.verifyPin('0000')).toEqual({ status: 'wrong', retriesLeft: 1 });
     expect(await sim.verifyPin('0000')).toEqual({ status: 'blocked' });
@@ -100,7 +112,13 @@ describe('PcscCardReader: identities and PIN through pcscd', () => {
     await sim.verifyPin('1234');
     await sim.close();
     const next = rig.track(await rig.reader.open());
-    expect(await next.pinStatus()).toEqual({ verified: false, retriesLeft: 3 });
+    expect(await next.pinStatus()).toEqual({
+      enabled: true,
+      verified: false,
+      retriesLeft: 3,
+      blocked: false,
+      pukRetriesLeft: 10,
+    });
   });
 });
 
@@ -163,9 +181,62 @@ describe('every virtual card mode works through pcscd', () => {
     expect(await sim.iccid()).toBe(TEST_CARD.iccid);
     expect(await sim.verifyPin('0000')).toEqual({ status: 'wrong', retriesLeft: 2 });
     expect(await sim.verifyPin('1234')).toEqual({ status: 'ok' });
-    expect(await sim.pinStatus()).toEqual({ verified: true, retriesLeft: 3 });
+    expect(await sim.pinStatus()).toEqual({
+      enabled: true,
+      verified: true,
+      retriesLeft: 3,
+      blocked: false,
+      pukRetriesLeft: 10,
+    });
     expect(await sim.imsi()).toBe(TEST_CARD.imsi);
     await sim.writeTerminalIds(['4711', '0815']);
     expect(await sim.readTerminalIds()).toEqual(['4711', '0815']);
+  });
+});
+
+describe('issue 14: real-card kinds through pcscd + vpcd', () => {
+  const noPin = { enabled: false, verified: true, retriesLeft: 3, blocked: false, pukRetriesLeft: 10 };
+
+  it.each([
+    { name: 'USIM-only, SJA2 ADF FCP without 83, T=0', profile: { t0GetResponse: true } },
+    { name: 'USIM-only, SJA2 ADF FCP without 83, strict Le', profile: { strictLe: true } },
+  ])('$name: opens as a USIM and works (was card-blocked)', async ({ profile }) => {
+    const sim = await rig.open({ classes: 'usim-only', adfFcpWithoutFileId: true, ...profile });
+    expect(sim.application).toBe('usim');
+    expect(await sim.iccid()).toBe(TEST_CARD.iccid);
+    expect(await sim.pinStatus()).toEqual({ ...noPin, enabled: true, verified: false });
+    expect(await sim.verifyPin('1234')).toEqual({ status: 'ok' });
+    expect(await sim.imsi()).toBe(TEST_CARD.imsi);
+    await sim.writeTerminalIds(['4711']);
+    expect(await sim.readTerminalIds()).toEqual(['4711']);
+  });
+
+  it.each([
+    { name: '3G, SJA2 ADF FCP (PS_DO 70)', profile: { adfFcpWithoutFileId: true } },
+    { name: '3G, USIM-only, T=0', profile: { classes: 'usim-only' as CardClasses, t0GetResponse: true } },
+    { name: '2G (byte 14 b8, VERIFY 9808)', profile: { classes: 'sim-only' as CardClasses } },
+  ])('PIN1 disabled, $name: no PIN needed, verifyPin presents nothing', async ({ profile }) => {
+    const sim = await rig.open({ pin1Enabled: false, ...profile });
+    expect(await sim.pinStatus()).toEqual(noPin);
+    expect(await sim.imsi()).toBe(TEST_CARD.imsi);
+    expect(await sim.verifyPin('0000')).toEqual({ status: 'disabled' });
+    expect(rig.uicc!.snapshot().pinRetriesLeft).toBe(3);
+    expect(rig.card!.traffic().some((x) => x.command.slice(2, 4) === '20' && x.command.length > 10)).toBe(
+      false,
+    );
+  });
+
+  it("a USIM-only card whose ADF answer does not decode is 'card-error', not 'card-blocked'", async () => {
+    const uicc = new VirtualUicc({ ...TEST_CARD, classes: 'usim-only' });
+    const broken = {
+      powerOn: () => uicc.powerOn(),
+      powerOff: () => uicc.powerOff(),
+      process: (apdu: Uint8Array) => {
+        const r = uicc.process(apdu);
+        return apdu[1] === 0xa4 && apdu[2] === 0x04 ? Uint8Array.of(0x62, 0x7f, ...r.subarray(-2)) : r;
+      },
+    };
+    await rig.insertCard(broken);
+    expect(await kindOf(rig.reader.open())).toBe('card-error');
   });
 });

@@ -1,5 +1,6 @@
 import { type CardReader, HalError, type Unsubscribe } from '../hal/index.js';
-import { type ApduTransport, UiccSession } from '../uicc/index.js';
+import { type ApduTransport, isUiccError, UiccSession } from '../uicc/index.js';
+import { settlesWithin } from './deadline.js';
 import { PcscCardSession } from './pcsc-card-session.js';
 import { type Disposition, PcscConnection, type ProtocolChoice, type ShareMode } from './pcsc-connection.js';
 import { toHalError } from './pcsc-errors.js';
@@ -23,6 +24,12 @@ export interface PcscReaderOptions {
   commandTimeoutMs?: number;
   /** How long a failed APDU waits for pcscd to report the card gone before calling it a card error; default 1500 ms. */
   removalGraceMs?: number;
+  /**
+   * Bound on `SimCard.close()` and `close()`: past it they resolve anyway and
+   * the PC/SC handle is released in the background once the driver returns;
+   * default 2000 ms.
+   */
+  closeTimeoutMs?: number;
   logger?: PcscLogger;
   /** Something closed together with the reader (the context `openPcscReader` made for it). */
   owns?: { close(): Promise<void> };
@@ -81,6 +88,7 @@ export class PcscCardReader implements CardReader {
       disposition: options.disposition ?? 'reset',
       commandTimeoutMs: options.commandTimeoutMs ?? 5000,
       removalGraceMs: options.removalGraceMs ?? 1500,
+      closeTimeoutMs: options.closeTimeoutMs ?? 2000,
     };
     this.#log = options.logger ?? silent;
     this.#owns = options.owns;
@@ -143,15 +151,16 @@ export class PcscCardReader implements CardReader {
     try {
       uicc = await UiccSession.open(transport, this.#atr ?? new Uint8Array(0));
     } catch (e) {
-      await this.#release(connection, 'leave');
-      const error = toHalError(e);
-      if (['card-removed', 'timeout', 'device-unavailable'].includes(error.kind)) throw error;
-      throw new HalError('card-blocked', 'the card does not answer as a SIM or USIM', { cause: error });
+      await settlesWithin(this.#release(connection, 'leave'), this.#options.closeTimeoutMs);
+      throw openFailure(e);
     }
     const session = new PcscCardSession(uicc, connection.protocol, gone, async () => {
       if (this.#session === session) this.#session = undefined;
       if (this.#connection === connection) this.#connection = undefined;
-      await this.#release(connection, gone() ? 'leave' : this.#options.disposition);
+      const released = this.#release(connection, gone() ? 'leave' : this.#options.disposition);
+      if (!(await settlesWithin(released, this.#options.closeTimeoutMs))) {
+        this.#log.warn({ reader: this.name }, 'card session closed; the card still has not answered');
+      }
     });
     this.#session = session;
     this.#connection = connection;
@@ -159,15 +168,23 @@ export class PcscCardReader implements CardReader {
     return session;
   }
 
-  /** Stops following the reader; an open session's calls reject 'card-removed'. Idempotent. */
+  /**
+   * Stops following the reader; an open session's calls reject 'card-removed'.
+   * Idempotent. Resolves within `closeTimeoutMs` even when the card hangs:
+   * a PC/SC call stuck in the driver is abandoned (its handle is released
+   * when it returns), and its native object is not reused.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const off of this.#unwatch) off();
     this.#stopWatcher();
     this.#dropSession();
-    await this.#released;
-    if (this.#connectionNative !== undefined) returnConnectionNative(this.name, this.#connectionNative);
+    const released = await settlesWithin(this.#released, this.#options.closeTimeoutMs);
+    if (released && this.#connectionNative !== undefined) {
+      returnConnectionNative(this.name, this.#connectionNative);
+    }
+    if (!released) this.#log.warn({ reader: this.name }, 'reader closed with a PC/SC call still stuck');
     this.#connectionNative = undefined;
     await this.#owns?.close();
   }
@@ -304,4 +321,25 @@ export class PcscCardReader implements CardReader {
     this.#log.debug({ reader: this.name }, `card ${event}`);
     for (const listener of [...this.#listeners[event]]) listener();
   }
+}
+
+/**
+ * Why opening a session failed, as a HalError. Transport conditions pass
+ * through; a USIM whose answer does not decode is 'card-error' (the card
+ * works, this terminal cannot read it); a card that answers as neither SIM
+ * nor USIM is 'card-blocked'.
+ */
+function openFailure(e: unknown): HalError {
+  const error = toHalError(e);
+  if (['card-removed', 'timeout', 'device-unavailable'].includes(error.kind)) return error;
+  if (isUiccError(e, 'bad-response')) {
+    return new HalError(
+      'card-error',
+      `the card's USIM answers in a form this terminal cannot read: ${e.message}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  return new HalError('card-blocked', 'the card does not answer as a SIM or USIM', { cause: error });
 }

@@ -94,6 +94,35 @@ describe('a card pulled in the middle of a command', () => {
   });
 });
 
+describe('issue 14 item 5: a hung card does not block shutdown', () => {
+  it('with an APDU stuck in the driver, SimCard.close() and reader.close() resolve within closeTimeoutMs', async () => {
+    const reader = new PcscCardReader(await contextFor(), rig.slot.readerName, {
+      commandTimeoutMs: 5000,
+      closeTimeoutMs: 800,
+    });
+    await rig.insert();
+    await waitUntil(() => reader.present(), 'the card');
+    const sim = await reader.open();
+    rig.card!.failOnApdu({ match: isRead, action: 'stall' });
+    const pending = failure(sim.iccid());
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Before: close waited for the stuck SCardTransmit (its command timeout), then for SCardDisconnect.
+    let started = Date.now();
+    await sim.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+    started = Date.now();
+    await reader.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect((await pending).kind).toBe('timeout');
+    // Pulling the card ends the stuck native call; the next reader on this slot works.
+    rig.card!.yank();
+    await waitUntil(() => !rig.reader.present(), 'the removal');
+    await rig.insert();
+    const next = rig.track(await rig.reader.open());
+    expect(await next.iccid()).toBe(TEST_CARD.iccid);
+  });
+});
+
 async function contextFor(): Promise<PcscContext> {
   const context = await PcscContext.open();
   cleanups.push(() => context.close());

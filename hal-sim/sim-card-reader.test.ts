@@ -11,6 +11,7 @@ describeCardReaderContract('SimCardReader with VirtualUicc', async () => {
     reader,
     insert: async (profile) => reader.insert(new VirtualUicc(profile)),
     remove: async () => reader.remove(),
+    hang: async () => reader.hang(),
   };
 });
 
@@ -75,7 +76,13 @@ describe('SimCardReader', () => {
     reader.remove();
     reader.insert(card);
     const again = await reader.open();
-    expect(await again.pinStatus()).toEqual({ verified: false, retriesLeft: 2 });
+    expect(await again.pinStatus()).toEqual({
+      enabled: true,
+      verified: false,
+      retriesLeft: 2,
+      blocked: false,
+      pukRetriesLeft: 10,
+    });
     expect(await again.verifyPin('9999')).toEqual({ status: 'wrong', retriesLeft: 1 });
     expect(await again.verifyPin(PROFILE.pin!)).toEqual({ status: 'ok' });
   });
@@ -155,5 +162,50 @@ describe('SimCardReader', () => {
     expect(reader.present()).toBe(false);
     expect(reader.traffic()).toEqual([]);
     expect(reader.openCount()).toBe(0);
+  });
+});
+
+describe('SimCardReader: issue 14 card kinds and faults', () => {
+  it("hang(): with commandTimeoutMs on the clock the APDU rejects 'timeout'; close() ends a wait at once", async () => {
+    const clock = new VirtualClock({ start: 0 });
+    const reader = new SimCardReader({ clock, commandTimeoutMs: 5000 });
+    reader.insert(new VirtualUicc(PROFILE));
+    const sim = await reader.open();
+    reader.hang();
+    const sent = () => new Promise((resolve) => setTimeout(resolve, 10));
+    const timedOut = kindOf(sim.iccid());
+    await sent();
+    await clock.advance(5000);
+    expect(await timedOut).toBe('timeout');
+    const cut = kindOf(sim.iccid());
+    await sent();
+    await clock.advance(100);
+    await sim.close();
+    expect(await cut).toBe('card-removed');
+    expect(clock.pending()).toBe(0);
+  });
+
+  it("a USIM-only card whose ADF answer does not decode is 'card-error', not 'card-blocked'", async () => {
+    const reader = new SimCardReader();
+    const uicc = new VirtualUicc({ ...PROFILE, classes: 'usim-only' });
+    reader.slot.insert({
+      powerOn: () => uicc.powerOn(),
+      powerOff: () => uicc.powerOff(),
+      process: (apdu) => {
+        const r = uicc.process(apdu);
+        return apdu[1] === 0xa4 && apdu[2] === 0x04 ? Uint8Array.of(0x62, 0x7f, ...r.subarray(-2)) : r;
+      },
+    });
+    expect(await kindOf(reader.open())).toBe('card-error');
+  });
+
+  it("a card answering 6E00 to everything is still 'card-blocked'", async () => {
+    const reader = new SimCardReader();
+    reader.slot.insert({
+      powerOn: () => new Uint8Array(0),
+      powerOff: () => {},
+      process: () => Uint8Array.of(0x6e, 0),
+    });
+    expect(await kindOf(reader.open())).toBe('card-blocked');
   });
 });

@@ -1,5 +1,5 @@
 import { type CardReader, HalError, type SimCard, type Unsubscribe } from '../hal/index.js';
-import { UiccSession, type VirtualUicc } from '../uicc/index.js';
+import { isUiccError, UiccSession, type VirtualUicc } from '../uicc/index.js';
 import { SimCardSession, toHalError } from './sim-card-session.js';
 import { type ApduRecord, SimSlot, type SimSlotOptions, type YankOptions } from './sim-slot.js';
 
@@ -41,7 +41,12 @@ export class SimCardReader implements CardReader {
     };
   }
 
-  /** Powers the card and opens a session. Rejects 'no-card', 'busy', or 'card-blocked' for a card that answers garbage. */
+  /**
+   * Powers the card and opens a session. Rejects 'no-card', 'busy',
+   * 'card-blocked' for a card that answers as neither SIM nor USIM,
+   * 'card-error' for one whose USIM answers something that does not decode,
+   * 'timeout' for a card that stopped answering (with `commandTimeoutMs`).
+   */
   async open(): Promise<SimCard> {
     if (this.#session !== undefined) throw new HalError('busy', 'a session is already open on this card');
     const powered = this.slot.powerOn();
@@ -50,9 +55,7 @@ export class SimCardReader implements CardReader {
       uicc = await UiccSession.open(powered.transport, powered.atr);
     } catch (e) {
       powered.powerOff();
-      const error = toHalError(e);
-      if (error.kind === 'card-removed') throw error;
-      throw new HalError('card-blocked', 'the card does not answer as a SIM or USIM', { cause: error });
+      throw openFailure(e);
     }
     const session = new SimCardSession(uicc, () => {
       if (this.#session === session) this.#session = undefined;
@@ -77,6 +80,11 @@ export class SimCardReader implements CardReader {
   /** See SimSlot.yankAfterApdus; the reader announces the removal. */
   yankAfterApdus(n: number, options?: YankOptions): void {
     this.slot.yankAfterApdus(n, options);
+  }
+
+  /** The card stops answering (see SimSlot.hang); pulling it or closing its session ends the wait. */
+  hang(): void {
+    this.slot.hang();
   }
 
   /** Time each APDU takes on the clock, so a test can pull the card mid-command. */
@@ -109,4 +117,24 @@ export class SimCardReader implements CardReader {
   #emit(event: ReaderEvent): void {
     for (const listener of [...this.#listeners[event]]) listener();
   }
+}
+
+/**
+ * Why `open()` failed, as a HalError. A card that answers as neither SIM nor
+ * USIM is 'card-blocked' (unusable); a USIM whose answer does not decode is
+ * 'card-error' (the card works, this terminal cannot read it).
+ */
+function openFailure(e: unknown): HalError {
+  const error = toHalError(e);
+  if (error.kind === 'card-removed' || error.kind === 'timeout') return error;
+  if (isUiccError(e, 'bad-response')) {
+    return new HalError(
+      'card-error',
+      `the card's USIM answers in a form this terminal cannot read: ${e.message}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  return new HalError('card-blocked', 'the card does not answer as a SIM or USIM', { cause: error });
 }

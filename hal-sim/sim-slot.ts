@@ -37,6 +37,12 @@ export interface SimSlotOptions {
   clock?: Clock;
   /** Time each APDU takes on `clock`, so a test can pull the card mid-command. Default 0. */
   apduDelayMs?: number;
+  /**
+   * With a clock: an APDU the card does not answer (see `hang()`) rejects
+   * HalError 'timeout' after this long, as a real reader's command timeout
+   * would. Default none: it waits until the card is pulled or its session closed.
+   */
+  commandTimeoutMs?: number;
 }
 
 export interface YankOptions {
@@ -47,6 +53,8 @@ export interface YankOptions {
 interface InFlight {
   reject: (error: HalError) => void;
   timer: TimerId | undefined;
+  /** The power-on it belongs to (see `powerOn`). */
+  power: number;
 }
 
 const hex = (bytes: Uint8Array) =>
@@ -61,7 +69,10 @@ const hex = (bytes: Uint8Array) =>
  */
 export class SimSlot {
   readonly #clock: Clock | undefined;
+  readonly #commandTimeoutMs: number | undefined;
   #delay: number;
+  #hung = false;
+  #power = 0;
   #card: CardChip | undefined;
   #insertion = 0;
   #inFlight = new Set<InFlight>();
@@ -72,6 +83,7 @@ export class SimSlot {
 
   constructor(options: SimSlotOptions = {}) {
     this.#clock = options.clock;
+    this.#commandTimeoutMs = options.commandTimeoutMs;
     this.#delay = 0;
     this.setApduDelay(options.apduDelayMs ?? 0);
   }
@@ -94,31 +106,50 @@ export class SimSlot {
     this.#card = undefined;
     this.#insertion++;
     this.#yank = undefined;
+    this.#hung = false;
     card.powerOff();
-    for (const flight of [...this.#inFlight]) {
-      if (flight.timer !== undefined) this.#clock?.clearTimeout(flight.timer);
-      flight.reject(new HalError('card-removed', 'card removed during the command'));
-    }
-    this.#inFlight.clear();
+    this.#abort(() => true, 'card removed during the command');
     return true;
+  }
+
+  #abort(which: (flight: InFlight) => boolean, why: string): void {
+    for (const flight of [...this.#inFlight]) {
+      if (!which(flight)) continue;
+      this.#inFlight.delete(flight);
+      if (flight.timer !== undefined) this.#clock?.clearTimeout(flight.timer);
+      flight.reject(new HalError('card-removed', why));
+    }
   }
 
   /**
    * Powers the card (cold reset). The transport and `powerOff` act on this
    * insertion only: once the card is pulled they reject 'card-removed' and do
-   * nothing, respectively. Throws 'no-card' on an empty slot.
+   * nothing, respectively. `powerOff` rejects this power-on's APDUs still
+   * waiting (a hung card) with 'card-removed' at once. Throws 'no-card' on an
+   * empty slot.
    */
   powerOn(): PoweredCard {
     const card = this.#card;
     if (card === undefined) throw new HalError('no-card', 'no card in the slot');
     const insertion = this.#insertion;
+    const power = ++this.#power;
     return {
       atr: card.powerOn(),
-      transport: { transmit: (apdu) => this.#transmit(insertion, apdu) },
+      transport: { transmit: (apdu) => this.#transmit(insertion, power, apdu) },
       powerOff: () => {
+        this.#abort((flight) => flight.power === power, 'the card session was closed');
         if (insertion === this.#insertion) card.powerOff();
       },
     };
+  }
+
+  /**
+   * The card stops answering (a wedged chip): every APDU from now on waits
+   * until the card is pulled, its session closes, or `commandTimeoutMs`
+   * passes on the clock. Cleared by removal and `reset()`.
+   */
+  hang(): void {
+    this.#hung = true;
   }
 
   /** Time each APDU takes on the clock (needs a clock when > 0). */
@@ -143,10 +174,11 @@ export class SimSlot {
   /** Empties the slot (without announcing it), clears faults and the log. */
   reset(): void {
     this.remove();
+    this.#hung = false;
     this.#log = [];
   }
 
-  async #transmit(insertion: number, apdu: Uint8Array): Promise<Uint8Array> {
+  async #transmit(insertion: number, power: number, apdu: Uint8Array): Promise<Uint8Array> {
     const record: ApduRecord = { command: hex(apdu), at: this.#clock?.now() };
     this.#log.push(record);
     if (insertion !== this.#insertion || this.#card === undefined) {
@@ -158,7 +190,8 @@ export class SimSlot {
       this.onYank?.();
       throw new HalError('card-removed', 'card removed during the command (injected)');
     }
-    if (this.#delay > 0) await this.#wait();
+    if (this.#hung) await this.#wait(power, 'hung');
+    if (this.#delay > 0) await this.#wait(power, 'delay');
     const card = this.#card;
     if (insertion !== this.#insertion || card === undefined) {
       throw new HalError('card-removed', 'card removed during the command');
@@ -168,14 +201,24 @@ export class SimSlot {
     return response;
   }
 
-  #wait(): Promise<void> {
+  /** 'delay': resolves after the APDU delay. 'hung': never resolves; rejects at removal, power-off or the command timeout. */
+  #wait(power: number, why: 'delay' | 'hung'): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const flight: InFlight = { reject, timer: undefined };
+      const flight: InFlight = { reject, timer: undefined, power };
       this.#inFlight.add(flight);
-      flight.timer = this.#clock?.setTimeout(() => {
+      if (why === 'delay') {
+        flight.timer = this.#clock?.setTimeout(() => {
+          this.#inFlight.delete(flight);
+          resolve();
+        }, this.#delay);
+        return;
+      }
+      const timeout = this.#commandTimeoutMs;
+      if (timeout === undefined || this.#clock === undefined) return;
+      flight.timer = this.#clock.setTimeout(() => {
         this.#inFlight.delete(flight);
-        resolve();
-      }, this.#delay);
+        reject(new HalError('timeout', `the card did not answer within ${timeout} ms`));
+      }, timeout);
     });
   }
 }

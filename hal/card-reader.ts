@@ -15,18 +15,46 @@ export interface CardReader {
   /** Whether a card is in the slot now. */
   present(): boolean;
   on(event: 'inserted' | 'removed', listener: () => void): Unsubscribe;
-  /** Powers the card and starts a session. Rejects 'no-card', 'busy', 'card-blocked', 'timeout'. */
+  /**
+   * Powers the card and starts a session. Rejects 'no-card', 'busy',
+   * 'card-blocked' (answers as neither SIM nor USIM), 'card-error' (a USIM
+   * whose answers this terminal cannot decode), 'timeout'. A modem reader
+   * announces a card only once its SIM has started, so `open()` after
+   * 'inserted' does not meet a SIM still busy.
+   */
   open(): Promise<SimCard>;
 }
 
-/** Result of presenting PIN1 to the card. The card decides; software never compares PINs. */
-export type PinResult = { status: 'ok' } | { status: 'wrong'; retriesLeft: number } | { status: 'blocked' };
+/**
+ * Result of presenting PIN1 (or, for `unblockPin`, the PUK) to the card. The
+ * card decides; software never compares PINs. 'disabled': PIN1 is disabled
+ * on the card, so nothing was presented and no try was spent (the card
+ * needs no PIN; see `PinStatus.enabled`).
+ */
+export type PinResult =
+  | { status: 'ok' }
+  | { status: 'wrong'; retriesLeft: number }
+  | { status: 'blocked' }
+  | { status: 'disabled' };
 
+/**
+ * PIN1 as the card (or the modem in front of it) reports it; reading it
+ * costs no try. 2G: TS 51.011 §9.2.1 (byte 14 b8, bytes 19–20). 3G: the PIN
+ * status template of the ADF/MF (TS 102 221 §11.1.1.4.10), VERIFY and
+ * UNBLOCK PIN without data (§11.1.9, §11.1.13). Modem: AT+CPIN?,
+ * AT+CLCK="SC",2 and the vendor counters (+QPINC, +SPIC, +CPINR).
+ */
 export interface PinStatus {
-  /** PIN1 verified in this card session (or PIN1 disabled on the card). */
+  /** PIN1 enabled. False: the card needs no PIN, and `verifyPin` answers 'disabled'. */
+  enabled: boolean;
+  /** PIN1 verified in this card session, or not needed (`enabled` false). */
   verified: boolean;
   /** Tries left for PIN1 (0 = blocked). */
   retriesLeft: number;
+  /** PIN1 blocked (no tries left): only `unblockPin` with the PUK helps. */
+  blocked: boolean;
+  /** PUK tries left, when the card or modem tells (0 = the SIM is blocked for good). */
+  pukRetriesLeft?: number;
 }
 
 /**
@@ -51,10 +79,19 @@ export interface SimCard {
   iccid(): Promise<string>;
   /** IMSI (EF_IMSI). Rejects 'pin-required' until PIN1 is verified. */
   imsi(): Promise<string>;
+  /** PIN1 state (see PinStatus); costs no try. */
   pinStatus(): Promise<PinStatus>;
-  /** Presents PIN1 (4–8 digits). Rejects only on transport errors; a refusal is a result. */
+  /**
+   * Presents PIN1 (4–8 digits). Rejects only on transport errors; a refusal
+   * is a result. Resolves 'disabled' without presenting anything when PIN1
+   * is disabled on the card.
+   */
   verifyPin(pin: string): Promise<PinResult>;
-  /** UNBLOCK PIN with the PUK, setting a new PIN1. */
+  /**
+   * UNBLOCK PIN with the PUK (8 digits), setting a new PIN1; the result
+   * speaks of the PUK's tries. Never retried by the HAL: each wrong PUK
+   * costs one of its (usually 10) tries.
+   */
   unblockPin(puk: string, newPin: string): Promise<PinResult>;
   /**
    * FIG. 11-A/B: the IDs of terminals associated with this SIM, as stored on
@@ -65,6 +102,11 @@ export interface SimCard {
   writeTerminalIds(ids: readonly string[]): Promise<void>;
   /** Raw APDU exchange (command bytes in, response data + SW1 SW2 out). */
   transmit(apdu: Uint8Array): Promise<Uint8Array>;
-  /** Ends the session; idempotent. */
+  /**
+   * Ends the session; idempotent. Resolves within the reader's close bound
+   * (a few seconds at most) even when the card stopped answering: a command
+   * still stuck in the driver is abandoned, not waited for, and calls in
+   * flight settle (rejecting) no later than their command timeout.
+   */
   close(): Promise<void>;
 }

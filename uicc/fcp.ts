@@ -9,6 +9,11 @@ import { encodeTlv, findTlv, parseTlvs } from './tlv.js';
  * file identifier (83), DF name (84, ADF only), life cycle status (8A),
  * compact security attributes (8C), file size (80, EF) and, for a DF/ADF,
  * the PIN status template (C6).
+ *
+ * An ADF is selected by its AID, and real cards answer that SELECT with 84
+ * and no 83 at all (pySim's dumps of sysmoISIM-SJA2 and sysmoISIM-SJA5,
+ * uicc/card-dumps.ts): such an FCP decodes with the FID 7FFF that TS 102 221
+ * §8.4.1 reserves for the current ADF. An MF, DF or EF still needs its 83.
  */
 
 const TAG_FCP = 0x62;
@@ -33,6 +38,8 @@ const DESCRIPTOR_EF: Record<FileStructure, number> = {
 /** Data coding byte of TS 102 221 §11.1.1.4.3, fixed at '21'. */
 const DATA_CODING = 0x21;
 const KEY_PIN1 = 0x01;
+/** TS 102 221 §8.4.1: the FID that stands for the current ADF. */
+const FID_CURRENT_ADF = 0x7fff;
 /** ISO 7816-4 §9.3.3 compact security condition bytes: always, user authentication (SE 1), never. */
 const SC_BYTE: Record<AccessRule, number> = { always: 0x00, pin1: 0x11, never: 0xff };
 
@@ -114,6 +121,7 @@ function structureOf(descriptor: number): FileStructure {
   }
 }
 
+/** PS_DO (TS 102 221 §11.1.1.4.10): bit n, from b8 of the first byte, is the nth key reference listed. */
 function pin1EnabledFrom(template: Uint8Array): boolean | undefined {
   const inner = parseTlvs(template);
   const psDo = findTlv(inner, TAG_PS_DO);
@@ -133,14 +141,21 @@ export function decodeFcp(bytes: Uint8Array): FileInfo {
     throw new UiccError('bad-response', 'not an FCP template (62)');
   const tlvs = parseTlvs(body);
   const descriptor = findTlv(tlvs, TAG_DESCRIPTOR);
-  const fidBytes = findTlv(tlvs, TAG_FID);
-  if (descriptor === undefined || descriptor.length < 1 || fidBytes === undefined || fidBytes.length !== 2) {
-    throw new UiccError('bad-response', 'FCP without file descriptor (82) or identifier (83)');
+  if (descriptor === undefined || descriptor.length < 1) {
+    throw new UiccError('bad-response', 'FCP without file descriptor (82)');
   }
-  const fid = (fidBytes[0]! << 8) | fidBytes[1]!;
   const d0 = descriptor[0]!;
-  if ((d0 & 0x38) === 0x38) {
-    const aid = findTlv(tlvs, TAG_DF_NAME);
+  const isDf = (d0 & 0x38) === 0x38;
+  const aid = isDf ? findTlv(tlvs, TAG_DF_NAME) : undefined;
+  const fidBytes = findTlv(tlvs, TAG_FID);
+  if (fidBytes !== undefined && fidBytes.length !== 2) {
+    throw new UiccError('bad-response', `FCP: file identifier (83) of ${fidBytes.length} bytes`);
+  }
+  if (fidBytes === undefined && aid === undefined) {
+    throw new UiccError('bad-response', 'FCP without file identifier (83) or DF name (84)');
+  }
+  const fid = fidBytes === undefined ? FID_CURRENT_ADF : (fidBytes[0]! << 8) | fidBytes[1]!;
+  if (isDf) {
     const pinTemplate = findTlv(tlvs, TAG_PIN_STATUS);
     const pin1Enabled = pinTemplate === undefined ? undefined : pin1EnabledFrom(pinTemplate);
     const type = aid !== undefined ? 'adf' : fid === 0x3f00 ? 'mf' : 'df';

@@ -25,6 +25,19 @@ describe('2G SELECT/STATUS response (TS 51.011 §9.2.1)', () => {
     });
   });
 
+  it('§9.2.1: a real sysmoSIM-GR1 MF response (pySim card backup): byte 14 = 93, b8 set → CHV1 disabled; 3 and 10 tries', () => {
+    // osmocom/pysim tests/card_sanitizer/card_backup_3b991800118822334455667760_2222334455667788990.script
+    const r = fromHex('0000125C3F000100000000000A9303020C00838A838A00');
+    expect(decodeGsmResponse(r)).toMatchObject({
+      fid: 0x3f00,
+      type: 'mf',
+      size: 4700,
+      pin1Enabled: false,
+      pin1RetriesLeft: 3,
+      pukRetriesLeft: 10,
+    });
+  });
+
   it('decodes a linear-fixed EF: size, record length (byte 15) and the derived record count', () => {
     const r = encodeGsmEfResponse({
       fid: 0x6f3a,

@@ -39,10 +39,22 @@ describe.each(modes)('UiccSession on a %s card', (_name, mode, application) => {
     expect(session.application).toBe(application);
     expect(await session.iccid()).toBe(ICCID);
     await expect(session.imsi()).rejects.toMatchObject({ kind: 'pin-required' });
-    expect(await session.pinStatus()).toEqual({ verified: false, retriesLeft: 3 });
+    expect(await session.pinStatus()).toEqual({
+      enabled: true,
+      verified: false,
+      retriesLeft: 3,
+      blocked: false,
+      pukRetriesLeft: 10,
+    });
     expect(await session.verifyPin('0000')).toEqual({ status: 'wrong', retriesLeft: 2 });
     expect(await session.verifyPin('1234')).toEqual({ status: 'ok' });
-    expect(await session.pinStatus()).toEqual({ verified: true, retriesLeft: 3 });
+    expect(await session.pinStatus()).toEqual({
+      enabled: true,
+      verified: true,
+      retriesLeft: 3,
+      blocked: false,
+      pukRetriesLeft: 10,
+    });
     expect(await session.imsi()).toBe(IMSI);
   });
 
@@ -52,7 +64,13 @@ describe.each(modes)('UiccSession on a %s card', (_name, mode, application) => {
     expect(await session.verifyPin('1111')).toEqual({ status: 'wrong', retriesLeft: 1 });
     expect(await session.verifyPin('1111')).toEqual({ status: 'blocked' });
     expect(await session.verifyPin('1234')).toEqual({ status: 'blocked' });
-    expect(await session.pinStatus()).toEqual({ verified: false, retriesLeft: 0 });
+    expect(await session.pinStatus()).toEqual({
+      enabled: true,
+      verified: false,
+      retriesLeft: 0,
+      blocked: true,
+      pukRetriesLeft: 10,
+    });
     expect(await session.unblockPin('87654321', '4321')).toEqual({ status: 'wrong', retriesLeft: 9 });
     expect(await session.unblockPin('12345678', '4321')).toEqual({ status: 'ok' });
     expect(await session.imsi()).toBe(IMSI);
@@ -94,6 +112,54 @@ describe.each(modes)('UiccSession on a %s card', (_name, mode, application) => {
       await again.verifyPin('1234');
       expect(await again.readTerminalIds()).toEqual(['123', '456']);
     });
+  });
+});
+
+describe('UiccSession on the real-card profiles of issue 14', () => {
+  const disabled = { enabled: false, verified: true, retriesLeft: 3, blocked: false, pukRetriesLeft: 10 };
+
+  it.each([
+    ['3G, USIM-only, SJA2 ADF FCP without 83', { classes: 'usim-only', adfFcpWithoutFileId: true }, 'usim'],
+    ['3G, both classes, SJA2 ADF FCP without 83', { adfFcpWithoutFileId: true }, 'usim'],
+    ['2G only', { classes: 'sim-only' }, 'sim'],
+  ] as const)('PIN1 disabled, %s: no PIN needed, nothing presented', async (_name, mode, application) => {
+    const { session, transport, card } = await open({ ...mode, pin1Enabled: false });
+    expect(session.application).toBe(application);
+    expect(await session.pinStatus()).toEqual(disabled);
+    expect(await session.imsi()).toBe(IMSI);
+    transport.reset();
+    expect(await session.verifyPin('0000')).toEqual({ status: 'disabled' });
+    expect(transport.log.some((x) => x.command[1] === 0x20)).toBe(false);
+    expect(card.snapshot().pinRetriesLeft).toBe(3);
+  });
+
+  it('a USIM-only card with the SJA2 ADF FCP opens as a USIM (before: no 83 → probe failed → CLA A0 → 6E00)', async () => {
+    const { session } = await open({ classes: 'usim-only', adfFcpWithoutFileId: true });
+    expect(session.application).toBe('usim');
+    expect(await session.verifyPin('0000')).toEqual({ status: 'wrong', retriesLeft: 2 });
+    expect(await session.verifyPin('1234')).toEqual({ status: 'ok' });
+    expect(await session.imsi()).toBe(IMSI);
+  });
+
+  it("a listed USIM whose FCP does not decode, on a card without 2G: the decoding error ('bad-response'), not 'card-error'", async () => {
+    const card = new VirtualUicc({ iccid: ICCID, imsi: IMSI, classes: 'usim-only' });
+    const broken = {
+      transmit: async (apdu: Uint8Array) => {
+        const r = card.process(apdu);
+        // SELECT by AID: cut the FCP's length byte to nonsense, as a broken card might.
+        return apdu[1] === 0xa4 && apdu[2] === 0x04 ? Uint8Array.of(0x62, 0x7f, ...r.subarray(-2)) : r;
+      },
+    };
+    await expect(UiccSession.open(broken, card.powerOn())).rejects.toMatchObject({ kind: 'bad-response' });
+  });
+
+  it('PUK tries come from UNBLOCK PIN without data (3G) and byte 20 (2G), costing none', async () => {
+    for (const classes of ['usim-only', 'sim-only'] as const) {
+      const { session, card } = await open({ classes });
+      await session.unblockPin('87654321', '1234');
+      expect(await session.pinStatus()).toMatchObject({ pukRetriesLeft: 9 });
+      expect(card.snapshot().pukRetriesLeft).toBe(9);
+    }
   });
 });
 
@@ -240,7 +306,12 @@ describe('UiccSession lifecycle', () => {
       session.readTerminalIds(),
       session.pinStatus(),
     ]);
-    expect([iccid, imsi, ids, status]).toEqual([ICCID, IMSI, ['77'], { verified: true, retriesLeft: 3 }]);
+    expect([iccid, imsi, ids, status]).toEqual([
+      ICCID,
+      IMSI,
+      ['77'],
+      { enabled: true, verified: true, retriesLeft: 3, blocked: false, pukRetriesLeft: 10 },
+    ]);
   });
 
   it("rejects every call with 'closed' after close(), which is idempotent", async () => {

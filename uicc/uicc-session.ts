@@ -10,26 +10,38 @@ import { simCommands } from './sim-commands.js';
 import { SW } from './status-words.js';
 import { type TerminalIdStorage, TerminalIdStore } from './terminal-id-store.js';
 
+/** What probing for a USIM found: its AID, or why a USIM that EF_DIR lists could not be selected. */
+type UsimProbe = { aid: Uint8Array } | { aid: undefined; failure?: UiccError };
+
 /**
  * The USIM AID from EF_DIR, if the card answers CLA 00 and lists a USIM
  * that SELECT by AID accepts (TS 102 221 §13.1, TS 31.101). Malformed
  * answers mean "not a USIM", not an error; transport failures propagate.
+ * A USIM listed but unselectable is kept as `failure`, so a card that then
+ * does not answer as a 2G SIM either is reported for that reason.
  */
-async function findUsim(transport: ApduTransport): Promise<Uint8Array | undefined> {
+async function findUsim(transport: ApduTransport): Promise<UsimProbe> {
   const probe = new CardChannel(transport, 'usim');
+  let records: Uint8Array[];
   try {
-    const { records } = await probe.readRecords([FID.MF, FID.EF_DIR]);
-    for (const record of records) {
-      const app = decodeApplicationTemplate(record);
-      if (app === undefined || !isUsimAid(app.aid)) continue;
-      await new CardChannel(transport, 'usim', app.aid).select(['adf']);
-      return app.aid;
-    }
-    return undefined;
+    records = (await probe.readRecords([FID.MF, FID.EF_DIR])).records;
   } catch (e) {
-    if (isUiccError(e, 'card-error', 'not-found', 'bad-response', 'pin-required')) return undefined;
+    if (isUiccError(e, 'card-error', 'not-found', 'bad-response', 'pin-required')) return { aid: undefined };
     throw e;
   }
+  let failure: UiccError | undefined;
+  for (const record of records) {
+    const app = decodeApplicationTemplate(record);
+    if (app === undefined || !isUsimAid(app.aid)) continue;
+    try {
+      await new CardChannel(transport, 'usim', app.aid).select(['adf']);
+      return { aid: app.aid };
+    } catch (e) {
+      if (!isUiccError(e, 'card-error', 'not-found', 'bad-response', 'pin-required')) throw e;
+      failure ??= e;
+    }
+  }
+  return failure === undefined ? { aid: undefined } : { aid: undefined, failure };
 }
 
 /**
@@ -61,17 +73,20 @@ export class UiccSession {
   /**
    * Detects the card generation: USIM when EF_DIR lists a USIM AID and CLA 00
    * selects it; else a 2G SIM when CLA A0 selects the MF. Throws 'card-error'
-   * when the card answers neither.
+   * when the card answers neither, or the error that kept a listed USIM from
+   * being selected (e.g. 'bad-response' for an FCP that does not decode) when
+   * the card has no 2G side to fall back on (a USIM-only card: CLA A0 → 6E00).
    */
   static async open(transport: ApduTransport, atr: Uint8Array): Promise<UiccSession> {
-    const aid = await findUsim(transport);
-    if (aid !== undefined) return new UiccSession(transport, atr, new CardChannel(transport, 'usim', aid));
+    const usim = await findUsim(transport);
+    if (usim.aid !== undefined) {
+      return new UiccSession(transport, atr, new CardChannel(transport, 'usim', usim.aid));
+    }
     const sim = new CardChannel(transport, 'sim');
     const res = await sim.run(simCommands.select(FID.MF));
-    if (res.sw !== SW.OK) {
-      throw new UiccError('card-error', 'card answers neither as a USIM nor as a 2G SIM', { sw: res.sw });
-    }
-    return new UiccSession(transport, atr, sim);
+    if (res.sw === SW.OK) return new UiccSession(transport, atr, sim);
+    if (usim.failure !== undefined) throw usim.failure;
+    throw new UiccError('card-error', 'card answers neither as a USIM nor as a 2G SIM', { sw: res.sw });
   }
 
   #serial<T>(op: () => Promise<T>): Promise<T> {

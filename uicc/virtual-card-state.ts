@@ -16,6 +16,8 @@ export interface CardState {
   readonly fs: VirtualFileSystem;
   readonly pin: RetryCounter;
   readonly puk: RetryCounter;
+  /** EEPROM: whether PIN1 guards the files marked 'pin1' (ENABLE/DISABLE PIN state). */
+  pin1Enabled: boolean;
   /** RAM: reset by powerOn. */
   sel: Selection;
   adfActive: boolean;
@@ -75,8 +77,9 @@ export const SWS: Record<Generation, GenerationSws> = {
 export const sw = (code: number): Uint8Array => encodeResponse(code);
 export const ok = (data?: Uint8Array): Uint8Array => encodeResponse(SW.OK, data);
 
+/** A 'pin1' file is open once PIN1 is verified, or always while PIN1 is disabled. */
 export function allowed(state: CardState, rule: AccessRule): boolean {
-  return rule === 'always' || (rule === 'pin1' && state.pinVerified);
+  return rule === 'always' || (rule === 'pin1' && (state.pinVerified || !state.pin1Enabled));
 }
 
 /**

@@ -3,6 +3,7 @@ import { encodeFcp } from './fcp.js';
 import { FID } from './file-ids.js';
 import { encodeGsmDfResponse, encodeGsmEfResponse } from './gsm-response.js';
 import { SW } from './status-words.js';
+import { encodeSja2AdfFcp } from './virtual-adf-fcp.js';
 import {
   allowed,
   answerWithLe,
@@ -39,7 +40,7 @@ function gsmDfResponse(state: CardState, df: VirtualDf): Uint8Array {
     freeMemory: 0x1000,
     childDfs: df.children.filter((c) => c.kind === 'df').length,
     childEfs: df.children.filter((c) => c.kind === 'ef').length,
-    chv1Enabled: true,
+    chv1Enabled: state.pin1Enabled,
     chv1RetriesLeft: state.pin.left,
     pukRetriesLeft: state.puk.left,
   });
@@ -52,8 +53,13 @@ function fileResponse(state: CardState, gen: Generation, sel: Selection): Uint8A
     if (ef === undefined) return gsmDfResponse(state, df);
     return encodeGsmEfResponse({ ...ef, size: efSize(ef), recordLength: recordLength(ef) });
   }
-  if (ef === undefined)
-    return encodeFcp({ kind: 'df', fid: df.fid, ...(df.aid ? { aid: df.aid } : {}), pin1Enabled: true });
+  if (ef === undefined && df.aid !== undefined && state.profile.adfFcpWithoutFileId) {
+    return encodeSja2AdfFcp(df.aid, state.pin1Enabled);
+  }
+  if (ef === undefined) {
+    const aid = df.aid === undefined ? {} : { aid: df.aid };
+    return encodeFcp({ kind: 'df', fid: df.fid, ...aid, pin1Enabled: state.pin1Enabled });
+  }
   return encodeFcp({ ...ef, size: efSize(ef), recordLength: recordLength(ef) });
 }
 

@@ -22,11 +22,15 @@ export function verify(state: CardState, gen: Generation, cmd: CommandApdu): Uin
   if (cmd.le !== undefined) return sw(SW.WRONG_LENGTH);
   if (cmd.data === undefined) {
     // TS 102 221 §11.1.9: VERIFY without data asks for the status. TS 51.011 has no such form.
+    // Real cards answer 63Cx here even with PIN1 disabled (REFERENCES.md), so this card does too.
     if (gen === 'sim') return sw(SW.WRONG_LENGTH);
     if (state.pin.blocked) return sw(s.blocked);
     return state.pinVerified ? ok() : sw(s.wrongSecret(state.pin.left));
   }
   if (cmd.data.length !== PIN_BLOCK_BYTES) return sw(SW.WRONG_LENGTH);
+  // Verification needs the PIN enabled (TS 51.011 §9.2.9, TS 102 221 §11.1.9.1.1); nothing is counted.
+  // 2G answers 9808 (in contradiction with CHV status); 3G 6984, ISO 7816-4's "reference data not usable".
+  if (!state.pin1Enabled) return sw(gen === 'sim' ? SW.GSM_CHV_CONTRADICTION : SW.REFERENCE_DATA_INVALIDATED);
   const result = state.pin.present(cmd.data);
   if (result === 'ok') {
     state.pinVerified = true;

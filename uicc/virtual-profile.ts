@@ -43,6 +43,20 @@ export interface VirtualUiccProfile {
   readonly strictLe?: boolean;
   /** Default 'both'. A class not answered gets SW 6E00. */
   readonly classes?: CardClasses;
+  /**
+   * PIN1 enabled (default true). Disabled, the card needs no PIN: PIN1
+   * files read freely, the 3G PS_DO bit of PIN1 is 0 (TS 102 221
+   * §11.1.1.4.10) while VERIFY without data still answers 63Cx as real cards
+   * do, the 2G DF response has b8 of byte 14 set and VERIFY CHV1 answers 9808
+   * (TS 51.011 §9.2.1, §9.2.9).
+   */
+  readonly pin1Enabled?: boolean;
+  /**
+   * ADF_USIM answers SELECT with sysmoISIM-SJA2's FCP shape: 84, A5, 8C, a
+   * four-key C6 and no file identifier 83 (see virtual-adf-fcp.ts). Default
+   * false: the compact FCP with 83 = 7FFF.
+   */
+  readonly adfFcpWithoutFileId?: boolean;
 }
 
 export type ResolvedProfile = Required<Omit<VirtualUiccProfile, 'phonebook'>> & {
@@ -63,5 +77,7 @@ export function resolveProfile(p: VirtualUiccProfile): ResolvedProfile {
     t0GetResponse: p.t0GetResponse ?? false,
     strictLe: p.strictLe ?? false,
     classes: p.classes ?? 'both',
+    pin1Enabled: p.pin1Enabled ?? true,
+    adfFcpWithoutFileId: p.adfFcpWithoutFileId ?? false,
   };
 }

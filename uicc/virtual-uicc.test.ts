@@ -333,6 +333,48 @@ describe('VirtualUicc modes', () => {
   });
 });
 
+describe('VirtualUicc profile options modelled on real cards (issue 14)', () => {
+  const fcpOf = (r: string) => decodeFcp(fromHex(r).subarray(0, -2));
+
+  it('adfFcpWithoutFileId: SELECT ADF_USIM answers sysmoISIM-SJA2’s FCP, with 84 and no 83', () => {
+    const c = card({ adfFcpWithoutFileId: true, pin1Enabled: false });
+    const r = send(c, `00A4040410${AID}00`);
+    expect(r).toBe(
+      '6238820278218410A0000000871002FFFFFFFF8907090000A509800171830400018D088A01058C0100C60F90017083010183018183010A83010B9000',
+    );
+    expect(fcpOf(r)).toMatchObject({ fid: 0x7fff, type: 'adf', pin1Enabled: false });
+    expect(fcpOf(send(c, '00A40004023F0000'))).toMatchObject({ fid: 0x3f00, pin1Enabled: false });
+  });
+
+  it('pin1Enabled false, 3G: PS_DO bit clear, EF_IMSI readable without PIN, VERIFY status still 63C3, VERIFY 6984', () => {
+    const c = card({ pin1Enabled: false, classes: 'usim-only' });
+    expect(fcpOf(send(c, `00A4040410${AID}00`))).toMatchObject({ type: 'adf', pin1Enabled: false });
+    expect(swOf(c, '00A4000C026F07')).toBe('9000');
+    expect(send(c, '00B0000009')).toBe('0809101000000010209000');
+    expect(send(c, '00200001')).toBe('63C3');
+    expect(send(c, `0020000108${PIN_0000}`)).toBe('6984');
+    expect(c.snapshot()).toMatchObject({ pinEnabled: false, pinRetriesLeft: 3 });
+  });
+
+  it('pin1Enabled false, 2G (TS 51.011 §9.2.1, §9.2.9): byte 14 b8 set, VERIFY CHV1 9808 with no try spent, IMSI readable', () => {
+    const c = card({ pin1Enabled: false, classes: 'sim-only' });
+    expect(swOf(c, 'A0A40000023F00')).toBe('9F17');
+    const mf = decodeGsmResponse(fromHex(send(c, 'A0C0000017')).subarray(0, -2));
+    expect(mf).toMatchObject({ pin1Enabled: false, pin1RetriesLeft: 3, pukRetriesLeft: 10 });
+    expect(send(c, `A020000108${PIN_0000}`)).toBe('9808');
+    expect(c.snapshot().pinRetriesLeft).toBe(3);
+    expect(swOf(c, 'A0A40000027F20')).toBe('9F17');
+    expect(swOf(c, 'A0A40000026F07')).toBe('9F0F');
+    expect(send(c, 'A0B0000009')).toBe('0809101000000010209000');
+  });
+
+  it('usim-only with the SJA2 FCP: every CLA A0 command is 6E00 (a USIM-only card, eSIM profiles too)', () => {
+    const c = card({ classes: 'usim-only', adfFcpWithoutFileId: true });
+    for (const apdu of ['A0A40000023F00', 'A0F2000016', `A020000108${PIN_1234}`])
+      expect(send(c, apdu)).toBe('6E00');
+  });
+});
+
 describe('VirtualUicc EEPROM and RAM across power cycles', () => {
   it('PIN counters and files persist; selection and PIN-verified do not', () => {
     const c = card();

@@ -25,6 +25,8 @@ const PUK_TRIES = 10;
 export interface VirtualUiccSnapshot {
   readonly powered: boolean;
   readonly pinVerified: boolean;
+  /** PIN1 enabled (false: the card needs no PIN). */
+  readonly pinEnabled: boolean;
   readonly pinRetriesLeft: number;
   readonly pukRetriesLeft: number;
   /** The current PIN1 block (ASCII digits + FF). */
@@ -71,6 +73,7 @@ export class VirtualUicc {
       fs,
       pin: new RetryCounter(encodePinBlock(p.pin), PIN_TRIES),
       puk: new RetryCounter(encodePinBlock(p.puk, 8), PUK_TRIES),
+      pin1Enabled: p.pin1Enabled,
       sel: { path: [fs.mf], ef: undefined },
       adfActive: false,
       pinVerified: false,
@@ -143,6 +146,7 @@ export class VirtualUicc {
     return {
       powered: this.#powered,
       pinVerified: s.pinVerified,
+      pinEnabled: s.pin1Enabled,
       pinRetriesLeft: s.pin.left,
       pukRetriesLeft: s.puk.left,
       pinBlock: s.pin.value(),

@@ -11,8 +11,12 @@ export interface SimDialect {
   readonly model: string;
   /** Vendor ICCID command and the prefix of its answer. */
   readonly iccid: { command: string; prefix: string };
-  /** Lines after RDY at power-up. `cpin` is the +CPIN state text. */
-  boot(cpin: string | undefined): string[];
+  /** Lines right after RDY at power-up, before the SIM has started. */
+  readonly boot: readonly string[];
+  /** Lines once the SIM has started (at power-up or after insertion): the +CPIN state and kin. */
+  simStarted(cpin: string | undefined): string[];
+  /** Lines once SMS and phonebook are read from an unlocked SIM ("SMS DONE", "PB DONE"). */
+  readonly simInitialised: readonly string[];
 }
 
 export const SIM_DIALECTS: Record<SimDialectName, SimDialect> = {
@@ -22,7 +26,10 @@ export const SIM_DIALECTS: Record<SimDialectName, SimDialect> = {
     manufacturer: 'Quectel',
     model: 'EC25',
     iccid: { command: 'AT+QCCID', prefix: '+QCCID: ' },
-    boot: (cpin) => ['+CFUN: 1', `+CPIN: ${cpin ?? 'NOT INSERTED'}`, '+QUSIM: 1', '+QIND: SMS DONE'],
+    // EC2x AT manual: RDY, +CFUN: 1, +CPIN: <state>, +QUSIM: 1 (a USIM), then +QIND: SMS DONE / PB DONE once unlocked.
+    boot: ['+CFUN: 1'],
+    simStarted: (cpin) => (cpin === undefined ? ['+CPIN: NOT INSERTED'] : [`+CPIN: ${cpin}`, '+QUSIM: 1']),
+    simInitialised: ['+QIND: SMS DONE', '+QIND: PB DONE'],
   },
   simcom: {
     name: 'simcom',
@@ -36,7 +43,10 @@ export const SIM_DIALECTS: Record<SimDialectName, SimDialect> = {
     manufacturer: 'SIMCOM INCORPORATED',
     model: 'SIMCOM_SIM7600E-H',
     iccid: { command: 'AT+CICCID', prefix: '+ICCID: ' },
-    boot: (cpin) => [`+CPIN: ${cpin ?? 'NOT INSERTED'}`, 'SMS DONE', 'PB DONE'],
+    // SIM7500/SIM7600 AT manual: RDY, +CPIN: <state>, then SMS DONE and PB DONE once unlocked.
+    boot: [],
+    simStarted: (cpin) => [`+CPIN: ${cpin ?? 'NOT INSERTED'}`],
+    simInitialised: ['SMS DONE', 'PB DONE'],
   },
   generic: {
     name: 'generic',
@@ -44,6 +54,8 @@ export const SIM_DIALECTS: Record<SimDialectName, SimDialect> = {
     manufacturer: 'ACME',
     model: 'CM-1',
     iccid: { command: 'AT+CCID', prefix: '+CCID: ' },
-    boot: (cpin) => [`+CPIN: ${cpin ?? 'NOT INSERTED'}`],
+    boot: [],
+    simStarted: (cpin) => [`+CPIN: ${cpin ?? 'NOT INSERTED'}`],
+    simInitialised: [],
   },
 };

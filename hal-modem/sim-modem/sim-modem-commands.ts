@@ -27,12 +27,19 @@ export interface SimModemState {
   battery: { percent: number; charging: boolean; millivolts: number };
   /** Command names ('+CSIM', '+CCID', …) this unit answers with plain ERROR, like a modem without them. */
   unsupported: ReadonlySet<string>;
+  /** The SIM is still starting (after insertion or boot): SIM commands answer +CME ERROR: 14. */
+  simBusy: boolean;
+  /** The unlocked SIM's SMS and phonebook are still being read: file access answers +CME ERROR: 14. */
+  simInitialising: boolean;
+  /** The card stopped answering: SIM commands get no answer at all. */
+  simHung: boolean;
 }
 
-/** A command's answer: information lines and a final result. */
+/** A command's answer: information lines, a final result ('none': nothing at all), URCs that follow it. */
 export interface Reply {
   lines: string[];
-  final: 'OK' | 'ERROR' | { cme: number };
+  final: 'OK' | 'ERROR' | { cme: number } | 'none';
+  urcs?: string[];
 }
 
 const ok = (...lines: string[]): Reply => ({ lines, final: 'OK' });
@@ -60,7 +67,13 @@ export function cpinState(card: VirtualUicc | undefined): string | undefined {
   if (card === undefined) return undefined;
   const snap = card.snapshot();
   if (snap.pinRetriesLeft === 0) return 'SIM PUK';
-  return snap.pinVerified ? 'READY' : 'SIM PIN';
+  return snap.pinVerified || !snap.pinEnabled ? 'READY' : 'SIM PIN';
+}
+
+/** Whether the card's files that need PIN1 are open (verified, or PIN1 disabled). */
+function unlocked(card: VirtualUicc): boolean {
+  const snap = card.snapshot();
+  return snap.pinVerified || !snap.pinEnabled;
 }
 
 /** Digits as a modem prints EF_ICCID: nibble-swapped BCD, filler F kept (e.g. "8988211000000430010F"). */
@@ -75,20 +88,26 @@ function transmit(card: VirtualUicc, command: Parameters<typeof encodeApdu>[0]) 
   return parseResponse(card.process(encodeApdu(command)));
 }
 
-/** AT+CPIN="pin" / AT+CPIN="puk","newpin" through VERIFY / UNBLOCK PIN on the card. */
+/**
+ * AT+CPIN="pin" / AT+CPIN="puk","newpin" through VERIFY / UNBLOCK PIN on the
+ * card. A right code is followed by +CPIN: READY (then, from the modem, the
+ * SMS / phonebook initialisation and its SMS DONE / PB DONE URCs).
+ */
 function enterPin(card: VirtualUicc, args: string[]): Reply {
   const state = cpinState(card);
   const [first = '', second] = args;
+  const unlockedNow = (): Reply => ({ lines: [], final: 'OK', urcs: ['+CPIN: READY'] });
   if (second === undefined) {
     if (state === 'SIM PUK') return cme(12);
+    // TS 27.007 §8.3: with no PIN pending, +CPIN=<pin> does nothing and errs.
     if (state === 'READY') return cme(3);
     if (!isValidPin(first)) return cme(16);
     const res = transmit(card, usimCommands.verifyPin(first));
-    return res.sw === 0x9000 ? ok() : cme(16);
+    return res.sw === 0x9000 ? unlockedNow() : cme(16);
   }
   if (!isValidPuk(first) || !isValidPin(second)) return cme(16);
   const res = transmit(card, usimCommands.unblockPin(first, second));
-  return res.sw === 0x9000 ? ok() : cme(res.sw === 0x6983 ? 13 : 16);
+  return res.sw === 0x9000 ? unlockedNow() : cme(res.sw === 0x6983 ? 13 : 16);
 }
 
 /** AT+CRSM (TS 27.007 §8.18): READ BINARY (176) / READ RECORD (178) of a file under the MF. */
@@ -174,8 +193,13 @@ const COMMON: Record<string, Handler> = {
     return s.card === undefined ? cme(10) : enterPin(s.card, args);
   },
   '+CIMI': withCard((card) => {
-    if (!card.snapshot().pinVerified) return cme(11);
+    if (!unlocked(card)) return cme(11);
     return ok(decodeImsi(card.snapshot().imsi));
+  }),
+  // TS 27.007 §7.4: query (<mode> 2) of the "SC" (SIM PIN1) lock: +CLCK: 1 enabled, 0 disabled.
+  '+CLCK': withCard((card, _s, args) => {
+    if (args[0]?.toUpperCase() !== 'SC' || args[1] !== '2') return cme(4);
+    return ok(`+CLCK: ${card.snapshot().pinEnabled ? 1 : 0}`);
   }),
   '+CCID': withCard((card) => ok(`+CCID: ${iccidText(card)}`)),
   '+CRSM': withCard((card, _s, args) => restrictedSimAccess(card, args)),
@@ -202,6 +226,11 @@ const VENDOR: Record<SimDialect['name'], Record<string, Handler>> = {
       return args[0] === 'P2' ? ok('+QPINC: "P2",3,10') : ok(`+QPINC: "SC",${pin},${puk}`);
     }),
     '+QSIMDET': () => ok(),
+    // EC2x AT manual §5.9: 0 while the SIM starts; 1 CPIN ready (PIN operations allowed), +2 SMS, +4 phonebook done.
+    '+QINISTAT': (s) => {
+      if (s.card === undefined || s.simBusy) return ok('+QINISTAT: 0');
+      return ok(`+QINISTAT: ${cpinState(s.card) === 'READY' && !s.simInitialising ? 7 : 1}`);
+    },
     '+QSIMSTAT': (s, args, form) => {
       if (form === 'read') return ok(`+QSIMSTAT: ${s.simStatUrc ? 1 : 0},${s.card ? 1 : 0}`);
       s.simStatUrc = args[0] === '1';
@@ -212,7 +241,8 @@ const VENDOR: Record<SimDialect['name'], Record<string, Handler>> = {
     '+CICCID': withCard((card) => ok(`+ICCID: ${iccidText(card)}`)),
     '+SPIC': withCard((card) => {
       const { pin, puk } = pinCounters(card);
-      return ok(`+SPIC: ${pin},3,${puk},10`);
+      // SIM7600 AT manual: +SPIC: <pin1>,<puk1>,<pin2>,<puk2> (PIN2 and PUK2 untouched here: 3 and 10).
+      return ok(`+SPIC: ${pin},${puk},3,10`);
     }),
     '+UIMHOTSWAPON': () => ok(),
   },
@@ -225,6 +255,17 @@ const VENDOR: Record<SimDialect['name'], Record<string, Handler>> = {
   },
 };
 
+/** Commands that read the card's files: they wait for the SMS / phonebook initialisation too. */
+const FILE_COMMANDS = new Set(['+CIMI', '+CCID', '+CRSM', '+CSIM', '+ICCID', '+QCCID', '+CICCID']);
+
+/**
+ * Commands that go to the card: while the SIM starts they answer +CME ERROR: 14
+ * "SIM busy" (TS 27.007 §9.2.1), as EC2x and SIM7600 do after insertion and
+ * boot; file access keeps answering it while an unlocked SIM's SMS and
+ * phonebook are read (the SIM-busy retries of ModemManager's SIM code).
+ */
+const SIM_COMMANDS = new Set([...FILE_COMMANDS, '+CPIN', '+CLCK', '+CPINR', '+QPINC', '+SPIC']);
+
 /** Runs one command line ("AT+CPIN?") against the state. Unknown commands answer ERROR. */
 export function runCommand(s: SimModemState, line: string): Reply {
   if (!/^AT/i.test(line)) return ERROR;
@@ -236,5 +277,9 @@ export function runCommand(s: SimModemState, line: string): Reply {
   const handler = VENDOR[s.dialect.name][name] ?? COMMON[name];
   if (handler === undefined || s.unsupported.has(name)) return ERROR;
   if (form === 'test') return ok();
+  if (SIM_COMMANDS.has(name) && s.card !== undefined) {
+    if (s.simHung) return { lines: [], final: 'none' };
+    if (s.simBusy || (s.simInitialising && FILE_COMMANDS.has(name))) return cme(14);
+  }
   return handler(s, form === 'set' ? splitArgs(match[3]!) : [], form);
 }

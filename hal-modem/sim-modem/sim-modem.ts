@@ -13,6 +13,15 @@ export interface SimModemOptions {
   battery?: { percent: number; charging: boolean; millivolts: number };
   /** Commands to answer with ERROR, e.g. ['+CSIM'] for a modem without APDU access. */
   unsupported?: string[];
+  /**
+   * How long the SIM takes to start after insertion and after boot, and
+   * again to read SMS and phonebook once it is unlocked. Starting, SIM
+   * commands answer +CME ERROR: 14 (SIM busy) and +QINISTAT says 0; then
+   * +CPIN: <state> arrives. Unlocked (no PIN, or after a right one), file
+   * access (CSIM, CRSM, CIMI, ICCID) answers CME 14 for as long again, until
+   * SMS DONE / PB DONE. Real modules take a few hundred ms to seconds. Default 0.
+   */
+  simBusyMs?: number;
 }
 
 /** Queued faults for the next command the modem receives. */
@@ -46,6 +55,9 @@ export class SimModem {
   #log: string[] = [];
   /** Bumped when the tty goes away or the modem reboots: work in progress is lost. */
   #epoch = 0;
+  #simBusyMs: number;
+  #simStart: ReturnType<typeof setTimeout> | undefined;
+  #simInit: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: SimModemOptions) {
     this.state = {
@@ -59,7 +71,11 @@ export class SimModem {
       network: options.network ?? { stat: 1, rssi: 20 },
       battery: options.battery ?? { percent: 80, charging: false, millivolts: 4000 },
       unsupported: new Set(options.unsupported ?? []),
+      simBusy: false,
+      simInitialising: false,
+      simHung: false,
     };
+    this.#simBusyMs = options.simBusyMs ?? 0;
     options.card?.powerOn();
   }
 
@@ -80,6 +96,7 @@ export class SimModem {
   /** Closes the simulator's end; idempotent. */
   async detach(): Promise<void> {
     this.#epoch++;
+    this.#cancelSimStart();
     // A modem that loses its port loses the command it was working on.
     this.#wake?.();
     this.#inbox = [];
@@ -95,13 +112,28 @@ export class SimModem {
 
   // ---- SIM slot -------------------------------------------------------------
 
-  /** Puts a card in the slot (powering it) and announces it in the dialect's way. */
+  /**
+   * Puts a card in the slot (powering it): +QSIMSTAT: 1,1 at once (Quectel,
+   * when enabled: the detect pin), then, after the SIM-busy window, the
+   * dialect's SIM-started URCs (+CPIN: <state> …).
+   */
   insertCard(card: VirtualUicc): void {
     this.state.card = card;
+    this.state.simHung = false;
     card.powerOn();
     if (this.#down) return;
     if (this.state.simStatUrc) this.#urc('+QSIMSTAT: 1,1');
-    this.#urc(`+CPIN: ${cpinState(card)}`);
+    this.#startSim();
+  }
+
+  /** Sets the SIM-busy window for the next insertions and boots. */
+  setSimBusy(ms: number): void {
+    this.#simBusyMs = Math.max(0, ms);
+  }
+
+  /** The card stops answering: SIM commands get no answer at all until it is removed or reinserted. */
+  hangSim(): void {
+    this.state.simHung = true;
   }
 
   /** Pulls the card at once and announces it: +QSIMSTAT (Quectel), +SIMCARD (SIMCom), else +CPIN. */
@@ -109,6 +141,8 @@ export class SimModem {
     const card = this.state.card;
     if (card === undefined) return;
     this.state.card = undefined;
+    this.state.simHung = false;
+    this.#cancelSimStart();
     card.powerOff();
     if (this.#down) return;
     if (this.state.dialect.name === 'quectel' && this.state.simStatUrc) this.#urc('+QSIMSTAT: 1,0');
@@ -159,19 +193,64 @@ export class SimModem {
     this.#epoch++;
     this.#inbox = [];
     this.#next = { ...NO_FAULTS };
+    this.#cancelSimStart();
     await new Promise((r) => setTimeout(r, options.downMs ?? 50));
     this.powerUp();
   }
 
-  /** The power-up sequence alone (RDY …), e.g. after the tty was re-created. */
+  /** The power-up sequence alone (RDY, boot URCs, then the SIM's start), e.g. after the tty was re-created. */
   powerUp(): void {
     const s = this.state;
-    Object.assign(s, { echo: true, cmee: 0, creg: 0, cereg: 0, simStatUrc: false });
+    Object.assign(s, { echo: true, cmee: 0, creg: 0, cereg: 0, simStatUrc: false, simHung: false });
     s.card?.powerOff();
     s.card?.powerOn();
     this.#down = false;
     this.#urc('RDY');
-    for (const line of s.dialect.boot(cpinState(s.card))) this.#urc(line);
+    for (const line of s.dialect.boot) this.#urc(line);
+    this.#startSim();
+  }
+
+  /** The SIM starts: busy for the window, then the SIM-started URCs (with no card: +CPIN: NOT INSERTED at boot). */
+  #startSim(): void {
+    this.#cancelSimStart();
+    const started = () => {
+      this.state.simBusy = false;
+      this.#simStart = undefined;
+      const state = cpinState(this.state.card);
+      for (const line of this.state.dialect.simStarted(state)) this.#urc(line);
+      if (state === 'READY') this.#initialiseSim();
+    };
+    if (this.#simBusyMs === 0 || this.state.card === undefined) {
+      started();
+      return;
+    }
+    this.state.simBusy = true;
+    this.#simStart = setTimeout(started, this.#simBusyMs);
+  }
+
+  /** An unlocked SIM: SMS and phonebook are read (file access busy meanwhile), then SMS DONE / PB DONE. */
+  #initialiseSim(): void {
+    clearTimeout(this.#simInit);
+    const done = () => {
+      this.state.simInitialising = false;
+      this.#simInit = undefined;
+      for (const line of this.state.dialect.simInitialised) this.#urc(line);
+    };
+    if (this.#simBusyMs === 0) {
+      done();
+      return;
+    }
+    this.state.simInitialising = true;
+    this.#simInit = setTimeout(done, this.#simBusyMs);
+  }
+
+  #cancelSimStart(): void {
+    clearTimeout(this.#simStart);
+    clearTimeout(this.#simInit);
+    this.#simStart = undefined;
+    this.#simInit = undefined;
+    this.state.simBusy = false;
+    this.state.simInitialising = false;
   }
 
   /** Clears pending faults and the command log. */
@@ -213,7 +292,9 @@ export class SimModem {
         const epoch = this.#epoch;
         if (faults.delayMs > 0) await this.#sleep(faults.delayMs);
         if (this.#down || epoch !== this.#epoch) continue;
+        const before = cpinState(this.state.card);
         this.#reply(runCommand(this.state, line), faults);
+        if (before !== 'READY' && cpinState(this.state.card) === 'READY') this.#initialiseSim();
       }
     } finally {
       this.#busy = false;
@@ -221,14 +302,16 @@ export class SimModem {
   }
 
   #reply(reply: Reply, faults: NextFaults): void {
+    if (reply.final === 'none') return;
     let out = reply.lines.map((l) => `\r\n${l}\r\n`).join('');
     if (faults.garbage) out += garbage();
     if (!faults.dropFinal) out += `\r\n${this.#final(reply.final)}\r\n`;
+    for (const urc of reply.urcs ?? []) out += `\r\n${urc}\r\n`;
     this.#write(out);
   }
 
   /** TS 27.007 §9.1: +CMEE=0 gives plain ERROR, 1 the number, 2 the text. */
-  #final(final: Reply['final']): string {
+  #final(final: Exclude<Reply['final'], 'none'>): string {
     if (typeof final === 'string') return final;
     if (this.state.cmee === 0) return 'ERROR';
     if (this.state.cmee === 2) return `+CME ERROR: ${CME_TEXT[final.cme] ?? final.cme}`;
@@ -252,6 +335,7 @@ const CME_TEXT: Record<number, string> = {
   11: 'SIM PIN required',
   12: 'SIM PUK required',
   13: 'SIM failure',
+  14: 'SIM busy',
   16: 'incorrect password',
   50: 'Incorrect parameters',
 };

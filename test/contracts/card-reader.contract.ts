@@ -1,13 +1,23 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CardReader, isHalError, type SimCard } from '../../hal/index.js';
-import { waitFor } from './wait.js';
+import { delay, waitFor } from './wait.js';
 
-/** The card a contract run puts in the reader. PIN1 is enabled with 3 tries; the PUK has 10. */
+/**
+ * The card a contract run puts in the reader. PIN1 is enabled with 3 tries;
+ * the PUK has 10. The optional fields are the real-card kinds of issue 14,
+ * named as in uicc's VirtualUiccProfile so every fake can take them as they are.
+ */
 export interface ContractCardProfile {
   iccid: string;
   imsi: string;
   pin: string;
   puk: string;
+  /** False: a card with PIN1 disabled (needs no PIN). */
+  pin1Enabled?: boolean;
+  /** 'usim-only': CLA A0 answers 6E00, as on modern cards and eSIM profiles. */
+  classes?: 'both' | 'usim-only' | 'sim-only';
+  /** ADF_USIM answers SELECT with an FCP carrying 84 and no 83 (sysmoISIM-SJA2). */
+  adfFcpWithoutFileId?: boolean;
 }
 
 export const CONTRACT_CARD: ContractCardProfile = {
@@ -24,8 +34,13 @@ export interface CardReaderUnderTest {
   insert: (profile: ContractCardProfile) => Promise<void>;
   /** Takes the card out. */
   remove: () => Promise<void>;
+  /** The card in the reader stops answering (a wedged chip); taking it out ends that. */
+  hang: () => Promise<void>;
   cleanup?: () => Promise<void> | void;
 }
+
+/** Bound on `SimCard.close()` with a card that does not answer (hal/card-reader.ts). */
+const CLOSE_BOUND_MS = 3000;
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -49,8 +64,8 @@ export function describeCardReaderContract(
     let events: string[];
     let card: SimCard | undefined;
 
-    const insertAndOpen = async (): Promise<SimCard> => {
-      await ut.insert(CONTRACT_CARD);
+    const insertAndOpen = async (profile: Partial<ContractCardProfile> = {}): Promise<SimCard> => {
+      await ut.insert({ ...CONTRACT_CARD, ...profile });
       await waitFor(() => ut.reader.present(), { what: 'card present' });
       card = await ut.reader.open();
       return card;
@@ -89,12 +104,24 @@ export function describeCardReaderContract(
       expect(sim.atr.length).toBeGreaterThan(1);
       expect(['sim', 'usim']).toContain(sim.application);
       expect(await sim.iccid()).toBe(CONTRACT_CARD.iccid);
-      expect(await sim.pinStatus()).toEqual({ verified: false, retriesLeft: 3 });
+      expect(await sim.pinStatus()).toEqual({
+        enabled: true,
+        verified: false,
+        retriesLeft: 3,
+        blocked: false,
+        pukRetriesLeft: 10,
+      });
       expect(isHalError(await rejection(sim.imsi()), 'pin-required')).toBe(true);
       expect(isHalError(await rejection(sim.readTerminalIds()), 'pin-required')).toBe(true);
       expect(await sim.verifyPin(CONTRACT_CARD.pin)).toEqual({ status: 'ok' });
       expect(await sim.imsi()).toBe(CONTRACT_CARD.imsi);
-      expect(await sim.pinStatus()).toEqual({ verified: true, retriesLeft: 3 });
+      expect(await sim.pinStatus()).toEqual({
+        enabled: true,
+        verified: true,
+        retriesLeft: 3,
+        blocked: false,
+        pukRetriesLeft: 10,
+      });
     });
 
     it('a wrong PIN counts down on the card, then blocks; the PUK unblocks with a new PIN', async () => {
@@ -105,8 +132,54 @@ export function describeCardReaderContract(
       expect(await sim.verifyPin(CONTRACT_CARD.pin)).toEqual({ status: 'blocked' });
       expect(await sim.pinStatus()).toMatchObject({ retriesLeft: 0 });
       expect(await sim.unblockPin(CONTRACT_CARD.puk, '4321')).toEqual({ status: 'ok' });
-      expect(await sim.pinStatus()).toEqual({ verified: true, retriesLeft: 3 });
+      expect(await sim.pinStatus()).toEqual({
+        enabled: true,
+        verified: true,
+        retriesLeft: 3,
+        blocked: false,
+        pukRetriesLeft: 10,
+      });
       expect(await sim.imsi()).toBe(CONTRACT_CARD.imsi);
+    });
+
+    it('issue 14: a card with PIN1 disabled needs no PIN; verifyPin presents nothing and says so', async () => {
+      const sim = await insertAndOpen({ pin1Enabled: false });
+      expect(await sim.pinStatus()).toEqual({
+        enabled: false,
+        verified: true,
+        retriesLeft: 3,
+        blocked: false,
+        pukRetriesLeft: 10,
+      });
+      expect(await sim.imsi()).toBe(CONTRACT_CARD.imsi);
+      expect(await sim.verifyPin('0000')).toEqual({ status: 'disabled' });
+      expect(await sim.pinStatus()).toMatchObject({ retriesLeft: 3 });
+      await sim.writeTerminalIds(['4711']);
+      expect(await sim.readTerminalIds()).toEqual(['4711']);
+    });
+
+    it('issue 14: a USIM-only card whose ADF FCP has no 83 is a USIM, not a blocked card', async () => {
+      const sim = await insertAndOpen({ classes: 'usim-only', adfFcpWithoutFileId: true });
+      expect(sim.application).toBe('usim');
+      expect(await sim.iccid()).toBe(CONTRACT_CARD.iccid);
+      expect(await sim.verifyPin('0000')).toEqual({ status: 'wrong', retriesLeft: 2 });
+      expect(await sim.verifyPin(CONTRACT_CARD.pin)).toEqual({ status: 'ok' });
+      expect(await sim.imsi()).toBe(CONTRACT_CARD.imsi);
+    });
+
+    it('issue 14: a card that stops answering: close() resolves within its bound, the call in flight settles', async () => {
+      const sim = await insertAndOpen();
+      await ut.hang();
+      const outcome = sim.iccid().then(
+        () => 'resolved',
+        (e) => (isHalError(e) ? e.kind : `not a HalError: ${String(e)}`),
+      );
+      await delay(50);
+      const started = Date.now();
+      await sim.close();
+      expect(Date.now() - started).toBeLessThan(CLOSE_BOUND_MS);
+      const settled = await Promise.race([outcome, delay(10_000).then(() => 'still pending after 10 s')]);
+      expect(['timeout', 'card-removed']).toContain(settled);
     });
 
     it('FIG. 11-A: writes the terminal-ID list and reads it back', async () => {
