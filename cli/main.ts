@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
@@ -11,10 +11,15 @@ import {
   trackConnections,
 } from '../broker/index.js';
 import { CATEGORIES, type Category, isCategory } from '../core/index.js';
+import { AgentLoop, EXIT } from './agent-loop.js';
 import { runDemo } from './demo.js';
+import { failureLine } from './failure-text.js';
 import { LineIO } from './line-io.js';
-import { CommandError, TerminalAgent } from './terminal-agent.js';
+import { EXIT_CODES, guardProcess, notePort, setVerbose } from './process-guard.js';
+import { TerminalAgent } from './terminal-agent.js';
 import { loadSettings, SettingsError } from './terminal-settings.js';
+
+guardProcess();
 
 /**
  * The `simsync` command (DESIGN.md "Layers": cli/ is the only place that reads
@@ -23,7 +28,16 @@ import { loadSettings, SettingsError } from './terminal-settings.js';
 const program = new Command()
   .name('simsync')
   .description('SIM-anchored data sync: terminals, the sync server and the operator tools')
-  .showHelpAfterError();
+  .version(packageVersion(), '--version', 'print the version')
+  .option('-v, --verbose', 'more detail: debug logs, and where an unexpected error came from')
+  .option('-q, --quiet', 'less output: warnings and errors only')
+  .showHelpAfterError('(simsync <command> --help lists the options)')
+  .hook('preAction', () => setVerbose(program.opts().verbose === true));
+
+function packageVersion(): string {
+  const file = new URL('../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
 
 function port(value: string): number {
   const n = Number(value);
@@ -110,6 +124,11 @@ program
     const logger = pino({ name: 'simsync-server' });
     if (Boolean(opts.tlsKey) !== Boolean(opts.tlsCert))
       throw new InvalidArgumentError('--tls-key and --tls-cert go together');
+    // A port already taken becomes one line naming the flag (process-guard.ts).
+    notePort(opts.port, '--port');
+    notePort(opts.metricsPort, '--metrics-port');
+    if (opts.tlsKey) notePort(opts.tlsPort, '--tls-port');
+    notePort(opts.wsPort, '--ws-port');
     const metrics = new ServerMetrics();
     const store = await openServerStore(opts.data, opts.postgres);
     const server = await startSyncServer({
@@ -283,7 +302,7 @@ program
   )
   .argument(
     '[command...]',
-    'sync | status | categories | ls | get | put | rm | import-vcard | export-vcard | import-ical | export-ical | register',
+    'sync | status | categories | ls | get | put | rm | import-vcard | export-vcard | import-ical | export-ical | register | passwd | unblock',
   )
   .option('--data <dir>', 'terminal data directory (NV store, config.json)')
   .option('--config <file>', 'config file (JSON; default <data>/config.json)')
@@ -324,25 +343,24 @@ program
       return;
     }
     const io = new LineIO(process.stdin, process.stdout);
-    let agent: TerminalAgent | undefined;
+    let agent: TerminalAgent;
     try {
       agent = await TerminalAgent.open(settings, io);
-      if (command.length > 0) {
-        await agent.run(command.join(' '));
-      } else {
-        await agent.ensureRegistered();
-        await agent.serve();
-      }
     } catch (e) {
-      // Typed refusals (SyncError, HalError kinds), usage errors and system errors (a missing file): one line.
-      const known = e instanceof CommandError || (e instanceof Error && ('kind' in e || 'code' in e));
-      if (!known) throw e;
-      console.error(`simsync terminal: ${e.message}`);
-      process.exitCode = 1;
+      // No NV store (held by another agent), no reader: one line, and the agent did not start.
+      io.close();
+      console.error(`simsync terminal: ${failureLine(e, 'start').replace(/^[!•] /, '')}`);
+      process.exitCode = EXIT.failed;
+      return;
+    }
+    const loop = new AgentLoop(agent, io);
+    try {
+      process.exitCode = command.length > 0 ? await loop.once(command.join(' ')) : await loop.serve();
     } finally {
-      await agent?.close();
       io.close();
     }
+    // Nothing of the agent is left to wait for; a socket still closing must not keep the process.
+    setTimeout(() => process.exit(), 2000).unref();
   });
 
 const sim = program.command('sim').description('a virtual SIM for PC/SC (vsmartcard-vpcd)');
@@ -360,25 +378,41 @@ sim
   .option('--t0', 'answer case-4 commands with 61xx and need GET RESPONSE (T=0 cards)')
   .option('--strict-le', 'answer a wrong Le with 6Cxx')
   .option('--classes <which>', 'both | usim-only | sim-only', 'both')
-  .action(async (opts) => {
-    const { simServe } = await import('./sim-serve.js');
-    await simServe(
-      {
-        ...(opts.iccid ? { iccid: opts.iccid } : {}),
-        ...(opts.imsi ? { imsi: opts.imsi } : {}),
-        ...(opts.pin ? { pin: opts.pin } : {}),
-        ...(opts.puk ? { puk: opts.puk } : {}),
-        ...(opts.profile ? { profileFile: opts.profile } : {}),
-        ...(opts.port !== undefined ? { port: opts.port } : {}),
-        host: opts.host,
-        terminalIdFile: opts.terminalIdFile,
-        t0GetResponse: opts.t0 === true,
-        strictLe: opts.strictLe === true,
-        classes: opts.classes,
-      },
-      pino({ name: 'simsync-sim' }),
+  .action(async (opts, command: Command) => {
+    const { simServe, SimServeUsageError } = await import('./sim-serve.js');
+    await simServeOrUsage(command, SimServeUsageError, () =>
+      simServe(
+        {
+          ...(opts.iccid ? { iccid: opts.iccid } : {}),
+          ...(opts.imsi ? { imsi: opts.imsi } : {}),
+          ...(opts.pin ? { pin: opts.pin } : {}),
+          ...(opts.puk ? { puk: opts.puk } : {}),
+          ...(opts.profile ? { profileFile: opts.profile } : {}),
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+          host: opts.host,
+          terminalIdFile: opts.terminalIdFile,
+          t0GetResponse: opts.t0 === true,
+          strictLe: opts.strictLe === true,
+          classes: opts.classes,
+        },
+        pino({ name: 'simsync-sim' }),
+      ),
     );
   });
+
+/** A usage mistake in `sim serve` (no ICCID, a bad IMSI) is a usage error: the message, the help, exit 2. */
+async function simServeOrUsage(
+  command: Command,
+  usage: new (...args: never[]) => Error,
+  run: () => Promise<void>,
+): Promise<void> {
+  try {
+    await run();
+  } catch (e) {
+    if (!(e instanceof usage)) throw e;
+    command.error(`error: ${e.message}`, { exitCode: EXIT_CODES.usage });
+  }
+}
 
 const modem = program.command('modem').description('cellular modem tools');
 modem

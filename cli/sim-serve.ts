@@ -20,6 +20,10 @@ export interface SimServeOptions {
   t0GetResponse?: boolean;
   strictLe?: boolean;
   classes?: 'both' | 'usim-only' | 'sim-only';
+  /** false: a card with PIN1 disabled (needs no PIN). */
+  pin1Enabled?: boolean;
+  /** ADF_USIM answers SELECT like a sysmoISIM-SJA2: 84, no file identifier 83. */
+  adfFcpWithoutFileId?: boolean;
   /** JSON file with any VirtualUiccProfile fields (phonebook, adnRecords, …). */
   profileFile?: string;
 }
@@ -44,11 +48,18 @@ const PROFILE_FILE = z
     t0GetResponse: z.boolean(),
     strictLe: z.boolean(),
     classes: z.enum(['both', 'usim-only', 'sim-only']),
+    pin1Enabled: z.boolean(),
+    adfFcpWithoutFileId: z.boolean(),
   })
   .partial()
   .strict();
 
 const RECONNECT_MS = 1000;
+
+/** A flag or profile field missing or malformed: the command's usage, not a failure of the card. */
+export class SimServeUsageError extends Error {
+  override readonly name = 'SimServeUsageError';
+}
 
 /** The profile from the file (if any) with the flags on top; throws an Error that says what is wrong. */
 export async function loadSimProfile(options: SimServeOptions): Promise<VirtualUiccProfile> {
@@ -70,7 +81,13 @@ export async function loadSimProfile(options: SimServeOptions): Promise<VirtualU
   const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
   const profile = { ...fromFile, ...defined };
   if (profile.iccid === undefined || profile.imsi === undefined) {
-    throw new Error('the virtual SIM needs an ICCID and an IMSI (flags or profile file)');
+    throw new SimServeUsageError('the virtual SIM needs --iccid and --imsi (or both in --profile FILE)');
+  }
+  if (!/^\d{18,20}$/.test(profile.iccid)) {
+    throw new SimServeUsageError(`--iccid ${profile.iccid}: an ICCID is 18 to 20 digits`);
+  }
+  if (!/^\d{6,15}$/.test(profile.imsi)) {
+    throw new SimServeUsageError(`--imsi ${profile.imsi}: an IMSI is 6 to 15 digits`);
   }
   return { ...profile, iccid: profile.iccid, imsi: profile.imsi };
 }
@@ -79,7 +96,7 @@ function personalise(profile: VirtualUiccProfile): VirtualUicc {
   try {
     return new VirtualUicc(profile);
   } catch (e) {
-    if (isUiccError(e)) throw new Error(`cannot personalise the virtual SIM: ${e.message}`);
+    if (isUiccError(e)) throw new SimServeUsageError(`cannot personalise the virtual SIM: ${e.message}`);
     throw e;
   }
 }

@@ -6,7 +6,6 @@ import {
   fromUtf8,
   isCategory,
   normaliseSelection,
-  POLICIES,
   type PolicyName,
   SyncError,
   type SyncReport,
@@ -17,22 +16,34 @@ import type { Battery, CardReader, RadioLink } from '../hal/index.js';
 import { FileNvStore, LinuxIdleSensor, linkFromUrl, SysfsBattery, SystemClock } from '../hal-linux/index.js';
 import { SimCardReader } from '../hal-sim/index.js';
 import { VirtualUicc } from '../uicc/index.js';
-import { formatCalendar, parseCalendar } from './ical.js';
+import { CommandError } from './failure-text.js';
+import { POLICY_WORDS, walkThrough } from './first-run.js';
+import {
+  describeExport,
+  describeImport,
+  exportCalendarFile,
+  exportContacts,
+  importCalendar,
+  importContacts,
+  type Progress,
+  progressBar,
+  type RecordTarget,
+} from './import-report.js';
 import type { LineIO } from './line-io.js';
+import { changePassword } from './passwd.js';
+import { pinStateText, unblockPin } from './pin-unblock.js';
 import type { TerminalSettings } from './terminal-settings.js';
 import { TtyUserAgent } from './tty-agent.js';
-import { formatVcards, parseVcards } from './vcard.js';
+import { readVcardFile } from './vcard.js';
 
-export class CommandError extends Error {
-  override readonly name = 'CommandError';
-}
-
-const POLICY_CHOICES = Object.keys(POLICIES) as PolicyName[];
+export { CommandError } from './failure-text.js';
 
 interface CardSide {
   reader: CardReader;
   /** The modem's own battery report, when the card side is a modem. */
   battery?: Battery;
+  /** `--card sim`: the virtual SIM taken out and put back, as a person does with a real one (FIG. 16). */
+  slot?: { eject(): void; insert(): void };
   close: () => Promise<void>;
 }
 
@@ -45,8 +56,20 @@ async function openReader(settings: TerminalSettings, clock: SystemClock): Promi
     if (settings.sim === undefined)
       throw new CommandError('--card sim needs --sim-iccid and --sim-imsi (or "sim" in the config file)');
     const reader = new SimCardReader({ name: 'virtual-sim', clock });
-    reader.insert(new VirtualUicc({ ...settings.sim }));
-    return { reader, close: async () => {} };
+    // One card for the life of the agent: taken out and put back it keeps its PIN state and lists.
+    const card = new VirtualUicc({ ...settings.sim });
+    reader.insert(card);
+    const slot = {
+      eject: () => {
+        if (!reader.present()) throw new CommandError('the virtual SIM is out already');
+        reader.remove();
+      },
+      insert: () => {
+        if (reader.present()) throw new CommandError('the virtual SIM is in already');
+        reader.insert(card);
+      },
+    };
+    return { reader, slot, close: async () => {} };
   }
   if (settings.card.startsWith('pcsc')) {
     const name = settings.card.slice('pcsc:'.length) || undefined;
@@ -71,21 +94,31 @@ function linkFor(settings: TerminalSettings): RadioLink {
   return linkFromUrl(settings.server, settings.ca ? { tls: { ca: readFileSync(settings.ca) } } : {});
 }
 
+/** Cancels a running command at its next safe point (Ctrl-C): between sync batches, between imported items. */
+export interface Step {
+  readonly signal: AbortSignal;
+}
+
+const NO_STEP: Step = { signal: new AbortController().signal };
+
 /**
  * `simsync terminal`: a person's terminal (a PC with a reader, a Pi with a
  * modem) — first-run registration (FIG. 8 / 10-A / 11-A / 19), then syncs on
  * every trigger, and the commands below, typed at its prompt or given as a
- * one-shot subcommand.
+ * one-shot subcommand. The agent's loop (prompt, Ctrl-C, signals) is
+ * cli/agent-loop.ts.
  */
 export class TerminalAgent {
   private lastReport: SyncReport | undefined;
 
   private constructor(
     readonly terminal: Terminal,
-    private readonly reader: CardReader,
+    readonly reader: CardReader,
     private readonly battery: Battery | undefined,
     private readonly settings: TerminalSettings,
     private readonly io: LineIO,
+    readonly ui: TtyUserAgent,
+    private readonly slot: CardSide['slot'],
     private readonly closers: (() => Promise<void>)[],
   ) {
     terminal.onReport((report) => this.remember(report));
@@ -102,13 +135,14 @@ export class TerminalAgent {
       throw e;
     });
     const battery = card.battery ?? (await hostBattery(clock));
+    const ui = new TtyUserAgent(io);
     const terminal = await Terminal.create(
       {
         reader: card.reader,
         nv,
         link: linkFor(settings),
         clock,
-        agent: new TtyUserAgent(io),
+        agent: ui,
         ...(battery ? { battery } : {}),
         idle: new LinuxIdleSensor({ clock }),
       },
@@ -118,13 +152,23 @@ export class TerminalAgent {
         ...(settings.lazyAboveBytes ? { lazy: { aboveBytes: settings.lazyAboveBytes } } : {}),
       },
     );
-    return new TerminalAgent(terminal, card.reader, battery, settings, io, [card.close, () => nv.close()]);
+    return new TerminalAgent(terminal, card.reader, battery, settings, io, ui, card.slot, [
+      card.close,
+      () => nv.close(),
+    ]);
+  }
+
+  /** Whether this terminal has a registration the server has not refused. */
+  async registered(): Promise<boolean> {
+    return (
+      (await this.terminal.registration()) !== undefined && (await this.terminal.refusal()) === undefined
+    );
   }
 
   /**
-   * FIG. 8 / 19 on first run: terminal password, policy, categories, secret;
-   * the engine asks for the PIN. A terminal the server refused is not
-   * registered again unasked: the user is told, and `register` does it.
+   * FIG. 8 / 19 on first run (cli/first-run.ts). A terminal the server
+   * refused is not registered again unasked: the user is told, and
+   * `register` does it.
    */
   async ensureRegistered(): Promise<void> {
     const refusal = await this.terminal.refusal();
@@ -141,78 +185,24 @@ export class TerminalAgent {
   private async registerCommand(): Promise<void> {
     const registration = await this.terminal.registration();
     if (registration !== undefined && (await this.terminal.refusal()) === undefined) {
-      this.io.print(`already registered (${registration.policy})`);
+      this.io.print(`already registered (${POLICY_WORDS[registration.policy]})`);
       return;
     }
     await this.register();
   }
 
-  private async register(): Promise<void> {
-    const shop =
-      (await this.io.question('Registered at a shop, with a code from the shop? [y/N]'))
-        ?.trim()
-        .toLowerCase() === 'y';
-    if (!shop) await this.setPassword();
-    const policy = this.settings.policy ?? (await this.choosePolicy());
-    const categories = this.settings.categories ?? (await this.chooseCategories());
-    const secret = await this.io.question(shop ? 'Shop code' : 'Login password or one-time code', {
-      secret: true,
+  private register(): Promise<void> {
+    return walkThrough(this.terminal, this.reader, this.io, {
+      ...(this.settings.policy ? { policy: this.settings.policy as PolicyName } : {}),
+      ...(this.settings.categories ? { categories: this.settings.categories } : {}),
     });
-    if (!secret) throw new CommandError('registration cancelled');
-    if (!this.reader.present()) throw new CommandError('insert the SIM first');
-    const registration = await this.terminal.register({ policy, secret, categories, shop });
-    this.io.print(
-      `Registered for subscriber ${registration.subscriberId}: ${registration.categories.join(', ')} (${policy}).`,
-    );
   }
 
-  private async setPassword(): Promise<void> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const first = await this.io.question('Choose a terminal password', { secret: true });
-      if (first === undefined) throw new CommandError('registration cancelled');
-      const again = await this.io.question('Repeat it', { secret: true });
-      if (first === again && first.length >= 4) {
-        await this.terminal.setTerminalPassword(first).catch(async (e) => {
-          const current = await this.io.question('Current terminal password', { secret: true });
-          if (current === undefined) throw e;
-          await this.terminal.setTerminalPassword(first, current);
-        });
-        return;
-      }
-      this.io.print(first === again ? 'At least 4 characters, please.' : 'They differ; again.');
-    }
-    throw new CommandError('no terminal password set');
-  }
-
-  private async choosePolicy(): Promise<PolicyName> {
-    this.io.print('How much checking before each sync ([0057])?');
-    for (const [i, p] of POLICY_CHOICES.entries()) this.io.print(`  ${i + 1}) ${p}`);
-    const answer = (await this.io.question('Policy [2]'))?.trim() || '2';
-    const choice = POLICY_CHOICES[Number(answer) - 1];
-    if (choice === undefined) throw new CommandError(`no policy ${answer}`);
-    return choice;
-  }
-
-  private async chooseCategories(): Promise<Category[]> {
-    this.io.print(`Data to sync (FIG. 15): ${CATEGORIES.filter((c) => c !== 'rights').join(', ')}`);
-    const answer = (await this.io.question('Categories, comma separated [all]'))?.trim() || 'all';
-    if (answer === 'all') return [...CATEGORIES];
-    return parseCategories(answer);
-  }
-
-  /** Runs one command typed at the prompt; resolves false for `quit`. Errors are printed, never thrown. */
-  async command(line: string): Promise<boolean> {
-    try {
-      return await this.run(line);
-    } catch (e) {
-      this.io.print(`error: ${(e as Error).message}`);
-      process.exitCode = 1;
-      return true;
-    }
-  }
-
-  /** Runs one command (a one-shot subcommand, or a line typed at the prompt); resolves false for `quit`. */
-  async run(line: string): Promise<boolean> {
+  /**
+   * Runs one command (a one-shot subcommand, or a line typed at the prompt);
+   * resolves false for `quit`. `step` cancels it at its next safe point.
+   */
+  async run(line: string, step: Step = NO_STEP): Promise<boolean> {
     const [name = '', ...args] = line.split(/\s+/).filter(Boolean);
     switch (name) {
       case '':
@@ -226,17 +216,32 @@ export class TerminalAgent {
       default: {
         const handler = this.handlers[name];
         if (handler === undefined) throw new CommandError(`unknown command ${name} (try help)`);
-        await handler(args);
+        await handler(args, step);
         return true;
       }
     }
   }
 
-  private readonly handlers: Record<string, (args: string[]) => Promise<void>> = {
+  /** Commands that work without opening a card session of their own first. */
+  static needsNoCardSession(line: string): boolean {
+    const name = line.trim().split(/\s+/)[0] ?? '';
+    return ['', 'help', 'quit', 'exit', 'register', 'unblock', 'categories', 'eject', 'insert'].includes(
+      name,
+    );
+  }
+
+  private readonly handlers: Record<string, (args: string[], step: Step) => Promise<void>> = {
     register: () => this.registerCommand(),
-    sync: async () => {
-      this.remember(await this.terminal.sync('user'));
+    sync: async (_args, step) => {
+      // Ctrl-C stops the sync between batches and pages; what finished is kept ([0085]).
+      const report = await this.terminal.sync('user', { interrupted: () => step.signal.aborted });
+      this.remember(report);
+      if (!report.complete) this.io.print('• sync stopped early: the next sync resumes where it stopped');
     },
+    unblock: () => unblockPin(this.terminal, this.io),
+    eject: async () => this.virtualSim().eject(),
+    insert: async () => this.virtualSim().insert(),
+    passwd: () => changePassword(this.terminal, this.io),
     status: () => this.status(),
     categories: async (args) => {
       const registration = await this.terminal.registration();
@@ -266,7 +271,12 @@ export class TerminalAgent {
     put: async ([category, id, ...text]) => {
       const c = requireCategory(category);
       if (!id || text.length === 0) throw new CommandError('usage: put CATEGORY ID TEXT…');
-      await (await this.terminal.personalData('write')).edit(c, id, utf8(text.join(' ')));
+      // The checks of local-access.ts first: whoever may not write learns nothing about the text.
+      const data = await this.terminal.personalData('write');
+      // A vCard typed on one line separates its lines with \n (RFC 6350 §3.2 wants CRLF).
+      const body = c === 'contacts' ? text.join(' ').replace(/\\n/g, '\r\n') : text.join(' ');
+      const title = c === 'contacts' ? contactName(body) : undefined;
+      await data.edit(c, id, utf8(body), title ? { title } : undefined);
       this.io.print(`stored ${c}/${id}`);
     },
     get: async ([category, id]) => {
@@ -294,33 +304,52 @@ export class TerminalAgent {
         }
       }
     },
-    'import-vcard': async ([file]) => {
-      const cards = parseVcards(readFileSync(requireFile(file), 'utf8'));
+    // Imports and exports report every item they left out and why (cli/import-report.ts):
+    // a card cut off at the end of a file is named, not dropped silently.
+    'import-vcard': async ([file], step) => {
+      const source = requireFile(file);
       const data = await this.terminal.personalData('write');
-      for (const card of cards) await data.edit('contacts', card.id, utf8(card.text), { title: card.name });
-      this.io.print(`imported ${cards.length} contact(s)`);
+      this.finishImport(
+        await importContacts(target(data), source, { onProgress: this.progress('import', step) }),
+      );
     },
     'export-vcard': async ([file]) => {
-      const target = requireFile(file);
+      const out = requireFile(file);
       const data = await this.terminal.personalData('read');
-      const cards = (await data.list('contacts')).map((r) => fromUtf8(r.body!));
-      writeExport(target, formatVcards(cards));
-      this.io.print(`exported ${cards.length} contact(s)`);
+      const report = await exportContacts(target(data), out);
+      chmodSync(out, 0o600);
+      for (const line of describeExport(report)) this.io.print(line);
     },
-    'import-ical': async ([file]) => {
-      const items = parseCalendar(readFileSync(requireFile(file), 'utf8'));
+    'import-ical': async ([file], step) => {
+      const source = requireFile(file);
       const data = await this.terminal.personalData('write');
-      for (const item of items) await data.edit('pim', item.id, utf8(item.text), { title: item.summary });
-      this.io.print(`imported ${items.length} calendar item(s)`);
+      this.finishImport(
+        await importCalendar(target(data), source, { onProgress: this.progress('import', step) }),
+      );
     },
     'export-ical': async ([file]) => {
-      const target = requireFile(file);
+      const out = requireFile(file);
       const data = await this.terminal.personalData('read');
-      const items = (await data.list('pim')).map((r) => fromUtf8(r.body!));
-      writeExport(target, formatCalendar(items));
-      this.io.print(`exported ${items.length} calendar item(s)`);
+      const report = await exportCalendarFile(target(data), out);
+      chmodSync(out, 0o600);
+      for (const line of describeExport(report)) this.io.print(line);
     },
   };
+
+  /** A progress bar for a long import, and the point where Ctrl-C stops it (what was imported stays). */
+  private progress(label: string, step: Step): (p: Progress) => void {
+    const bar = progressBar(this.io.output as NodeJS.WritableStream, label);
+    return (p) => {
+      bar(p);
+      if (step.signal.aborted)
+        throw new CommandError(`${label} stopped at ${p.done} of ${p.total}: what was imported stays`);
+    };
+  }
+
+  private finishImport(report: Parameters<typeof describeImport>[0]): void {
+    for (const line of describeImport(report)) this.io.print(line);
+    if (report.failed) throw new CommandError(`nothing imported from ${report.file}`);
+  }
 
   /** What anyone at the terminal may see; the data's own lines only once it opens (local-access.ts). */
   private async status(): Promise<void> {
@@ -333,7 +362,7 @@ export class TerminalAgent {
         : 'not registered';
     const lines = [
       `terminal    ${this.terminal.terminalId}`,
-      `card        ${this.reader.present() ? `present (${this.reader.name})` : `none (${this.reader.name})`}`,
+      `card        ${await this.cardText()}`,
       `standing    ${standing}`,
       `server      ${this.settings.server}`,
       `battery     ${await this.batteryText()}`,
@@ -356,6 +385,22 @@ export class TerminalAgent {
       `last sync   ${last ? `${last.at} (${last.trigger}: ${last.uploaded} up, ${last.downloaded} down)` : 'never'}`,
     ];
     for (const line of more) this.io.print(line);
+  }
+
+  private virtualSim(): NonNullable<CardSide['slot']> {
+    if (this.slot === undefined)
+      throw new CommandError('eject and insert work on the virtual SIM only (--card sim)');
+    return this.slot;
+  }
+
+  /** The reader, the card in it and its PIN state (tries left, blocked, PUK counter): no personal data. */
+  private async cardText(): Promise<string> {
+    if (!this.reader.present()) return `none (${this.reader.name})`;
+    try {
+      return `present (${this.reader.name}), ${pinStateText(await this.terminal.pinStatus())}`;
+    } catch (e) {
+      return `present (${this.reader.name}), unreadable: ${(e as Error).message}`;
+    }
   }
 
   private async batteryText(): Promise<string> {
@@ -389,36 +434,21 @@ export class TerminalAgent {
     }
   }
 
-  /** Agent mode: follow the card and run commands until `quit`, SIGINT or SIGTERM. */
-  async serve(): Promise<void> {
-    this.terminal.start();
-    this.io.print(
-      `simsync terminal ${this.terminal.terminalId} — ${this.reader.present() ? 'SIM present' : 'waiting for the SIM'}; type help`,
-    );
-    await new Promise<void>((resolve) => {
-      let queue = Promise.resolve(true);
-      this.io.onCommand((line) => {
-        queue = queue
-          .then((go) => (go ? this.command(line) : false))
-          .then((go) => {
-            if (!go) resolve();
-            return go;
-          });
-      });
-      // Without input (a systemd service) the agent keeps following the SIM until it is stopped.
-      const stop = () => void queue.then(() => resolve());
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
-  }
-
   get lastSyncReport(): SyncReport | undefined {
     return this.lastReport;
   }
 
-  async close(): Promise<void> {
-    await this.terminal.stop();
-    for (const close of this.closers) await close();
+  /**
+   * Stops the engine (with `uploadWithinMs`, after uploading what is
+   * pending, for at most that long) and closes card and NV store, whatever
+   * failed before; resolves what stayed behind.
+   */
+  async close(options: { uploadWithinMs?: number } = {}): Promise<Awaited<ReturnType<Terminal['stop']>>> {
+    try {
+      return await this.terminal.stop(options);
+    } finally {
+      for (const close of this.closers) await close().catch(() => {});
+    }
   }
 }
 
@@ -437,9 +467,36 @@ function refusalText(refusal: { at: number; reason: string }): string {
   return `refused by the server on ${new Date(refusal.at).toISOString()} (${refusal.reason})`;
 }
 
-/** An export holds personal data: readable by its owner only (the mode applies when the file is created). */
-function writeExport(file: string, text: string): void {
-  writeFileSync(file, text, { mode: 0o600 });
+type PersonalData = Awaited<ReturnType<Terminal['personalData']>>;
+
+/** What cli/import-report.ts needs of the personal data, opened through local-access.ts. */
+function target(data: PersonalData): RecordTarget {
+  return {
+    records: { list: (c) => data.list(c) },
+    edit: (c, id, body, meta) => data.edit(c, id, body, meta),
+    fetch: (c, id) => data.fetch(c, id),
+  };
+}
+
+/**
+ * `put contacts` takes one whole vCard (RFC 6350 §6.1: BEGIN … END), never
+ * free text, so `export-vcard` writes a file other programs read; resolves
+ * the card's name for `ls`.
+ */
+function contactName(text: string): string {
+  const read = readVcardFile(text);
+  const broken = read.rejected[0];
+  if (read.items.length !== 1 || broken !== undefined) {
+    const why = broken
+      ? broken.reason
+      : read.items.length === 0
+        ? 'no BEGIN:VCARD … END:VCARD'
+        : 'more than one card';
+    throw new CommandError(
+      `contacts hold vCards, and this is not one (${why}): import-vcard FILE, or put contacts ID BEGIN:VCARD\\nVERSION:4.0\\nFN:Name\\nEND:VCARD`,
+    );
+  }
+  return read.items[0]!.name;
 }
 
 function parseCategories(list: string): Category[] {
@@ -477,4 +534,9 @@ const HELP = `commands:
   import-ical FILE          calendar from an iCalendar file (RFC 5545)
   export-ical FILE          calendar to an iCalendar file
   register                  first-run registration (FIG. 8 / FIG. 19)
-  quit`;
+  passwd                    set or change the terminal password
+  unblock                   unblock the SIM PIN with the PUK (from the operator)
+  eject / insert            take the virtual SIM out and put it back (--card sim)
+  quit                      upload what is pending (10 s at most), then stop
+
+Ctrl-C stops the running step; a second Ctrl-C quits.`;

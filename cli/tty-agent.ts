@@ -2,18 +2,35 @@ import { SingleBar } from 'cli-progress';
 import type { Notice, UserAgent } from '../hal/index.js';
 import type { LineIO } from './line-io.js';
 
+/** How long a refusal notice waits for the error it announces to be printed instead (see `claim`). */
+const CLAIM_MS = 50;
+
 /**
  * The user agent of a terminal run by a person at a keyboard: PIN and
  * terminal password typed without echo, permission as y/n, notices as lines,
  * and a progress bar while a long transfer runs.
+ *
+ * A failed sync is told once (issue 14): the engine announces it with a
+ * 'sync-rejected' notice and then rejects with the error itself. The agent
+ * prints the error, worded by its kind (cli/failure-text.ts), and `claim`s
+ * the notice; a notice nobody claims is printed as it came.
  */
 export class TtyUserAgent implements UserAgent {
   private bar: SingleBar | undefined;
+  private readonly unclaimed = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(private readonly io: LineIO) {}
 
   askPin(prompt: string): Promise<string | undefined> {
-    return this.io.question(prompt, { secret: true });
+    return this.io.question(readablePinPrompt(prompt), { secret: true });
+  }
+
+  /** The error whose message is `reason` was printed by the agent: its notice is not printed again. */
+  claim(reason: string): void {
+    const timer = this.unclaimed.get(reason);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.unclaimed.delete(reason);
   }
 
   askTerminalPassword(prompt: string): Promise<string | undefined> {
@@ -31,6 +48,15 @@ export class TtyUserAgent implements UserAgent {
       return;
     }
     this.endProgress();
+    if (notice.kind === 'sync-rejected') {
+      this.claim(notice.reason);
+      const timer = setTimeout(() => {
+        this.unclaimed.delete(notice.reason);
+        this.io.print(`! not synced: ${notice.reason}`);
+      }, CLAIM_MS);
+      this.unclaimed.set(notice.reason, timer);
+      return;
+    }
     const line = describe(notice);
     if (line) this.io.print(line);
   }
@@ -59,10 +85,20 @@ export class TtyUserAgent implements UserAgent {
   }
 }
 
+/**
+ * The engine's PIN prompt, worded for a person: "1 try left", with what a
+ * wrong PIN then does (issue 14). The engine's own flows word it so already
+ * (core/engine/registration-flow.ts pinPrompt); core/auth's per-sync prompt
+ * says "1 tries left".
+ */
+export function readablePinPrompt(prompt: string): string {
+  return prompt.replace(/\(1 tries left\)/, '(1 try left: a wrong PIN now blocks the SIM)');
+}
+
 export function describe(notice: Notice): string | undefined {
   switch (notice.kind) {
     case 'sync-rejected':
-      return `! sync refused: ${notice.reason}`;
+      return `! not synced: ${notice.reason}`;
     case 'sync-done':
       return `✓ synced: ${notice.uploaded} up, ${notice.downloaded} down`;
     case 'conflict':

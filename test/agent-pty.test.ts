@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,19 @@ class Screen {
   type(line: string): void {
     tmux('send-keys', '-t', this.session, '-l', line);
     tmux('send-keys', '-t', this.session, 'Enter');
+  }
+
+  /** A key as tmux names it: 'C-c', 'C-d'. */
+  key(name: string): void {
+    tmux('send-keys', '-t', this.session, name);
+  }
+
+  /** The agent's process: the child of the pane's shell. */
+  agentPid(): number {
+    const shell = tmux('display-message', '-p', '-t', this.session, '#{pane_pid}').trim();
+    const child = spawnSync('pgrep', ['-P', shell], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+    if (!child) throw new Error(`no agent process under the pane's shell ${shell}`);
+    return Number(child);
   }
 
   async waitFor(pattern: RegExp | string, timeoutMs = 20_000): Promise<string> {
@@ -78,9 +91,12 @@ async function firstRun(screen: Screen, password = 'pw-1234'): Promise<void> {
   screen.type(LOGIN);
   await screen.waitFor('SIM PIN');
   screen.type('1234');
-  await screen.waitFor('Terminal password:');
-  screen.type(password);
   await screen.waitFor(`Registered for subscriber ${IMSI}`);
+}
+
+/** The NV store is closed: no LOCK left for the next agent to find. */
+function expectUnlocked(data: string): void {
+  expect(existsSync(path.join(data, 'nv', 'LOCK'))).toBe(false);
 }
 
 function wrongPinTerminalId(screenText: string): string {
@@ -124,18 +140,24 @@ describe('simsync terminal in a pseudo-terminal', () => {
     await again.waitFor('AGENT-EXITED-0');
   });
 
-  it('a wrong PIN is refused by the card and nothing is registered', async () => {
+  it('FIG. 8: a wrong PIN is refused by the card and asked again; nothing is registered until the card accepts one', async () => {
     const screen = agent('wrongpin', path.join(dir, 'b'));
     await screen.waitFor('Registered at a shop');
-    for (const answer of ['n', 'pw-5678', 'pw-5678', '2', 'all', LOGIN, '0000']) {
+    const id = wrongPinTerminalId(screen.text());
+    for (const answer of ['n', 'pw-5678', 'pw-5678', '2', 'all', LOGIN]) {
       await new Promise((r) => setTimeout(r, 150));
       screen.type(answer);
     }
-    const text = await screen.waitFor('AGENT-EXITED-1');
+    await screen.waitFor('SIM PIN (3 tries left)');
+    screen.type('0000');
+    const text = await screen.waitFor('SIM PIN (2 tries left)');
     expect(text).toContain('wrong PIN: 2 tries left');
-    expect((await server.admin.listTerminals(IMSI)).map((t) => t.terminalId)).not.toContain(
-      wrongPinTerminalId(text),
-    );
+    expect((await server.admin.listTerminals(IMSI)).map((t) => t.terminalId)).not.toContain(id);
+    screen.type('1234');
+    await screen.waitFor(`Registered for subscriber ${IMSI}`);
+    expect((await server.admin.listTerminals(IMSI)).map((t) => t.terminalId)).toContain(id);
+    screen.type('quit');
+    await screen.waitFor('AGENT-EXITED-0');
   });
 
   it('a vCard file imported on one terminal appears on a second, with a progress bar on a long download', async () => {
@@ -166,5 +188,160 @@ describe('simsync terminal in a pseudo-terminal', () => {
     await second.waitFor('FN:Person 42');
     second.type('quit');
     await second.waitFor('AGENT-EXITED-0');
+  });
+
+  it('Ctrl-C at the prompt cancels; the prompt answers again; a second Ctrl-C quits, exit 0, no stale nv/LOCK', async () => {
+    const data = path.join(dir, 'ctrl-c');
+    const screen = agent('ctrlc', data);
+    await firstRun(screen, 'ctrl-c-pw');
+    await screen.waitFor('type help');
+    screen.key('C-c');
+    await screen.waitFor('Ctrl-C again');
+    screen.type('status');
+    await screen.waitFor('last sync');
+    screen.key('C-c');
+    screen.key('C-c');
+    await screen.waitFor('AGENT-EXITED-0');
+    expectUnlocked(data);
+  });
+
+  it('Ctrl-C at the PIN prompt cancels the PIN entry only: the agent goes on, and quits cleanly', async () => {
+    const data = path.join(dir, 'ctrl-c-pin');
+    const first = agent('ctrlcpin1', data);
+    await firstRun(first, 'ctrl-c-pw2');
+    first.type('quit');
+    await first.waitFor('AGENT-EXITED-0');
+
+    const screen = agent('ctrlcpin2', data);
+    await screen.waitFor('SIM PIN');
+    screen.key('C-c');
+    const text = await screen.waitFor('PIN entry cancelled');
+    expect(text).not.toContain('refused');
+    screen.type('status');
+    await screen.waitFor(/card\s+present/);
+    screen.key('C-c');
+    screen.key('C-c');
+    await screen.waitFor('AGENT-EXITED-0');
+    expectUnlocked(data);
+  });
+
+  it('SIGTERM uploads what is pending within a bounded time, then exits 0', async () => {
+    const data = path.join(dir, 'sigterm');
+    const screen = agent('sigterm', data);
+    await firstRun(screen, 'sigterm-pw');
+    await screen.waitFor(/synced: 0 up, \d+ down/);
+    screen.type('put pim note-1 buy milk');
+    await screen.waitFor('stored pim/note-1');
+    const started = Date.now();
+    process.kill(screen.agentPid(), 'SIGTERM');
+    const text = await screen.waitFor('AGENT-EXITED-0');
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(text).toContain('stopped: uploaded 1 change first');
+    expectUnlocked(data);
+    const stored = await server.store.getRecord(IMSI, 'pim', 'note-1');
+    expect(stored?.body && Buffer.from(stored.body).toString()).toBe('buy milk');
+  });
+
+  it('FIG. 19: a shop-registered terminal asks for its terminal password at first mount; passwd changes it', async () => {
+    const data = path.join(dir, 'shop');
+    const screen = agent('shop', data);
+    await screen.waitFor('Registered at a shop');
+    const terminalId = wrongPinTerminalId(screen.text());
+    const { code } = await server.admin.registerShop({ terminalId, subscriber: IMSI, ttlMs: 600_000 });
+    screen.type('y');
+    await screen.waitFor('Policy [2]');
+    screen.type('1');
+    await screen.waitFor('Categories, comma separated');
+    screen.type('all');
+    await screen.waitFor('Shop code');
+    screen.type(code);
+    await screen.waitFor('SIM PIN');
+    screen.type('1234');
+    await screen.waitFor(`Registered for subscriber ${IMSI}`);
+    await screen.waitFor('Choose a terminal password (registered at a shop');
+    screen.type('shop-pw-1');
+    await screen.waitFor('Repeat it');
+    screen.type('shop-pw-1');
+    await screen.waitFor('terminal password set');
+    // FIG. 9: the card's PIN and the terminal password at every sync.
+    await screen.waitFor(/terminal password set\s+SIM PIN/);
+    screen.type('1234');
+    await screen.waitFor('Terminal password:');
+    screen.type('shop-pw-1');
+    await screen.waitFor(/synced: 0 up, \d+ down/);
+    screen.type('passwd');
+    await screen.waitFor('Current terminal password');
+    screen.type('shop-pw-1');
+    await screen.waitFor('New terminal password');
+    screen.type('shop-pw-2');
+    await screen.waitFor('Repeat it:', 5000);
+    screen.type('shop-pw-2');
+    const text = await screen.waitFor('terminal password changed');
+    expect(text).not.toContain('shop-pw');
+    expect(text).not.toContain('no terminal password set');
+    screen.type('quit');
+    await screen.waitFor('AGENT-EXITED-0');
+  });
+
+  it('the first-run walk-through asks again after each slip: an answer not offered, a misspelt category, a wrong login password', async () => {
+    const screen = agent('slips', path.join(dir, 'slips'));
+    await screen.waitFor('Registered at a shop');
+    screen.type('maybe');
+    await screen.waitFor('Answer y or n.');
+    screen.type('n');
+    await screen.waitFor('Choose a terminal password');
+    screen.type('slip-pw-1');
+    await screen.waitFor('Repeat it');
+    screen.type('slip-pw-2');
+    await screen.waitFor('They differ; again.');
+    screen.type('slip-pw-1');
+    await screen.waitFor(/again\.\s+Choose a terminal password:\s+Repeat it/);
+    screen.type('slip-pw-1');
+    await screen.waitFor('Policy [2]');
+    screen.type('9');
+    await screen.waitFor('No policy 9: answer 1 to 5.');
+    screen.type('2');
+    await screen.waitFor('Categories, comma separated');
+    screen.type('contacts,calender');
+    await screen.waitFor('No category calender: choose among contacts, mail');
+    screen.type('contacts,pim');
+    await screen.waitFor('Login password or one-time code');
+    screen.type('not my login');
+    await screen.waitFor('SIM PIN');
+    screen.type('1234');
+    await screen.waitFor('Check the login password or code; again.');
+    screen.type(LOGIN);
+    const text = await screen.waitFor(`Registered for subscriber ${IMSI}: contacts, pim`);
+    expect(text.split('SIM PIN').length).toBe(2);
+    screen.type('quit');
+    await screen.waitFor('AGENT-EXITED-0');
+  });
+
+  it('an aborted walk-through keeps nothing: the next run starts it afresh, with no terminal password to give', async () => {
+    const data = path.join(dir, 'aborted');
+    const screen = agent('aborted', data);
+    await screen.waitFor('Registered at a shop');
+    const id = wrongPinTerminalId(screen.text());
+    screen.type('n');
+    await screen.waitFor('Choose a terminal password');
+    screen.type('abort-pw-1');
+    await screen.waitFor('Repeat it');
+    screen.type('abort-pw-1');
+    await screen.waitFor('Login password or one-time code', 5000).catch(() => screen.waitFor('Policy [2]'));
+    screen.key('C-c');
+    await screen.waitFor('registration cancelled: nothing was kept');
+    screen.type('quit');
+    await screen.waitFor('AGENT-EXITED-0');
+    expectUnlocked(data);
+
+    const again = agent('aborted2', data);
+    await again.waitFor('Registered at a shop');
+    again.type('n');
+    const text = await again.waitFor('Choose a terminal password');
+    expect(text).not.toContain('Current terminal password');
+    expect((await server.admin.listTerminals(IMSI)).map((t) => t.terminalId)).not.toContain(id);
+    again.key('C-c');
+    again.key('C-c');
+    await again.waitFor('AGENT-EXITED-0');
   });
 });

@@ -1,26 +1,53 @@
-import type { Unsubscribe } from '../../hal/index.js';
+import type { SimCard, Unsubscribe } from '../../hal/index.js';
+import { POLICIES } from '../auth/policy.js';
+import type { Registration } from '../store/terminal-config.js';
 import type { CardSession } from './card-session.js';
+import {
+  chooseTerminalPassword,
+  enterPin,
+  needsFirstPassword,
+  type PinEntries,
+  setFirstTerminalPassword,
+} from './registration-flow.js';
 import type { SyncRunner } from './sync-runner.js';
 import type { TerminalParts } from './terminal-parts.js';
 import type { SyncReport } from './trigger-settings.js';
 import type { TriggeredRuns } from './triggered-runs.js';
 
+/** What became of the changes made here when the SIM left, or when the terminal stopped. */
+export interface UploadOutcome {
+  /** Changes the server acknowledged. */
+  uploaded: number;
+  /** Changes still only on this terminal. */
+  pending: number;
+  /** Why they stayed: the upload failed, ran out of time, or no one was authenticated to send them. */
+  error?: unknown;
+}
+
+/** A SIM came or went (the user is told, issue 14). */
+export type CardEvent = { kind: 'inserted' } | ({ kind: 'removed' } & UploadOutcome);
+
 /** FIG. 16: what the terminal does when the SIM is mounted and when it is removed. */
 export class CardLifecycle {
   private listeners: Unsubscribe[] = [];
+  private readonly cardListeners = new Set<(event: CardEvent) => void>();
 
   constructor(
     private readonly parts: TerminalParts,
     private readonly cards: CardSession,
     private readonly runner: SyncRunner,
     private readonly runs: TriggeredRuns,
+    private readonly pinEntries: PinEntries,
   ) {}
 
   /** Mount on insertion, demount on removal, from now until `unfollow`. */
   follow(): void {
     const { reader } = this.parts.hal;
     this.listeners.push(
-      reader.on('inserted', () => this.runs.track('mount', () => this.mount())),
+      reader.on('inserted', () => {
+        this.emit({ kind: 'inserted' });
+        this.runs.track('mount', () => this.mount());
+      }),
       reader.on('removed', () => this.runs.track('demount', () => this.demount())),
     );
   }
@@ -34,13 +61,21 @@ export class CardLifecycle {
     for (const off of this.listeners.splice(0)) off();
   }
 
-  /** Card inserted: open it, then download what this terminal lacks and upload what it has (FIG. 16). */
+  onCard(listener: (event: CardEvent) => void): Unsubscribe {
+    this.cardListeners.add(listener);
+    return () => this.cardListeners.delete(listener);
+  }
+
+  /**
+   * Card inserted: open it, have the user enter the PIN for this session,
+   * then download what this terminal lacks and upload what it has (FIG. 16).
+   */
   async mount(): Promise<SyncReport | undefined> {
-    const { mutex, config, settings } = this.parts;
-    await mutex.run(async () => {
-      await this.cards.openCard();
-    });
-    if ((await config.registration()) === undefined) return undefined;
+    const { config, settings } = this.parts;
+    const registration = await config.registration();
+    await this.openSession(registration);
+    if (registration === undefined) return undefined;
+    await this.firstPassword();
     const how = settings.triggers?.onMount ?? 'sync';
     if (how === 'none') return undefined;
     if (how === 'check') {
@@ -51,21 +86,94 @@ export class CardLifecycle {
   }
 
   /**
+   * Opens the card and, for a registered terminal, has the user enter PIN1
+   * once for this session ([0036]), even when the card is already unlocked
+   * (FIG. 9: the user knows the PIN). Not for a policy that asks at every
+   * sync (its sync asks), nor for a SIM other than the registered one (its
+   * holder is never asked for a PIN on this terminal's behalf).
+   */
+  async openSession(registration?: Registration): Promise<void> {
+    const known = registration ?? (await this.parts.config.registration());
+    await this.parts.mutex.run(async () => {
+      const card = await this.cards.openCard();
+      if (known === undefined || POLICIES[known.policy].pinEachSync) return;
+      if (!(await isRegisteredSim(card, known))) return;
+      await enterPin(card, this.parts.hal.agent, this.pinEntries);
+    });
+  }
+
+  /**
+   * A shop-registered terminal (FIG. 19) whose policy checks a terminal
+   * password has none: the SIM's holder chooses it at the first mount.
+   * Nothing is set when they give none; the sync then says so.
+   */
+  private async firstPassword(): Promise<void> {
+    if (!(await needsFirstPassword(this.parts.config))) return;
+    const chosen = await chooseTerminalPassword(
+      this.parts.hal.agent,
+      'registered at a shop, this terminal has none and its policy checks one',
+    );
+    if (chosen === undefined) return;
+    await setFirstTerminalPassword(this.parts, this.cards, this.pinEntries, chosen);
+    this.parts.hal.agent.notify({ kind: 'info', text: 'terminal password set' });
+  }
+
+  /**
    * Card removed: upload what changed during this mount, holding the link
    * until done or `demountHoldMs` (FIG. 16 T1–T5), then close the link.
    */
   async demount(): Promise<SyncReport | undefined> {
     const subscriber = this.cards.forgetCard();
-    const { config, settings } = this.parts;
+    const { config, settings, records } = this.parts;
     const upload = settings.triggers?.onDemount ?? true;
     if (!upload || subscriber === undefined || (await config.registration()) === undefined) {
       await this.cards.close();
+      this.emit({ kind: 'removed', uploaded: 0, pending: await records.dirtyCount() });
       return undefined;
     }
     try {
-      return await this.runner.run('demount', subscriber, { download: false }, settings.demountHoldMs);
+      const report = await this.runner.run(
+        'demount',
+        subscriber,
+        { download: false },
+        settings.demountHoldMs,
+      );
+      this.emit({ kind: 'removed', uploaded: report.uploaded.length, pending: await records.dirtyCount() });
+      return report;
+    } catch (e) {
+      this.emit({ kind: 'removed', uploaded: 0, pending: await records.dirtyCount(), error: e });
+      throw e;
     } finally {
       await this.cards.close();
     }
   }
+
+  /**
+   * Before the terminal stops: uploads what is pending for the subscriber
+   * authenticated during this mount, as at demount (FIG. 16), stopped after
+   * `limitMs`. Asks nothing: whoever stops the terminal may not be at it.
+   */
+  async uploadPending(limitMs: number): Promise<UploadOutcome> {
+    const { config, records } = this.parts;
+    const pending = await records.dirtyCount();
+    const subscriber = this.cards.mountedSubscriber;
+    if (pending === 0 || subscriber === undefined || (await config.registration()) === undefined) {
+      return { uploaded: 0, pending };
+    }
+    try {
+      const report = await this.runner.run('before-demount', subscriber, { download: false }, limitMs);
+      return { uploaded: report.uploaded.length, pending: await records.dirtyCount() };
+    } catch (e) {
+      return { uploaded: 0, pending: await records.dirtyCount(), error: e };
+    }
+  }
+
+  private emit(event: CardEvent): void {
+    for (const listener of this.cardListeners) listener(event);
+  }
+}
+
+/** The ICCID, readable without PIN, against the registered one (unknown for old registrations: yes). */
+async function isRegisteredSim(card: SimCard, registration: Registration): Promise<boolean> {
+  return registration.iccid === undefined || (await card.iccid()) === registration.iccid;
 }

@@ -1,5 +1,5 @@
-import type { SimCard, UserAgent } from '../../hal/index.js';
-import { verifyPinWithCard, verifyTerminalPassword } from '../auth/authenticate.js';
+import { isHalError, type PinResult, type PinStatus, type SimCard, type UserAgent } from '../../hal/index.js';
+import { verifyTerminalPassword } from '../auth/authenticate.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { POLICIES, type PolicyName } from '../auth/policy.js';
 import { SyncError } from '../errors.js';
@@ -17,6 +17,83 @@ export interface RegisterOptions {
   categories: Category[];
   /** FIG. 19: registered at a shop, so no terminal password is asked. */
   shop?: boolean;
+  /**
+   * FIG. 8 S3: the terminal password the user just chose for a terminal that
+   * has none. It is kept only once the server registered the terminal, so a
+   * registration that fails or is cancelled leaves nothing half-written.
+   */
+  terminalPassword?: string;
+}
+
+/**
+ * Card sessions in which the user entered PIN1 to this engine. FIG. 9's
+ * check is "the user knows the PIN", not "the card is unlocked": a card
+ * verified by someone else (another program on the modem, an unblock made
+ * elsewhere) is asked for the PIN once more. A session ends with the mount.
+ */
+export type PinEntries = WeakSet<SimCard>;
+
+function refuse(code: string, message: string): SyncError {
+  return new SyncError('auth-refused', message, code);
+}
+
+/** "1 try left", "2 tries left". */
+export function triesLeft(n: number): string {
+  return `${n} ${n === 1 ? 'try' : 'tries'} left`;
+}
+
+/** The PIN prompt; before the last try it says what a wrong PIN does (TS 51.011 §9.4.5: 3 tries, then the PUK). */
+export function pinPrompt(retriesLeft: number): string {
+  if (retriesLeft === 1) return 'SIM PIN (1 try left: a wrong PIN now blocks the SIM)';
+  return `SIM PIN (${triesLeft(retriesLeft)})`;
+}
+
+/** A card whose PIN1 is disabled needs none (the HAL reports `enabled: false` where it can tell). */
+function needsNoPin(status: PinStatus): boolean {
+  return (status as PinStatus & { enabled?: boolean }).enabled === false;
+}
+
+/**
+ * The user enters PIN1 and the card verifies it (FIG. 8 S1–S2, [0036]); a
+ * wrong PIN is asked again while the card has tries left. The card counts
+ * them, software never compares; before the last try the prompt warns.
+ * Nothing is asked of a card needing no PIN, or one the user already
+ * entered the PIN for in this session. Rejects 'auth-refused' with code
+ * 'pin-blocked' or 'cancelled' (no answer, or an empty one).
+ */
+export async function enterPin(card: SimCard, agent: UserAgent, entries: PinEntries): Promise<void> {
+  for (;;) {
+    const status = await card.pinStatus();
+    if (needsNoPin(status) || (status.verified && entries.has(card))) return;
+    if (status.retriesLeft === 0)
+      throw refuse('pin-blocked', 'the SIM PIN is blocked: unblock it with the PUK');
+    const pin = await agent.askPin(pinPrompt(status.retriesLeft));
+    if (pin === undefined || pin.trim() === '') throw refuse('cancelled', 'PIN entry cancelled');
+    if (!/^\d{4,8}$/.test(pin.trim())) {
+      // Not a try: the card never sees it.
+      agent.notify({ kind: 'info', text: 'a PIN is 4 to 8 digits; again' });
+      continue;
+    }
+    const result = await presentPin(card, pin.trim());
+    if (result.status === 'wrong') {
+      agent.notify({ kind: 'info', text: `wrong PIN: ${triesLeft(result.retriesLeft)}` });
+      continue;
+    }
+    if (result.status === 'blocked') {
+      throw refuse('pin-blocked', 'wrong PIN: the SIM PIN is now blocked; unblock it with the PUK');
+    }
+    entries.add(card);
+    return;
+  }
+}
+
+async function presentPin(card: SimCard, pin: string): Promise<PinResult> {
+  try {
+    return await card.verifyPin(pin);
+  } catch (e) {
+    if (isHalError(e, 'pin-blocked')) return { status: 'blocked' };
+    throw e;
+  }
 }
 
 /** Sets the terminal password kept (hashed) in area 6b; the current one is needed to change it. */
@@ -42,13 +119,27 @@ export async function changeTerminalPassword(
 export function registerTerminal(
   parts: TerminalParts,
   cards: CardSession,
+  entries: PinEntries,
   options: RegisterOptions,
 ): Promise<Registration> {
   const { hal, config, mutex, log, terminalId } = parts;
   return mutex.run(async () => {
+    const chosen = options.shop ? undefined : options.terminalPassword;
+    if (
+      chosen !== undefined &&
+      (await config.registration()) !== undefined &&
+      (await config.passwordHash())
+    ) {
+      // A registered terminal's password changes only with the current one.
+      throw refuse('password-wrong', 'this terminal has a terminal password: it is asked, not chosen');
+    }
+    // Hashed before anything reaches the server: after its reply only NV commits remain.
+    const chosenHash = chosen === undefined ? undefined : await hashNewPassword(chosen);
     const card = await cards.openCard();
-    await verifyPinWithCard(card, hal.agent, true);
-    const terminalPassword = options.shop ? undefined : await askTerminalPassword(hal.agent, config);
+    await enterPin(card, hal.agent, entries);
+    const terminalPassword = options.shop
+      ? undefined
+      : (chosen ?? (await askTerminalPassword(hal.agent, config)));
     const subscriberId = await card.imsi();
     const iccid = await card.iccid();
     const reply = await requestRegistration(parts, {
@@ -69,9 +160,88 @@ export function registerTerminal(
     };
     // A new registration also ends a refusal the server gave the old one (local-access.ts).
     await config.recordRegistration(registration);
+    // After the registration: a cut in between leaves a registered terminal without a
+    // password, which asks for one at its next mount (see needsFirstPassword), never the reverse.
+    if (chosenHash !== undefined) await config.setPasswordHash(chosenHash);
     log.info({ terminalId, policy: options.policy }, 'registered');
     return registration;
   });
+}
+
+async function hashNewPassword(password: string): Promise<string> {
+  if (password.length < 4)
+    throw new SyncError('auth-refused', 'terminal password too short (4+)', 'password-weak');
+  return hashPassword(password);
+}
+
+/**
+ * FIG. 19 registers a terminal without a terminal password; a policy that
+ * checks one (FIG. 9, FIG. 12) would then refuse every sync. True when this
+ * terminal is in that state.
+ */
+export async function needsFirstPassword(config: TerminalConfig): Promise<boolean> {
+  const registration = await config.registration();
+  if (registration === undefined || !POLICIES[registration.policy].terminalPassword) return false;
+  return (await config.passwordHash()) === undefined;
+}
+
+/**
+ * The first terminal password of a terminal that has none (shop
+ * registration), set by the holder of the registered SIM: its ICCID is
+ * compared first (a stranger's SIM is never asked for a PIN), then PIN1 is
+ * entered and verified by the card, then the IMSI must be the registered
+ * subscriber's. Refuses when a password exists: changing one needs the
+ * current one (`changeTerminalPassword`).
+ */
+export function setFirstTerminalPassword(
+  parts: TerminalParts,
+  cards: CardSession,
+  entries: PinEntries,
+  password: string,
+): Promise<void> {
+  const { config, mutex, hal } = parts;
+  return mutex.run(async () => {
+    const registration = await config.registration();
+    if (registration === undefined) {
+      throw new SyncError('not-registered', 'this terminal is not registered: run the registration first');
+    }
+    if ((await config.passwordHash()) !== undefined) {
+      throw refuse(
+        'password-wrong',
+        'this terminal has a terminal password: give the current one to change it',
+      );
+    }
+    const hash = await hashNewPassword(password);
+    const card = await cards.openCard();
+    const iccid = await card.iccid();
+    if (registration.iccid !== undefined && iccid !== registration.iccid) throw notRegisteredSim();
+    await enterPin(card, hal.agent, entries);
+    if ((await card.imsi()) !== registration.subscriberId) throw notRegisteredSim();
+    await config.setPasswordHash(hash);
+  });
+}
+
+/**
+ * Asks the user to choose a terminal password and type it again; resolves
+ * undefined when they give none (three mismatches, or no answer).
+ */
+export async function chooseTerminalPassword(agent: UserAgent, why: string): Promise<string | undefined> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const first = await agent.askTerminalPassword(`Choose a terminal password (${why})`);
+    if (first === undefined || first === '') return undefined;
+    const again = await agent.askTerminalPassword('Repeat it');
+    if (again === undefined) return undefined;
+    if (first === again && first.length >= 4) return first;
+    agent.notify({
+      kind: 'info',
+      text: first === again ? 'at least 4 characters, please' : 'they differ; again',
+    });
+  }
+  return undefined;
+}
+
+function notRegisteredSim(): SyncError {
+  return refuse('subscriber-mismatch', 'this SIM is not the one registered with this terminal');
 }
 
 /** FIG. 11-A undone: this terminal's ID leaves the SIM's list, when the SIM is here. */

@@ -1,10 +1,10 @@
-import type { Unsubscribe } from '../../hal/index.js';
+import type { PinResult, PinStatus, SimCard, Unsubscribe } from '../../hal/index.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { Mutex } from '../mutex.js';
 import type { Category, Filters, RecordMeta } from '../protocol/index.js';
 import { type LocalRecord, RecordStore } from '../store/record-store.js';
 import { type Refusal, type Registration, TerminalConfig } from '../store/terminal-config.js';
-import { CardLifecycle } from './card-lifecycle.js';
+import { type CardEvent, CardLifecycle, type UploadOutcome } from './card-lifecycle.js';
 import { CardSession } from './card-session.js';
 import { selectCategories } from './category-selection.js';
 import { collectiveErase, type EraseOptions, type EraseReport } from './collective-erase.js';
@@ -12,7 +12,13 @@ import { EraseIntent } from './erase-intent.js';
 import { type AccessIntent, LocalAccess } from './local-access.js';
 import { PersonalData } from './personal-data.js';
 import { RecordAccess } from './record-access.js';
-import { changeTerminalPassword, type RegisterOptions, registerTerminal } from './registration-flow.js';
+import {
+  changeTerminalPassword,
+  type PinEntries,
+  type RegisterOptions,
+  registerTerminal,
+  setFirstTerminalPassword,
+} from './registration-flow.js';
 import { SyncRunner } from './sync-runner.js';
 import {
   type Settings,
@@ -25,6 +31,7 @@ import { TriggerScheduler } from './trigger-scheduler.js';
 import type { SyncPlan, SyncReport, Trigger } from './trigger-settings.js';
 import { TriggeredRuns } from './triggered-runs.js';
 
+export type { CardEvent, UploadOutcome } from './card-lifecycle.js';
 export type { AccessIntent } from './local-access.js';
 export type { PersonalData } from './personal-data.js';
 export type { RegisterOptions } from './registration-flow.js';
@@ -54,6 +61,8 @@ export class Terminal {
   private readonly access: RecordAccess;
   private readonly local: LocalAccess;
   private readonly eraseIntent: EraseIntent;
+  private readonly pinEntries: PinEntries = new WeakSet<SimCard>();
+  private readonly failureListeners = new Set<(trigger: Trigger, error: unknown) => void>();
 
   private constructor(
     hal: TerminalHal,
@@ -69,8 +78,9 @@ export class Terminal {
     this.runs = new TriggeredRuns((trigger, error) => {
       this.cards.rejected(error);
       log.error({ trigger, error: String(error) }, 'trigger failed');
+      for (const listener of this.failureListeners) listener(trigger, error);
     });
-    this.lifecycle = new CardLifecycle(this.parts, this.cards, this.runner, this.runs);
+    this.lifecycle = new CardLifecycle(this.parts, this.cards, this.runner, this.runs, this.pinEntries);
     this.access = new RecordAccess(this.parts, this.cards, this.runner, this.runs);
     this.local = new LocalAccess(this.parts, this.cards);
     this.eraseIntent = new EraseIntent(hal.nv, this.records, config);
@@ -124,16 +134,39 @@ export class Terminal {
     return this.runs.onReport(listener);
   }
 
+  /** Listens to the failures of runs the triggers and card events started (each told once to the agent too). */
+  onFailure(listener: (trigger: Trigger, error: unknown) => void): Unsubscribe {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
+  }
+
+  /** Listens to the SIM coming and going: inserted, and removed with what the demount upload did. */
+  onCard(listener: (event: CardEvent) => void): Unsubscribe {
+    return this.lifecycle.onCard(listener);
+  }
+
   /** Resolves once every trigger started so far has finished (for tests, demos and shutdown). */
   settled(): Promise<void> {
     return this.runs.settled();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the triggers, waits for runs under way, and closes the session.
+   * With `uploadWithinMs`, first uploads what is pending, as at demount
+   * (FIG. 16), for at most that long; resolves what was uploaded and what
+   * stayed here.
+   */
+  async stop(options: { uploadWithinMs?: number } = {}): Promise<UploadOutcome> {
     this.triggers.stop();
     this.lifecycle.unfollow();
     await this.settled();
-    await this.cards.close();
+    try {
+      if (options.uploadWithinMs === undefined)
+        return { uploaded: 0, pending: await this.records.dirtyCount() };
+      return await this.lifecycle.uploadPending(options.uploadWithinMs);
+    } finally {
+      await this.cards.close();
+    }
   }
 
   get cardMounted(): boolean {
@@ -145,9 +178,52 @@ export class Terminal {
     return changeTerminalPassword(this.parts.config, password, current);
   }
 
+  /**
+   * The first terminal password of a terminal that has none (FIG. 19 shop
+   * registration), set by the registered SIM's holder (PIN verified by the
+   * card); see registration-flow.ts.
+   */
+  setFirstTerminalPassword(password: string): Promise<void> {
+    return setFirstTerminalPassword(this.parts, this.cards, this.pinEntries, password);
+  }
+
+  /** Whether a terminal password is set (FIG. 19 registers none). */
+  async hasTerminalPassword(): Promise<boolean> {
+    return (await this.parts.config.passwordHash()) !== undefined;
+  }
+
   /** FIG. 8 registration, then FIG. 10-A / 11-A binding, or FIG. 19 at a shop (see registration-flow.ts). */
   register(options: RegisterOptions): Promise<Registration> {
-    return registerTerminal(this.parts, this.cards, options);
+    return registerTerminal(this.parts, this.cards, this.pinEntries, options);
+  }
+
+  /**
+   * Opens the SIM for a session of its own: the user enters PIN1 once
+   * ([0036]), even when the card is unlocked already (FIG. 9: the user knows
+   * the PIN). A mount does this itself; a one-shot command calls it.
+   */
+  openCardSession(): Promise<void> {
+    return this.lifecycle.openSession();
+  }
+
+  /** PIN1 as the card reports it (tries left, blocked, the PUK counter where the HAL tells); costs no try. */
+  pinStatus(): Promise<PinStatus> {
+    return this.parts.mutex.run(async () => (await this.cards.openCard()).pinStatus());
+  }
+
+  /**
+   * UNBLOCK PIN with the PUK, setting a new PIN1 (TS 102 221 §11.1.13, TS
+   * 51.011 §9.2.7): one try per call, never repeated here, since each wrong
+   * PUK costs one of its tries. The user who typed the new PIN counts as
+   * having entered it for this session.
+   */
+  unblockPin(puk: string, newPin: string): Promise<PinResult> {
+    return this.parts.mutex.run(async () => {
+      const card = await this.cards.openCard();
+      const result = await card.unblockPin(puk, newPin);
+      if (result.status === 'ok') this.pinEntries.add(card);
+      return result;
+    });
   }
 
   /** Card inserted: open it, then download what this terminal lacks and upload what it has (FIG. 16). */
