@@ -12,14 +12,21 @@ function refuse(code: string, message: string): SyncError {
  * Has the card verify PIN1 (FIG. 8 S1–S2, FIG. 9 S11–S12). The PIN is never
  * compared in software: the card counts the tries and blocks on the third
  * wrong one. With `always` false a card already verified in this session
- * (the power-on PIN, [0036]) is not asked again.
+ * (the power-on PIN, [0036]) is not asked again. A card with PIN1 disabled
+ * (its PIN status template, TS 102 221 §9.5.2; TS 51.011 §9.2.1 byte 14)
+ * needs none and is asked nothing: a VERIFY would only answer 9808 or 63Cx.
  */
 export async function verifyPinWithCard(card: SimCard, agent: UserAgent, always: boolean): Promise<void> {
   const status = await card.pinStatus();
+  if (!status.enabled) return;
   if (status.retriesLeft === 0)
     throw refuse('pin-blocked', 'the SIM PIN is blocked: unblock it with the PUK');
   if (status.verified && !always) return;
-  const pin = await agent.askPin(`SIM PIN (${status.retriesLeft} tries left)`);
+  const pin = await agent.askPin(
+    status.retriesLeft === 1
+      ? 'SIM PIN (1 try left: a wrong PIN now blocks the SIM)'
+      : `SIM PIN (${status.retriesLeft} tries left)`,
+  );
   if (pin === undefined) throw refuse('cancelled', 'PIN entry cancelled');
   let result: Awaited<ReturnType<SimCard['verifyPin']>>;
   try {
@@ -29,6 +36,7 @@ export async function verifyPinWithCard(card: SimCard, agent: UserAgent, always:
       throw refuse('pin-blocked', 'the SIM PIN is blocked: unblock it with the PUK');
     throw e;
   }
+  if (result.status === 'disabled') return;
   if (result.status === 'blocked') throw refuse('pin-blocked', 'wrong PIN: the SIM PIN is now blocked');
   if (result.status === 'wrong') {
     throw refuse(
