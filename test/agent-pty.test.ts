@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,11 +69,50 @@ let server: SyncServer;
 let dir: string;
 const screens: Screen[] = [];
 
+function agentCommand(data: string, extra = ''): string {
+  return `node bin/simsync.js terminal --data ${data} --server mqtt://127.0.0.1:${server.port} --sim-iccid ${ICCID} --sim-imsi ${IMSI} --sim-pin 1234 ${extra}`;
+}
+
 function agent(name: string, data: string, extra = ''): Screen {
-  const cmd = `cd ${process.cwd()} && node bin/simsync.js terminal --data ${data} --server mqtt://127.0.0.1:${server.port} --sim-iccid ${ICCID} --sim-imsi ${IMSI} --sim-pin 1234 ${extra}; echo AGENT-EXITED-$?; sleep 30`;
-  const screen = Screen.start(`simsync-${name}-${process.pid}`, cmd);
+  return screenFor(name, `${agentCommand(data, extra)}; echo AGENT-EXITED-$?`);
+}
+
+function screenFor(name: string, command: string): Screen {
+  const screen = Screen.start(
+    `simsync-${name}-${process.pid}`,
+    `cd ${process.cwd()} && ${command}; sleep 30`,
+  );
   screens.push(screen);
   return screen;
+}
+
+/** The agent's first start with its walk-through, then `quit`. */
+async function registered(name: string, data: string, extra = ''): Promise<void> {
+  const screen = agent(name, data, extra);
+  await firstRun(screen, `${name}-pw`);
+  screen.type('quit');
+  await screen.waitFor('AGENT-EXITED-0');
+}
+
+/** AT commands straight to a (simulated) modem's port, as another program on the Pi would send them. */
+function atCommands(port: string, ...commands: string[]): string {
+  const script = `
+import os, select, sys, time, tty
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)
+tty.setraw(fd)
+for cmd in sys.argv[2:]:
+    os.write(fd, (cmd + '\\r').encode())
+    out, end = b'', time.time() + 5
+    while time.time() < end and b'OK' not in out and b'ERROR' not in out:
+        if select.select([fd], [], [], 0.2)[0]:
+            out += os.read(fd, 1024)
+    sys.stdout.write(out.decode(errors='replace'))
+`;
+  const result = spawnSync('python3', ['-c', script, port, ...commands], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  return result.stdout;
 }
 
 async function firstRun(screen: Screen, password = 'pw-1234'): Promise<void> {
@@ -343,5 +382,137 @@ describe('simsync terminal in a pseudo-terminal', () => {
     again.key('C-c');
     again.key('C-c');
     await again.waitFor('AGENT-EXITED-0');
+  });
+
+  it('secrets are not echoed when the output is a pipe (| tee): not on the screen, not in the log', async () => {
+    const log = path.join(dir, 'tee.log');
+    const screen = screenFor(
+      'tee',
+      `bash -c '${agentCommand(path.join(dir, 'tee'))} | tee ${log}; echo AGENT-EXITED-\${PIPESTATUS[0]}'`,
+    );
+    await firstRun(screen, 'tee-secret-pw');
+    screen.type('quit');
+    const text = await screen.waitFor('AGENT-EXITED-0');
+    const written = readFileSync(log, 'utf8');
+    expect(written).toContain(`Registered for subscriber ${IMSI}`);
+    for (const secret of ['tee-secret-pw', LOGIN, '1234']) {
+      expect(text).not.toContain(secret);
+      expect(written).not.toContain(secret);
+    }
+  });
+
+  it('the PIN: "1 try left" with a warning before the last try; blocked, the PUK prompt shows its counter; a wrong PUK is not tried again; unblock sets a new PIN', async () => {
+    const data = path.join(dir, 'puk');
+    await registered('puk1', data);
+    const screen = agent('puk2', data);
+    await screen.waitFor('SIM PIN (3 tries left)');
+    screen.type('0000');
+    await screen.waitFor('SIM PIN (2 tries left)');
+    screen.type('0000');
+    const warned = await screen.waitFor('SIM PIN (1 try left: a wrong PIN now blocks the SIM)');
+    expect(warned).toContain('wrong PIN: 1 try left');
+    expect(warned).not.toContain('1 tries');
+    screen.type('0000');
+    await screen.waitFor('PUK (10 tries left');
+    screen.type('11111111');
+    await screen.waitFor('New PIN (4 to 8 digits)');
+    screen.type('4321');
+    await screen.waitFor('Repeat the new PIN');
+    screen.type('4321');
+    const wrong = await screen.waitFor('wrong PUK: 9 tries left (not tried again');
+    expect(wrong).not.toContain('PUK (9 tries left');
+    screen.type('unblock');
+    await screen.waitFor('PUK (9 tries left');
+    screen.type('12345678');
+    await screen.waitFor(/PUK \(9 tries left[\s\S]*New PIN/);
+    screen.type('4321');
+    await screen.waitFor(/PUK \(9 tries left[\s\S]*Repeat the new PIN/);
+    screen.type('4321');
+    await screen.waitFor('SIM PIN unblocked: the new PIN is set');
+    // The user just typed the new PIN twice: this session counts it as entered.
+    screen.type('sync');
+    const synced = await screen.waitFor(/unblocked[\s\S]*synced: \d+ up/);
+    expect(synced.split('SIM PIN (').length).toBe(4);
+    screen.type('status');
+    await screen.waitFor(/card\s+present \(virtual-sim\), PIN entered, 3 tries left; PUK: 10 tries left/);
+    screen.type('quit');
+    await screen.waitFor('AGENT-EXITED-0');
+  });
+
+  it('a server out of reach is a failure told once, never "refused"; quit then exits 0 all the same', async () => {
+    const data = path.join(dir, 'unreachable');
+    await registered('reach1', data);
+    const screen = agent('reach2', data, '--server mqtt://127.0.0.1:1');
+    await screen.waitFor('SIM PIN');
+    screen.type('1234');
+    await screen.waitFor('sync failed: no connection to the server');
+    screen.type('sync');
+    await screen.waitFor(/no connection to the server[\s\S]*sync\n[\s\S]*no connection to the server/);
+    screen.type('get contacts nobody');
+    await screen.waitFor('no record contacts/nobody');
+    screen.type('quit');
+    const text = await screen.waitFor('AGENT-EXITED-0');
+    expect(text.split('no connection to the server').length).toBe(3);
+    expect(text).not.toContain('refused');
+    expect(text).not.toContain('not synced');
+  });
+
+  it('taking the SIM out says what the demount upload did, putting it back says so too (FIG. 16)', async () => {
+    const data = path.join(dir, 'demount');
+    const screen = agent('demount', data);
+    await firstRun(screen, 'demount-pw');
+    await screen.waitFor(/synced: 0 up, \d+ down/);
+    screen.type('put pim note-a call Bob');
+    await screen.waitFor('stored pim/note-a');
+    screen.type('put pim note-b call Carol');
+    await screen.waitFor('stored pim/note-b');
+    screen.type('eject');
+    await screen.waitFor('SIM removed: uploaded 2 changes');
+    screen.type('insert');
+    await screen.waitFor('SIM inserted');
+    await screen.waitFor(/SIM inserted\s+SIM PIN/);
+    screen.type('1234');
+    await screen.waitFor(/SIM inserted[\s\S]*synced: 0 up/);
+    screen.type('quit');
+    await screen.waitFor('AGENT-EXITED-0');
+  });
+
+  it('simsync terminal unblock; and after an unblock made elsewhere (another program on the modem), the agent still asks for the PIN', async () => {
+    const port = path.join(dir, 'modem-at');
+    const modem = spawn('node', ['bin/simsync.js', 'modem', 'simulate', '--link', port], { stdio: 'pipe' });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        modem.stdout.on('data', (d: Buffer) => d.toString().includes('AT port') && resolve());
+        modem.once('exit', () => reject(new Error('the simulated modem did not start')));
+      });
+      const data = path.join(dir, 'modem');
+      await registered('modem1', data, `--card modem:${port}`);
+      // Three wrong VERIFY PIN1 through the modem (TS 27.007 §8.17 AT+CSIM; TS 102 221 §11.1.9).
+      const wrongPin = 'AT+CSIM=26,"002000010830303030FFFFFFFF"';
+      const block = [wrongPin, wrongPin, wrongPin];
+      expect(atCommands(port, ...block, 'AT+CPIN?')).toContain('+CPIN: SIM PUK');
+      // `simsync terminal unblock`: the PUK with its counter, a new PIN twice.
+      const unblock = agent('modem-unblock', data, `--card modem:${port} unblock`);
+      await unblock.waitFor('PUK (10 tries left', 30_000);
+      unblock.type('12345678');
+      await unblock.waitFor('New PIN');
+      unblock.type('5678');
+      await unblock.waitFor('Repeat the new PIN');
+      unblock.type('5678');
+      await unblock.waitFor('SIM PIN unblocked: the new PIN is set');
+      await unblock.waitFor('AGENT-EXITED-0');
+      // Blocked and unblocked by something else; the SIM is left unlocked (+CPIN: READY).
+      const answers = atCommands(port, ...block, 'AT+CPIN="12345678","4321"', 'AT+CPIN?');
+      expect(answers).toContain('+CPIN: READY');
+      const screen = agent('modem2', data, `--card modem:${port}`);
+      await screen.waitFor('SIM PIN (3 tries left)', 30_000);
+      expect(screen.text()).not.toContain('synced');
+      screen.type('4321');
+      await screen.waitFor(/synced: \d+ up/, 30_000);
+      screen.type('quit');
+      await screen.waitFor('AGENT-EXITED-0');
+    } finally {
+      modem.kill('SIGINT');
+    }
   });
 });
