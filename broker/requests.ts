@@ -17,6 +17,7 @@ import { downloadPage, probe } from './sync/download.js';
 import { fetchSubstance } from './sync/fetch.js';
 import { checkPair } from './sync/pair.js';
 import { registerTerminal } from './sync/register.js';
+import { uploadPart } from './sync/staging.js';
 import { applyUpload, type UploadLimits } from './sync/upload.js';
 
 export interface RequestDeps {
@@ -295,6 +296,13 @@ export class RequestRouter {
           reply: { type: 'substance', req: request.req, ...part.substance },
           audit: tally({ ...who, downloadedBytes: part.substance.bytes.length }),
         };
+      }
+      case 'upload-part': {
+        const part = await uploadPart(store, session.terminalId, request, now(), this.deps.limits);
+        if (part.kind === 'refused') return refuse(request.req, part.code, part.reason, who);
+        // A part that only asks how far the server got changes nothing: not audited.
+        const audit = part.stored > 0 ? tally({ ...who, uploadedBytes: part.stored }) : null;
+        return { reply: { type: 'part-ack', req: request.req, got: part.got }, audit };
       }
     }
   }

@@ -22,6 +22,7 @@ import { budgetKey, budgetOf } from './request-budget.js';
 import { RequestRouter } from './requests.js';
 import { Sessions } from './sessions.js';
 import type { SyncStore } from './store/sync-store.js';
+import { DEFAULT_MAX_RECORD_BYTES } from './sync/staging.js';
 
 export interface SyncServerOptions {
   store: SyncStore;
@@ -41,7 +42,7 @@ export interface SyncServerOptions {
   maxMessageBytes?: number;
   /** Largest MQTT packet (remaining length) before the connection is closed (default maxMessageBytes + 64 KiB). */
   maxPacketBytes?: number;
-  /** Largest record body accepted in an upload (default 1 MiB). */
+  /** Largest record body accepted in an upload, inline or in parts ([0094] upload-part; default 255 MiB). */
   maxRecordBytes?: number;
   /** The clock (ms since the epoch); default Date.now. */
   now?: () => number;
@@ -70,8 +71,6 @@ export interface SyncServer {
   close(): Promise<void>;
 }
 
-const MIB = 1024 * 1024;
-
 /** Starts the sync server (DESIGN.md "Layers": broker/). */
 export async function startSyncServer(options: SyncServerOptions): Promise<SyncServer> {
   const { store } = options;
@@ -79,7 +78,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   const now = options.now ?? Date.now;
   const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
   const maxPacketBytes = options.maxPacketBytes ?? maxMessageBytes + 64 * 1024;
-  const maxRecordBytes = Math.min(options.maxRecordBytes ?? MIB, maxMessageBytes - 4096);
+  const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const sessions = new Sessions();
 
   let broker: Aedes | undefined;

@@ -179,6 +179,58 @@ export const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE terminals ADD COLUMN filters TEXT;
   `,
   },
+  {
+    // Parts in rows of their own: appending to one growing value would rewrite
+    // it whole at every part (quadratic in the body's size).
+    why: '[0094] upload staging: bodies uploaded in parts, kept until an upload names them, expiring',
+    sqlite: `
+  CREATE TABLE staging (
+    terminal_id TEXT NOT NULL,
+    category INTEGER NOT NULL,
+    record_id TEXT NOT NULL,
+    subscriber TEXT NOT NULL REFERENCES subscribers(subscriber),
+    size INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    got INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (terminal_id, category, record_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX staging_by_expiry ON staging(expires_at);
+  CREATE TABLE staged_parts (
+    terminal_id TEXT NOT NULL,
+    category INTEGER NOT NULL,
+    record_id TEXT NOT NULL,
+    part_offset INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    FOREIGN KEY (terminal_id, category, record_id) REFERENCES staging ON DELETE CASCADE
+  );
+  CREATE UNIQUE INDEX staged_parts_in_order ON staged_parts(terminal_id, category, record_id, part_offset);
+  `,
+    postgres: `
+  CREATE TABLE staging (
+    terminal_id TEXT NOT NULL,
+    category INTEGER NOT NULL,
+    record_id TEXT NOT NULL,
+    subscriber TEXT NOT NULL REFERENCES subscribers(subscriber),
+    size BIGINT NOT NULL,
+    hash BYTEA NOT NULL,
+    got BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (terminal_id, category, record_id)
+  );
+  CREATE INDEX staging_by_expiry ON staging(expires_at);
+  CREATE TABLE staged_parts (
+    terminal_id TEXT NOT NULL,
+    category INTEGER NOT NULL,
+    record_id TEXT NOT NULL,
+    part_offset BIGINT NOT NULL,
+    bytes BYTEA NOT NULL,
+    PRIMARY KEY (terminal_id, category, record_id, part_offset),
+    FOREIGN KEY (terminal_id, category, record_id) REFERENCES staging ON DELETE CASCADE
+  );
+  ALTER TABLE staged_parts ALTER COLUMN bytes SET STORAGE EXTERNAL;
+  `,
+  },
 ];
 
 /** The version a database has once every migration ran. */

@@ -12,8 +12,11 @@ import {
   pgTerminalRow,
   RECORD_COLUMNS,
   type RecordSql,
+  STAGING_COLUMNS,
+  type StagingSql,
   SUBSCRIBER_COLUMNS,
   type SubscriberSql,
+  stagingRow,
   storedRecord,
   subscriberRow,
   TERMINAL_COLUMNS,
@@ -28,6 +31,9 @@ import type {
   RecordQuery,
   RecordWrite,
   Revocations,
+  StagedPart,
+  Staging,
+  StagingKey,
   StoredRecord,
   SubscriberRow,
   TerminalRow,
@@ -286,6 +292,69 @@ export class PostgresQueries {
       cursor: Math.max(cursor, rows[0]?.horizon ?? 0),
       terminalIds: rows.flatMap((r) => (r.terminal_id === null ? [] : [r.terminal_id])),
     };
+  }
+
+  async getStaging(k: StagingKey): Promise<Staging | undefined> {
+    const [r] = await this.run<StagingSql>(
+      `SELECT ${STAGING_COLUMNS} FROM staging WHERE terminal_id = $1 AND category = $2 AND record_id = $3`,
+      [k.terminalId, categoryCode(k.category), k.recordId],
+    );
+    return r && stagingRow(r);
+  }
+
+  /** The old row goes first, and with it (ON DELETE CASCADE) its parts. */
+  async startStaging(row: Staging): Promise<void> {
+    await this.dropStaging(row);
+    await this.run(`INSERT INTO staging (${STAGING_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)`, [
+      row.terminalId,
+      categoryCode(row.category),
+      row.recordId,
+      row.subscriber,
+      row.size,
+      row.hash,
+      row.expiresAt,
+    ]);
+  }
+
+  async appendStagedPart(k: StagingKey, offset: number, part: Uint8Array, expiresAt: number): Promise<void> {
+    await this.run(
+      `WITH part AS (
+         INSERT INTO staged_parts (terminal_id, category, record_id, part_offset, bytes)
+         VALUES ($1, $2, $3, $4, $5)
+       )
+       UPDATE staging SET got = $6, expires_at = $7 WHERE terminal_id = $1 AND category = $2 AND record_id = $3`,
+      [k.terminalId, categoryCode(k.category), k.recordId, offset, part, offset + part.length, expiresAt],
+    );
+  }
+
+  async stagedParts(k: StagingKey, from: number, limit: number): Promise<StagedPart[]> {
+    const rows = await this.run<{ part_offset: number; bytes: Buffer }>(
+      `SELECT part_offset, bytes FROM staged_parts
+       WHERE terminal_id = $1 AND category = $2 AND record_id = $3 AND part_offset >= $4
+       ORDER BY part_offset LIMIT $5`,
+      [k.terminalId, categoryCode(k.category), k.recordId, from, limit],
+    );
+    return rows.map((r) => ({ offset: r.part_offset, bytes: bytes(r.bytes) ?? new Uint8Array(0) }));
+  }
+
+  async dropStaging(k: StagingKey | { terminalId: string }): Promise<void> {
+    if ('recordId' in k) {
+      await this.run('DELETE FROM staging WHERE terminal_id = $1 AND category = $2 AND record_id = $3', [
+        k.terminalId,
+        categoryCode(k.category),
+        k.recordId,
+      ]);
+      return;
+    }
+    await this.run('DELETE FROM staging WHERE terminal_id = $1', [k.terminalId]);
+  }
+
+  async expireStaging(now: number): Promise<number> {
+    const rows = await this.run<{ n: number }>(
+      'WITH gone AS (DELETE FROM staging WHERE expires_at <= $1 RETURNING 1) SELECT count(*)::int AS n FROM gone',
+      [now],
+    );
+    return rows[0]?.n ?? 0;
   }
 
   async history(subscriber: string, limit: number): Promise<AuditEntry[]> {

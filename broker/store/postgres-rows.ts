@@ -17,7 +17,8 @@ import type { ChangeLogEntry, TerminalRow } from './sync-store.js';
  * differ from SQLite's 0/1.
  */
 
-export { auditEntry, codeRow, storedRecord, subscriberRow } from './sqlite-rows.js';
+export type { StagingSql } from './sqlite-rows.js';
+export { auditEntry, codeRow, stagingRow, storedRecord, subscriberRow } from './sqlite-rows.js';
 export type { AuditSql, CodeSql, RecordSql, SubscriberSql };
 
 /**
@@ -62,6 +63,7 @@ export const TERMINAL_COLUMNS =
   'last_batch, last_ack, filters';
 export const CODE_COLUMNS = 'code_hash, subscriber, terminal_id, created_at, expires_at, used_at';
 export const RECORD_COLUMNS = 'category, record_id, body, seq, origin, edited_at, folder, data_date, title';
+export const STAGING_COLUMNS = 'terminal_id, category, record_id, subscriber, size, hash, got, expires_at';
 export const AUDIT_COLUMNS =
   'at, subscriber, terminal_id, terminal_owner, action, outcome, reason, uploaded, uploaded_bytes, ' +
   'downloaded, downloaded_bytes';

@@ -10,6 +10,8 @@ import type {
   CodeRow,
   RecordQuery,
   RecordWrite,
+  Staging,
+  StagingKey,
   SubscriberRow,
   SyncStore,
   SyncTx,
@@ -128,6 +130,16 @@ class PostgresTx implements SyncTx {
   };
   latestSeq = async (s: string) => (await this.lock(s)) ?? 0;
   appendAudit = (e: AuditEntry) => this.q.appendAudit(e);
+  // Staging rows are the terminal's: its getTerminal in this transaction took the owner's lock.
+  getStaging = (k: StagingKey) => this.q.getStaging(k);
+  startStaging = async (row: Staging) => {
+    await this.own(row.subscriber);
+    await this.q.startStaging(row);
+  };
+  appendStagedPart = (k: StagingKey, offset: number, part: Uint8Array, expiresAt: number) =>
+    this.q.appendStagedPart(k, offset, part, expiresAt);
+  stagedParts = (k: StagingKey, from: number, limit: number) => this.q.stagedParts(k, from, limit);
+  dropStaging = (k: StagingKey | { terminalId: string }) => this.q.dropStaging(k);
 }
 
 /**
@@ -273,6 +285,7 @@ export class PostgresSyncStore implements SyncStore {
     this.q.getBodyRange(s, c, id, offset, length);
   recordsAfter = (query: RecordQuery) => this.q.recordsAfter(query);
   changeLog = (s: string, after = 0, limit = 1000) => this.q.changeLog(s, after, limit);
+  expireStaging = (now: number) => this.q.expireStaging(now);
   appendAudit = (e: AuditEntry) => this.relaxed.appendAudit(e);
   history = (s: string, limit = 1000) => this.q.history(s, limit);
   revokedSince = (cursor: number | null) => this.q.revokedSince(cursor);

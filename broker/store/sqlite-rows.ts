@@ -6,7 +6,7 @@ import {
   Filters,
   type RecordMeta,
 } from '../../core/protocol/index.js';
-import type { AuditEntry, CodeRow, StoredRecord, SubscriberRow, TerminalRow } from './sync-store.js';
+import type { AuditEntry, CodeRow, Staging, StoredRecord, SubscriberRow, TerminalRow } from './sync-store.js';
 
 /** SQLite rows as better-sqlite3 returns them, and their mapping to the SyncStore types. */
 
@@ -92,6 +92,28 @@ export interface AuditSql {
   downloaded: number;
   downloaded_bytes: number;
 }
+
+export interface StagingSql {
+  terminal_id: string;
+  category: number;
+  record_id: string;
+  subscriber: string;
+  size: number;
+  hash: Buffer;
+  got: number;
+  expires_at: number;
+}
+
+export const stagingRow = (r: StagingSql): Staging => ({
+  terminalId: r.terminal_id,
+  category: category(r.category),
+  recordId: r.record_id,
+  subscriber: r.subscriber,
+  size: r.size,
+  hash: bytes(r.hash) ?? new Uint8Array(0),
+  got: r.got,
+  expiresAt: r.expires_at,
+});
 
 export const subscriberRow = (r: SubscriberSql): SubscriberRow => ({
   subscriber: r.subscriber,

@@ -13,7 +13,9 @@ import {
   filtersText,
   metaColumns,
   type RecordSql,
+  type StagingSql,
   type SubscriberSql,
+  stagingRow,
   storedRecord,
   subscriberRow,
   type TerminalSql,
@@ -29,6 +31,9 @@ import type {
   RecordQuery,
   RecordWrite,
   Revocations,
+  StagedPart,
+  Staging,
+  StagingKey,
   StoredRecord,
   SubscriberRow,
   SyncStore,
@@ -240,6 +245,69 @@ class Queries {
     };
   }
 
+  getStaging(k: StagingKey): Staging | undefined {
+    const r = this.sql('SELECT * FROM staging WHERE terminal_id = ? AND category = ? AND record_id = ?').get(
+      k.terminalId,
+      categoryCode(k.category),
+      k.recordId,
+    );
+    return r ? stagingRow(r as StagingSql) : undefined;
+  }
+
+  startStaging(row: Staging): void {
+    // The old row's parts go with it (ON DELETE CASCADE).
+    this.dropStaging(row);
+    this.sql(
+      `INSERT INTO staging (terminal_id, category, record_id, subscriber, size, hash, got, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, 0, ?)`,
+    ).run(
+      row.terminalId,
+      categoryCode(row.category),
+      row.recordId,
+      row.subscriber,
+      row.size,
+      row.hash,
+      row.expiresAt,
+    );
+  }
+
+  appendStagedPart(k: StagingKey, offset: number, part: Uint8Array, expiresAt: number): void {
+    const code = categoryCode(k.category);
+    this.sql(
+      `INSERT INTO staged_parts (terminal_id, category, record_id, part_offset, bytes) VALUES (?, ?, ?, ?, ?)`,
+    ).run(k.terminalId, code, k.recordId, offset, part);
+    this.sql(
+      'UPDATE staging SET got = ?, expires_at = ? WHERE terminal_id = ? AND category = ? AND record_id = ?',
+    ).run(offset + part.length, expiresAt, k.terminalId, code, k.recordId);
+  }
+
+  stagedParts(k: StagingKey, from: number, limit: number): StagedPart[] {
+    const rows = this.sql(
+      `SELECT part_offset, bytes FROM staged_parts
+       WHERE terminal_id = ? AND category = ? AND record_id = ? AND part_offset >= ? ORDER BY part_offset LIMIT ?`,
+    ).all(k.terminalId, categoryCode(k.category), k.recordId, from, limit) as {
+      part_offset: number;
+      bytes: Buffer;
+    }[];
+    return rows.map((r) => ({ offset: r.part_offset, bytes: bytes(r.bytes) ?? new Uint8Array(0) }));
+  }
+
+  dropStaging(k: StagingKey | { terminalId: string }): void {
+    if ('recordId' in k) {
+      this.sql('DELETE FROM staging WHERE terminal_id = ? AND category = ? AND record_id = ?').run(
+        k.terminalId,
+        categoryCode(k.category),
+        k.recordId,
+      );
+      return;
+    }
+    this.sql('DELETE FROM staging WHERE terminal_id = ?').run(k.terminalId);
+  }
+
+  expireStaging(now: number): number {
+    return this.sql('DELETE FROM staging WHERE expires_at <= ?').run(now).changes;
+  }
+
   history(subscriber: string, limit: number): AuditEntry[] {
     const rows = this.sql(
       `SELECT * FROM (SELECT * FROM audit WHERE subscriber = ? OR terminal_owner = ? ORDER BY id DESC LIMIT ?)
@@ -261,6 +329,12 @@ class SqliteTx implements SyncTx {
   putRecord = async (s: string, r: RecordWrite, at: number) => this.q.putRecord(s, r, at);
   latestSeq = async (s: string) => this.q.latestSeq(s);
   appendAudit = async (e: AuditEntry) => this.q.appendAudit(e);
+  getStaging = async (k: StagingKey) => this.q.getStaging(k);
+  startStaging = async (row: Staging) => this.q.startStaging(row);
+  appendStagedPart = async (k: StagingKey, offset: number, part: Uint8Array, expiresAt: number) =>
+    this.q.appendStagedPart(k, offset, part, expiresAt);
+  stagedParts = async (k: StagingKey, from: number, limit: number) => this.q.stagedParts(k, from, limit);
+  dropStaging = async (k: StagingKey | { terminalId: string }) => this.q.dropStaging(k);
 }
 
 /**
@@ -349,6 +423,7 @@ export class SqliteSyncStore implements SyncStore {
     this.exclusive(() => this.q.getBodyRange(s, c, id, offset, length));
   recordsAfter = (query: RecordQuery) => this.exclusive(() => this.q.recordsAfter(query));
   changeLog = (s: string, after = 0, limit = 1000) => this.exclusive(() => this.q.changeLog(s, after, limit));
+  expireStaging = (now: number) => this.exclusive(() => this.q.expireStaging(now));
   appendAudit = (e: AuditEntry) => this.relaxed(() => this.q.appendAudit(e));
   history = (s: string, limit = 1000) => this.exclusive(() => this.q.history(s, limit));
   revokedSince = (cursor: number | null) => this.exclusive(() => this.q.revokedSince(cursor));

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AuditEntry, SyncStore, TerminalRow } from './sync-store.js';
+import type { AuditEntry, Staging, SyncStore, TerminalRow } from './sync-store.js';
 
 /**
  * The behaviour every SyncStore must show (STYLE.md §12), run against each
@@ -298,6 +298,113 @@ export function describeSyncStoreContract(name: string, factory: () => SyncStore
       expect((await store.getTerminal('pc-1'))?.filters).toEqual(filters);
       await store.transaction((tx) => tx.putTerminal(terminal('pc-1', X)));
       expect((await store.getTerminal('pc-1'))?.filters).toBeUndefined();
+    });
+
+    describe('[0094] upload staging: a body uploaded in parts', () => {
+      const hash = new Uint8Array(32).fill(7);
+      const staging = (over: Partial<Staging> = {}): Staging => ({
+        terminalId: 'pc-1',
+        category: 'contacts',
+        recordId: 'ann',
+        subscriber: X,
+        size: 10,
+        hash,
+        got: 0,
+        expiresAt: 1000,
+        ...over,
+      });
+      const key = { terminalId: 'pc-1', category: 'contacts' as const, recordId: 'ann' };
+
+      it('keeps the parts in order with how far they go, and drops them with the staging', async () => {
+        await addSubscriber(X);
+        await store.transaction(async (tx) => {
+          await tx.startStaging(staging({ got: 99 }));
+          expect(await tx.getStaging(key)).toEqual(staging());
+          await tx.appendStagedPart(key, 0, body(1, 2, 3, 4), 1100);
+          await tx.appendStagedPart(key, 4, body(5, 6, 7), 1200);
+          await tx.appendStagedPart(key, 7, body(8, 9, 10), 1300);
+        });
+        await store.transaction(async (tx) => {
+          expect(await tx.getStaging(key)).toEqual(staging({ got: 10, expiresAt: 1300 }));
+          expect(await tx.stagedParts(key, 0, 10)).toEqual([
+            { offset: 0, bytes: body(1, 2, 3, 4) },
+            { offset: 4, bytes: body(5, 6, 7) },
+            { offset: 7, bytes: body(8, 9, 10) },
+          ]);
+          expect(await tx.stagedParts(key, 4, 1)).toEqual([{ offset: 4, bytes: body(5, 6, 7) }]);
+          expect(await tx.stagedParts(key, 5, 10)).toEqual([{ offset: 7, bytes: body(8, 9, 10) }]);
+          expect(await tx.stagedParts({ ...key, recordId: 'bob' }, 0, 10)).toEqual([]);
+          await tx.dropStaging(key);
+          expect(await tx.getStaging(key)).toBeUndefined();
+          expect(await tx.stagedParts(key, 0, 10)).toEqual([]);
+        });
+      });
+
+      it('starts again from nothing when a staging of the same record is started anew', async () => {
+        await addSubscriber(X);
+        await store.transaction(async (tx) => {
+          await tx.startStaging(staging());
+          await tx.appendStagedPart(key, 0, body(1, 2, 3), 1100);
+        });
+        const newer = staging({ size: 4, hash: new Uint8Array(32).fill(8), expiresAt: 2000 });
+        await store.transaction((tx) => tx.startStaging(newer));
+        await store.transaction(async (tx) => {
+          expect(await tx.getStaging(key)).toEqual(newer);
+          expect(await tx.stagedParts(key, 0, 10)).toEqual([]);
+        });
+      });
+
+      it("keeps one terminal's stagings apart from another's, and drops all of a terminal's at once", async () => {
+        await addSubscriber(X);
+        const other = { ...key, recordId: 'bob' };
+        const theirs = { ...key, terminalId: 'ph-2' };
+        await store.transaction(async (tx) => {
+          for (const k of [key, other, theirs]) {
+            await tx.startStaging(staging(k));
+            await tx.appendStagedPart(k, 0, body(k.recordId.length, k.terminalId.length), 1100);
+          }
+          await tx.dropStaging({ terminalId: 'pc-1' });
+          expect(await tx.getStaging(key)).toBeUndefined();
+          expect(await tx.getStaging(other)).toBeUndefined();
+          expect(await tx.getStaging(theirs)).toMatchObject({ got: 2 });
+          expect(await tx.stagedParts(theirs, 0, 10)).toEqual([{ offset: 0, bytes: body(3, 4) }]);
+        });
+      });
+
+      it('drops the stagings that expired, with their parts, and no other', async () => {
+        await addSubscriber(X);
+        const later = { ...key, recordId: 'bob' };
+        await store.transaction(async (tx) => {
+          await tx.startStaging(staging({ expiresAt: 500 }));
+          await tx.appendStagedPart(key, 0, body(1), 1000);
+          await tx.startStaging(staging({ ...later, expiresAt: 1001 }));
+        });
+        expect(await store.expireStaging(999)).toBe(0);
+        expect(await store.expireStaging(1000)).toBe(1);
+        await store.transaction(async (tx) => {
+          expect(await tx.getStaging(key)).toBeUndefined();
+          expect(await tx.stagedParts(key, 0, 10)).toEqual([]);
+          expect(await tx.getStaging(later)).toMatchObject({ expiresAt: 1001 });
+        });
+      });
+
+      it('rolls staged parts back with their transaction, and refuses a staging for an unknown subscriber', async () => {
+        await addSubscriber(X);
+        await store.transaction((tx) => tx.startStaging(staging()));
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.appendStagedPart(key, 0, body(1, 2), 1100);
+            throw new Error('link cut');
+          }),
+        ).rejects.toThrow('link cut');
+        await store.transaction(async (tx) => {
+          expect(await tx.getStaging(key)).toMatchObject({ got: 0, expiresAt: 1000 });
+          expect(await tx.stagedParts(key, 0, 10)).toEqual([]);
+        });
+        await expect(
+          store.transaction((tx) => tx.startStaging(staging({ subscriber: Y }))),
+        ).rejects.toThrow();
+      });
     });
 
     it('rolls a transaction back entirely when it throws', async () => {

@@ -76,6 +76,39 @@ export interface BodyRange {
   bytes: Uint8Array;
 }
 
+/**
+ * [0094], the upload counterpart of a stub: a body a terminal is uploading in
+ * parts (`upload-part`), staged until an upload change names it. One per
+ * terminal and record; the parts lie beside it, in order, without gaps.
+ */
+export interface Staging {
+  terminalId: string;
+  category: Category;
+  recordId: string;
+  /** The subscriber the terminal uploaded it for. */
+  subscriber: string;
+  /** The whole body's length and SHA-256, as the terminal announced them. */
+  size: number;
+  hash: Uint8Array;
+  /** Bytes staged so far: where the next part starts (= size once complete). */
+  got: number;
+  /** When it is dropped if no part or upload came (ms since the epoch). */
+  expiresAt: number;
+}
+
+/** Names a staging: one per terminal and record. */
+export interface StagingKey {
+  terminalId: string;
+  category: Category;
+  recordId: string;
+}
+
+/** One staged part: `bytes` from `offset` of the body. */
+export interface StagedPart {
+  offset: number;
+  bytes: Uint8Array;
+}
+
 /** A record state to write; the store gives it the next sequence number. */
 export type RecordWrite = Omit<StoredRecord, 'seq'>;
 
@@ -97,6 +130,7 @@ export type AuditAction =
   | 'set-categories'
   | 'probe'
   | 'fetch'
+  | 'upload-part'
   | 'revoke'
   | 'request';
 
@@ -141,6 +175,24 @@ export interface SyncTx {
   /** The subscriber's latest sequence number (0 before any change). */
   latestSeq(subscriber: string): Promise<number>;
   appendAudit(entry: AuditEntry): Promise<void>;
+
+  // [0094] upload staging. Call after getTerminal of the terminal in the same
+  // transaction: on PostgreSQL that read takes the owner's lock, which keeps a
+  // terminal's parts and uploads in order across broker processes.
+
+  /** The terminal's staging of a record (expired or not: the caller compares `expiresAt`). */
+  getStaging(key: StagingKey): Promise<Staging | undefined>;
+  /** Starts a staging with no bytes (`got` is taken as 0), replacing any of the same key and its parts. */
+  startStaging(row: Staging): Promise<void>;
+  /**
+   * Stores the part at `offset`, which the caller made sure is the staging's
+   * `got`, and moves `got` past it and `expiresAt` to the value given.
+   */
+  appendStagedPart(key: StagingKey, offset: number, bytes: Uint8Array, expiresAt: number): Promise<void>;
+  /** The staged parts that start at or after `from`, in order, at most `limit` of them. */
+  stagedParts(key: StagingKey, from: number, limit: number): Promise<StagedPart[]>;
+  /** Drops a staging and its parts; without `key`'s record, every staging of the terminal. */
+  dropStaging(key: StagingKey | { terminalId: string }): Promise<void>;
 }
 
 export interface RecordQuery {
@@ -203,6 +255,11 @@ export interface SyncStore {
   ): Promise<BodyRange | undefined>;
   /** The current records (each once, in its latest state) in the query's range, ordered by seq. */
   recordsAfter(query: RecordQuery): Promise<StoredRecord[]>;
+  /**
+   * [0094]: drops every staging whose `expiresAt` is at or before `now`, with
+   * its parts, outside any transaction; how many were dropped.
+   */
+  expireStaging(now: number): Promise<number>;
   /** The change log after `after`, in order. */
   changeLog(subscriber: string, after?: number, limit?: number): Promise<ChangeLogEntry[]>;
   /**

@@ -34,9 +34,11 @@ const META_OVERHEAD = 400;
 
 function asChange(r: StoredRecord, q: DownloadQuery): WireChange {
   const body = r.body;
-  if (body !== null && q.stubs && body.length > q.stubs.above && q.stubs.categories.includes(r.category)) {
-    return toStub({ ...r, body });
-  }
+  if (body === null) return toWire(r);
+  const lazy = q.stubs && body.length > q.stubs.above && q.stubs.categories.includes(r.category);
+  // [0094]: a body no message could carry (uploaded in parts) always comes as a stub, fetched in ranges.
+  const framed = body.length + 3 * r.recordId.length + CHANGE_OVERHEAD + META_OVERHEAD;
+  if (lazy || framed > q.maxMessageBytes) return toStub({ ...r, body });
   return toWire(r);
 }
 

@@ -12,10 +12,11 @@ import {
 import type { AuditEntry, SyncStore, SyncTx, TerminalRow } from '../store/sync-store.js';
 import { checkPair, type PairRefusal } from './pair.js';
 import { type IncomingChange, resolve } from './resolve.js';
+import { type StagingLimits, stagedBody } from './staging.js';
 import { toWire } from './wire.js';
 
-export interface UploadLimits {
-  /** Largest body of one record; larger ones are rejected. */
+export interface UploadLimits extends StagingLimits {
+  /** Largest body of one record, inline or uploaded in parts (staging.ts); larger ones are rejected. */
   maxRecordBytes: number;
   /** Bytes of winning versions an ack may carry; past it `winner` is left out (the terminal downloads it). */
   maxWinnerBytes: number;
@@ -58,7 +59,7 @@ function metaOf(meta: WireMeta | undefined): RecordMeta | undefined {
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** The audit line of an applied batch, from what it applied. */
+/** The audit line of an applied batch, from what it applied (bytes: the bodies it carried itself). */
 export type UploadAudit = (tally: { uploaded: number; uploadedBytes: number }) => AuditEntry;
 
 /**
@@ -144,7 +145,7 @@ async function applyChanges(
   let applied = 0;
   let bytes = 0;
 
-  for (const [index, [code, recordId, base, stamped, body, wireMeta]] of request.changes.entries()) {
+  for (const [index, [code, recordId, base, stamped, sent, wireMeta]] of request.changes.entries()) {
     const editedAt = Math.min(stamped, now + MAX_CLOCK_LEAD_MS);
     const meta = metaOf(wireMeta);
     const category = categoryFromCode(code);
@@ -154,6 +155,18 @@ async function applyChanges(
         index,
         code: 'rejected',
         reason: say(`category ${category ?? code} is not synced by this terminal`),
+      });
+      continue;
+    }
+    const body = wireMeta?.stub
+      ? await takeStaged(tx, terminal, category, recordId, sent, wireMeta.stub, now)
+      : sent;
+    if (typeof body === 'string') {
+      seqs.push(0);
+      issues.push({
+        index,
+        code: body === 'missing' ? 'not-staged' : 'rejected',
+        reason: say(STAGED_ISSUES[body]),
       });
       continue;
     }
@@ -169,7 +182,7 @@ async function applyChanges(
     const incoming: IncomingChange = { category, recordId, base, editedAt, body, meta };
     const current = await tx.getRecord(subscriber, category, recordId);
     const resolution = resolve(current, incoming, terminal.terminalId);
-    bytes += body?.length ?? 0;
+    bytes += sent?.length ?? 0;
 
     if (resolution.kind === 'conflict-lost') {
       seqs.push(0);
@@ -217,4 +230,32 @@ async function applyChanges(
 
   const ack = { type: 'upload-ack' as const, req: request.req, batch: request.batch, seqs, issues };
   return { ack, changed: [...changed], applied, bytes };
+}
+
+const STAGED_ISSUES = {
+  missing:
+    'the body named by its stub is not staged whole on the server (or expired): upload its parts again',
+  'not-empty': 'a change naming a staged body by its stub must carry an empty body',
+} as const;
+
+/**
+ * [0094]: the body a change names by its stub, taken out of staging (in this
+ * transaction: a batch rolled back keeps it staged); a reason when there is
+ * none to take.
+ */
+async function takeStaged(
+  tx: SyncTx,
+  terminal: TerminalRow,
+  category: Category,
+  recordId: string,
+  sent: Uint8Array | null,
+  stub: { size: number; hash: Uint8Array },
+  now: number,
+): Promise<Uint8Array | keyof typeof STAGED_ISSUES> {
+  if (sent === null || sent.length > 0) return 'not-empty';
+  const key = { terminalId: terminal.terminalId, category, recordId };
+  const body = await stagedBody(tx, key, terminal.subscriber, stub, now);
+  if (body === undefined) return 'missing';
+  await tx.dropStaging(key);
+  return body;
 }

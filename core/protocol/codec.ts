@@ -1,7 +1,7 @@
 import { decode, encode } from 'cborg';
 import type { z } from 'zod';
 import { BoundedTokenizer, type CborLimit, CborLimitError, type CborLimits } from './cbor-limits.js';
-import { MAX_BATCH_CHANGES, Reply, Request } from './messages.js';
+import { MAX_BATCH_CHANGES, MAX_UPLOAD_PART_BYTES, Reply, Request } from './messages.js';
 
 /** Largest MQTT payload either side accepts (the broker also enforces it at the transport). */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -54,6 +54,15 @@ export const REQUEST_LIMITS: Record<Request['type'], CborLimits> = {
   probe: { maxBytes: 4 * KIB, maxItems: 11, maxContainers: 1, maxDepth: 1, maxLength: 5 },
   // 8 entries.
   fetch: { maxBytes: 4 * KIB, maxItems: 17, maxContainers: 1, maxDepth: 1, maxLength: 8 },
+  // 9 entries: the part's bytes, and under 1 KiB besides (an id of ≤ 600 bytes, a 32-byte hash,
+  // keys, three numbers of ≤ 9 bytes, a subscriber and a category name).
+  'upload-part': {
+    maxBytes: MAX_UPLOAD_PART_BYTES + KIB,
+    maxItems: 19,
+    maxContainers: 1,
+    maxDepth: 1,
+    maxLength: 9,
+  },
   // 9 entries, categories[8], stubs {above, categories[8]}.
   download: { maxBytes: 4 * KIB, maxItems: 39, maxContainers: 4, maxDepth: 3, maxLength: 9 },
   // 5 entries, categories[8], filters {folders: 8 × [64 folders of ≤ 192 B], recentDays: 8}: ~100 KB.
@@ -79,6 +88,8 @@ export const REPLY_LIMITS: Record<Reply['type'], CborLimits> = {
   error: { maxBytes: 4 * KIB, maxItems: 9, maxContainers: 1, maxDepth: 1, maxLength: 4 },
   // 3 entries, categories[8].
   updates: { maxBytes: 4 * KIB, maxItems: 15, maxContainers: 2, maxDepth: 2, maxLength: 8 },
+  // 3 entries.
+  'part-ack': { maxBytes: 4 * KIB, maxItems: 7, maxContainers: 1, maxDepth: 1, maxLength: 3 },
   // 6 entries, the bytes as long as the message allows.
   substance: { maxBytes: BY_BYTES, maxItems: 13, maxContainers: 1, maxDepth: 1, maxLength: 6 },
   // Issues hold winners: map → issues → issue → winner → meta → stub.

@@ -55,6 +55,16 @@ function listOf<T extends z.ZodType>(item: T, max = Number.MAX_SAFE_INTEGER) {
 export const MAX_BATCH_CHANGES = 100_000;
 
 /**
+ * Most bytes of one `upload-part`. Kept under 128 KiB, the bound of every
+ * kind but `upload` (codec.ts), so a part costs a server what a small
+ * request does; a 5 MiB photo is 43 parts.
+ */
+export const MAX_UPLOAD_PART_BYTES = 120 * 1024;
+
+/** A SHA-256 digest. */
+const Sha256 = Bytes.refine((b) => b.length === 32, 'expected a SHA-256 digest (32 bytes)');
+
+/**
  * What a record says about itself beyond its body ([0033] selection, [0094]
  * stubs). Absent when there is nothing to say, so plain records cost nothing.
  */
@@ -66,8 +76,10 @@ export const WireMeta = z.strictObject({
   /** A human title, shown for a stub before its substance is fetched ([0094]). */
   title: z.string().max(200).optional(),
   /**
-   * Download only, [0094]: the body was left out (sent empty). `size` and
-   * `hash` (SHA-256) describe the substance, fetched on access with `fetch`.
+   * [0094]: the body was left out (sent empty). `size` and `hash` (SHA-256)
+   * describe the substance. Download: fetched on access with `fetch`.
+   * Upload: sent beforehand in parts (`upload-part`); the server takes the
+   * body it staged for this record with this hash.
    */
   stub: z.strictObject({ size: Seq, hash: Bytes }).optional(),
 });
@@ -172,6 +184,30 @@ export const FetchRequest = z.strictObject({
     .max(4 * 1024 * 1024),
 });
 
+/**
+ * [0094], the upload counterpart of `fetch`: `bytes` of a body too large for
+ * an upload batch, from `offset`, of the body whose whole is `size` bytes
+ * with SHA-256 `hash`. The server stages the parts (named by record and
+ * hash, so a resumed upload finds its bytes again and an edit made since is
+ * never spliced onto them) until an upload change names the body by its stub
+ * (WireMeta.stub). A part must start where the staged bytes end; `bytes`
+ * empty sends nothing and asks how far the server got. Answered `part-ack`.
+ */
+export const UploadPartRequest = z.strictObject({
+  type: z.literal('upload-part'),
+  req: Uint32,
+  subscriber: SubscriberId,
+  category: CategoryName,
+  id: RecordId,
+  offset: Seq,
+  size: Seq,
+  hash: Sha256,
+  bytes: Bytes.refine(
+    (b) => b.length <= MAX_UPLOAD_PART_BYTES,
+    `a part holds at most ${MAX_UPLOAD_PART_BYTES} bytes`,
+  ),
+});
+
 export const Request = z.discriminatedUnion('type', [
   RegisterRequest,
   UploadRequest,
@@ -179,6 +215,7 @@ export const Request = z.discriminatedUnion('type', [
   SetCategoriesRequest,
   ProbeRequest,
   FetchRequest,
+  UploadPartRequest,
 ]);
 export type Request = z.infer<typeof Request>;
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
@@ -187,6 +224,7 @@ export type DownloadRequest = z.infer<typeof DownloadRequest>;
 export type SetCategoriesRequest = z.infer<typeof SetCategoriesRequest>;
 export type ProbeRequest = z.infer<typeof ProbeRequest>;
 export type FetchRequest = z.infer<typeof FetchRequest>;
+export type UploadPartRequest = z.infer<typeof UploadPartRequest>;
 
 // ---- server → terminal ---------------------------------------------------
 
@@ -201,7 +239,12 @@ export const RegisteredReply = z.strictObject({
 export const UploadIssue = z.strictObject({
   /** Index of the change in the request. */
   index: Uint32,
-  code: z.enum(['conflict-won', 'conflict-lost', 'rejected']),
+  /**
+   * 'not-staged': the change names a body by its stub ([0094] upload) that the
+   * server does not hold whole (never sent, or expired): nothing was applied
+   * for it; upload the parts again and resend.
+   */
+  code: z.enum(['conflict-won', 'conflict-lost', 'rejected', 'not-staged']),
   reason: z.string().max(500),
   /** conflict-lost: the winning server version, to apply locally at once. */
   winner: WireChange.optional(),
@@ -260,6 +303,13 @@ export const SubstanceReply = z.strictObject({
   bytes: Bytes,
 });
 
+/** [0094]: the server holds `got` bytes of the body an `upload-part` named (all of them: `got` = its size). */
+export const PartAck = z.strictObject({
+  type: z.literal('part-ack'),
+  req: Uint32,
+  got: Seq,
+});
+
 export const ERROR_CODES = [
   'malformed',
   'too-large',
@@ -271,6 +321,12 @@ export const ERROR_CODES = [
   'unproven-terminal',
   /** fetch: that version of the record is no longer the current one (or not there). */
   'gone',
+  /**
+   * upload-part: the server takes nothing of this record (the message says
+   * why: a category this terminal does not sync, parts that do not match
+   * their hash); the rest of the sync is unaffected.
+   */
+  'rejected',
   /** The server's store is away for a moment: nothing was applied; send the same request again later. */
   'unavailable',
   'internal',
@@ -299,6 +355,7 @@ export const Reply = z.discriminatedUnion('type', [
   OkReply,
   ProbeReply,
   SubstanceReply,
+  PartAck,
   ErrorReply,
   UpdatesNotice,
 ]);
@@ -309,5 +366,6 @@ export type ChangesReply = z.infer<typeof ChangesReply>;
 export type OkReply = z.infer<typeof OkReply>;
 export type ProbeReply = z.infer<typeof ProbeReply>;
 export type SubstanceReply = z.infer<typeof SubstanceReply>;
+export type PartAck = z.infer<typeof PartAck>;
 export type ErrorReply = z.infer<typeof ErrorReply>;
 export type UpdatesNotice = z.infer<typeof UpdatesNotice>;
