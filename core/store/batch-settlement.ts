@@ -25,11 +25,16 @@ export interface PendingBatch {
   items: { category: Category; id: string; editedAt: number }[];
 }
 
-/** How an acknowledged change settles locally. */
+/**
+ * How an acknowledged change settles locally; 'retry': the server applied
+ * nothing of it and it may succeed later as it is (a staged body that
+ * expired, [0094]), so it stays dirty.
+ */
 export type AckOutcome =
   | { kind: 'applied'; seq: number }
   | { kind: 'lost'; winner?: IncomingChange }
-  | { kind: 'set-aside'; reason: string };
+  | { kind: 'set-aside'; reason: string }
+  | { kind: 'retry' };
 
 /** A batch about to be sent, under a fresh id, and the commit that records it before it leaves. */
 export async function newBatch(
@@ -103,9 +108,16 @@ function settleOne(
       return [{ op: 'del', key: dirtyKey(category, id) }, ...storeServerVersion(outcome.winner)];
     case 'set-aside':
       if (!unchanged) return [];
-      return [
-        { op: 'del', key: dirtyKey(category, id) },
-        { op: 'put', key: asideKey(category, id), value: new TextEncoder().encode(outcome.reason) },
-      ];
+      return asideOps(category, id, outcome.reason);
+    case 'retry':
+      return [];
   }
+}
+
+/** The operations that set a change aside: no longer dirty, kept with the reason until edited again. */
+export function asideOps(category: Category, id: string, reason: string): NvOp[] {
+  return [
+    { op: 'del', key: dirtyKey(category, id) },
+    { op: 'put', key: asideKey(category, id), value: new TextEncoder().encode(reason) },
+  ];
 }

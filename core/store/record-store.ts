@@ -2,7 +2,7 @@ import { encode } from 'cborg';
 import type { Clock, NvOp, NvStore, Unsubscribe } from '../../hal/index.js';
 import { Mutex } from '../mutex.js';
 import type { Category, RecordMeta } from '../protocol/index.js';
-import { type AckOutcome, newBatch, type PendingBatch, settlementOps } from './batch-settlement.js';
+import { type AckOutcome, asideOps, newBatch, type PendingBatch, settlementOps } from './batch-settlement.js';
 import { eraseOps } from './category-erase.js';
 import { type CatchUp, catchUpOps, downloadOps, widenedCatchUp } from './download-apply.js';
 import type { IncomingChange, LocalRecord } from './local-record.js';
@@ -176,6 +176,40 @@ export class RecordStore {
    */
   settleBatch(batch: PendingBatch, outcomes: readonly AckOutcome[], anchor?: number): Promise<void> {
     return this.mutex.run(async () => this.nv.commit(await settlementOps(this.nv, batch, outcomes, anchor)));
+  }
+
+  /**
+   * Sets a change aside that will not go to the server as it is (the server
+   * refused its body before any batch carried it, or it cannot be put on the
+   * wire): no longer dirty, kept with `reason` until edited again, in ONE
+   * commit, together with the end of `batch` when one carried it. Nothing
+   * happens when the record was edited since (`editedAt`): that edit is
+   * tried on its own. Resolves whether it was set aside.
+   */
+  putAside(
+    record: Pick<LocalRecord, 'category' | 'id' | 'editedAt'>,
+    reason: string,
+    batch?: PendingBatch,
+  ): Promise<boolean> {
+    return this.mutex.run(async () => {
+      const current = await readStored(this.nv, record.category, record.id);
+      const unchanged = current !== undefined && current.t === record.editedAt;
+      const ops: NvOp[] = batch ? [{ op: 'del', key: BATCH_KEY }] : [];
+      if (unchanged) ops.push(...asideOps(record.category, record.id, reason));
+      if (ops.length > 0) await this.nv.commit(ops);
+      return unchanged;
+    });
+  }
+
+  /**
+   * Forgets a batch the server refused as a whole (an error reply applies
+   * nothing): its records stay dirty, to be sent again in other batches.
+   */
+  dropBatch(batch: PendingBatch): Promise<void> {
+    return this.mutex.run(async () => {
+      if ((await this.pendingBatch())?.id !== batch.id) return;
+      await this.nv.commit([{ op: 'del', key: BATCH_KEY }]);
+    });
   }
 
   /**

@@ -1,0 +1,111 @@
+import { SyncError } from '../errors.js';
+import { expectReply } from '../net/expect-reply.js';
+import { MAX_UPLOAD_PART_BYTES, type UploadPartRequest } from '../protocol/index.js';
+import type { LocalRecord } from '../store/record-store.js';
+import type { RunContext } from './run-context.js';
+
+/**
+ * [0094], the upload counterpart of fetching a stub's substance: a body
+ * larger than an upload batch goes up beforehand in parts, which the server
+ * stages, and the batch then carries only its stub (size and SHA-256).
+ * Nothing about it is kept on the terminal: the server's staging is named by
+ * the record and the hash, so after a cut the next sync asks how far the
+ * server got and sends only the rest, each byte once.
+ */
+
+/**
+ * Above this a body goes in parts whatever the batch size: one message
+ * carries at most 4 MiB (MAX_MESSAGE_BYTES), and a server may allow less.
+ */
+const MAX_INLINE_BODY_BYTES = 1024 * 1024;
+
+/** A record whose body goes up in parts: larger than a batch (or than MAX_INLINE_BODY_BYTES). */
+export type LargeRecord = LocalRecord & { body: Uint8Array };
+
+export function isLarge(ctx: Pick<RunContext, 'batchBytes'>, record: LocalRecord): record is LargeRecord {
+  return record.body !== null && record.body.length > Math.min(ctx.batchBytes, MAX_INLINE_BODY_BYTES);
+}
+
+/** What an upload change says of a body sent in parts. */
+export interface SentStub {
+  size: number;
+  hash: Uint8Array;
+}
+
+export type StageResult =
+  | { kind: 'staged'; stub: SentStub }
+  /** The server will not take this record (too large even in parts, …): `reason` says why. */
+  | { kind: 'refused'; reason: string }
+  /** The sync's upload limit ([0085]) ran out first; the server keeps what came, for the next sync. */
+  | { kind: 'stopped' };
+
+/** Error codes by which the server refuses one record's parts, and not the sync. */
+const RECORD_REFUSALS = new Set(['too-large', 'rejected', 'malformed']);
+
+/** Times the terminal asks where to go on when the server finds a part out of place. */
+const MAX_RESYNCS = 3;
+
+export async function stubOf(body: Uint8Array): Promise<SentStub> {
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', body as Uint8Array<ArrayBuffer>);
+  return { size: body.length, hash: new Uint8Array(digest) };
+}
+
+/**
+ * Sends the parts of `record`'s body the server does not hold yet, within
+ * the upload allowance, and resolves when it holds them all. A link drop
+ * rejects as the request did; the server keeps what it acknowledged.
+ */
+export async function stageBody(ctx: RunContext, record: LargeRecord): Promise<StageResult> {
+  const stub = await stubOf(record.body);
+  const head: Omit<UploadPartRequest, 'req' | 'offset' | 'bytes'> = {
+    type: 'upload-part',
+    subscriber: ctx.subscriberId,
+    category: record.category,
+    id: record.id,
+    size: stub.size,
+    hash: stub.hash,
+  };
+  const partBytes = Math.min(ctx.batchBytes, MAX_UPLOAD_PART_BYTES);
+  try {
+    let got = await sendPart(ctx, head, 0, new Uint8Array(0));
+    for (let resyncs = 0; got < stub.size; ) {
+      const allowance = ctx.budget.upAllowance();
+      if (allowance === 0) return { kind: 'stopped' };
+      const from = got;
+      const end = from + Math.min(partBytes, stub.size - from, allowance);
+      try {
+        got = await sendPart(ctx, head, from, record.body.subarray(from, end));
+      } catch (e) {
+        // Out of place (an earlier process of the server took it after all): ask again, go on from there.
+        if (!(e instanceof SyncError && e.code === 'out-of-order') || ++resyncs > MAX_RESYNCS) throw e;
+        got = await sendPart(ctx, head, 0, new Uint8Array(0));
+        continue;
+      }
+      ctx.budget.up += got - from;
+    }
+    return { kind: 'staged', stub };
+  } catch (e) {
+    if (e instanceof SyncError && e.kind === 'server-refused' && RECORD_REFUSALS.has(e.code ?? '')) {
+      return { kind: 'refused', reason: e.message };
+    }
+    throw e;
+  }
+}
+
+/** One part (none: just asking); resolves how many bytes of the body the server holds now. */
+async function sendPart(
+  ctx: RunContext,
+  head: Omit<UploadPartRequest, 'req' | 'offset' | 'bytes'>,
+  offset: number,
+  bytes: Uint8Array,
+): Promise<number> {
+  const ack = expectReply(await ctx.session.request({ ...head, offset, bytes }), 'part-ack');
+  const expected = offset + bytes.length;
+  if (bytes.length > 0 ? ack.got !== expected : ack.got > head.size) {
+    throw new SyncError(
+      'protocol',
+      `server holds ${ack.got} bytes of ${head.id} after a part to ${expected}`,
+    );
+  }
+  return ack.got;
+}
