@@ -44,6 +44,8 @@ const RECORD_REFUSALS = new Set(['too-large', 'rejected', 'malformed']);
 
 /** Times the terminal asks where to go on when the server finds a part out of place. */
 const MAX_RESYNCS = 3;
+/** Parts are halved while a server finds them too large, down to this. */
+const MIN_PART_BYTES = 1024;
 
 export async function stubOf(body: Uint8Array): Promise<SentStub> {
   const digest = await globalThis.crypto.subtle.digest('SHA-256', body as Uint8Array<ArrayBuffer>);
@@ -57,7 +59,7 @@ export async function stubOf(body: Uint8Array): Promise<SentStub> {
  */
 export async function stageBody(ctx: RunContext, record: LargeRecord): Promise<StageResult> {
   const stub = await stubOf(record.body);
-  const head: Omit<UploadPartRequest, 'req' | 'offset' | 'bytes'> = {
+  const head: PartHead = {
     type: 'upload-part',
     subscriber: ctx.subscriberId,
     category: record.category,
@@ -65,24 +67,8 @@ export async function stageBody(ctx: RunContext, record: LargeRecord): Promise<S
     size: stub.size,
     hash: stub.hash,
   };
-  const partBytes = Math.min(ctx.batchBytes, MAX_UPLOAD_PART_BYTES);
   try {
-    let got = await sendPart(ctx, head, 0, new Uint8Array(0));
-    for (let resyncs = 0; got < stub.size; ) {
-      const allowance = ctx.budget.upAllowance();
-      if (allowance === 0) return { kind: 'stopped' };
-      const from = got;
-      const end = from + Math.min(partBytes, stub.size - from, allowance);
-      try {
-        got = await sendPart(ctx, head, from, record.body.subarray(from, end));
-      } catch (e) {
-        // Out of place (an earlier process of the server took it after all): ask again, go on from there.
-        if (!(e instanceof SyncError && e.code === 'out-of-order') || ++resyncs > MAX_RESYNCS) throw e;
-        got = await sendPart(ctx, head, 0, new Uint8Array(0));
-        continue;
-      }
-      ctx.budget.up += got - from;
-    }
+    if ((await sendParts(ctx, head, record.body)) === 'stopped') return { kind: 'stopped' };
     return { kind: 'staged', stub };
   } catch (e) {
     if (e instanceof SyncError && e.kind === 'server-refused' && RECORD_REFUSALS.has(e.code ?? '')) {
@@ -92,13 +78,41 @@ export async function stageBody(ctx: RunContext, record: LargeRecord): Promise<S
   }
 }
 
+type PartHead = Omit<UploadPartRequest, 'req' | 'offset' | 'bytes'>;
+
+const NOTHING = new Uint8Array(0);
+
+/** The parts from where the server got; 'stopped' when the allowance ran out first. */
+async function sendParts(ctx: RunContext, head: PartHead, body: Uint8Array): Promise<'staged' | 'stopped'> {
+  let partBytes = Math.min(ctx.batchBytes, MAX_UPLOAD_PART_BYTES);
+  let resyncs = 0;
+  let got = await sendPart(ctx, head, 0, NOTHING);
+  while (got < body.length) {
+    const allowance = ctx.budget.upAllowance();
+    if (allowance === 0) return 'stopped';
+    const from = got;
+    const length = Math.min(partBytes, body.length - from, allowance);
+    try {
+      got = await sendPart(ctx, head, from, body.subarray(from, from + length));
+      ctx.budget.up += got - from;
+    } catch (e) {
+      if (!(e instanceof SyncError && e.kind === 'server-refused')) throw e;
+      // The record's size passed the first (empty) part: what is too large is this part, for a
+      // server whose messages are smaller than ours.
+      if (e.code === 'too-large' && length > MIN_PART_BYTES) {
+        partBytes = Math.floor(length / 2);
+        continue;
+      }
+      // Out of place (a part the server took after all): ask again, go on from there.
+      if (e.code !== 'out-of-order' || ++resyncs > MAX_RESYNCS) throw e;
+      got = await sendPart(ctx, head, 0, NOTHING);
+    }
+  }
+  return 'staged';
+}
+
 /** One part (none: just asking); resolves how many bytes of the body the server holds now. */
-async function sendPart(
-  ctx: RunContext,
-  head: Omit<UploadPartRequest, 'req' | 'offset' | 'bytes'>,
-  offset: number,
-  bytes: Uint8Array,
-): Promise<number> {
+async function sendPart(ctx: RunContext, head: PartHead, offset: number, bytes: Uint8Array): Promise<number> {
   const ack = expectReply(await ctx.session.request({ ...head, offset, bytes }), 'part-ack');
   const expected = offset + bytes.length;
   if (bytes.length > 0 ? ack.got !== expected : ack.got > head.size) {

@@ -207,6 +207,35 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
     expect(await a.terminal.records.dirtyCount()).toBe(0);
   });
 
+  it('a server whose messages are smaller than our batches: a batch it refuses whole is split, parts shrink to fit, nothing is set aside', async () => {
+    small = await startSyncServer({
+      store: s.world.server.store,
+      host: '127.0.0.1',
+      port: 0,
+      maxMessageBytes: 64 * 1024,
+    });
+    const link = new TcpLink({ host: '127.0.0.1', port: small.port ?? 0, timeoutMs: 5000 });
+    const a = await member(s, 'a', { link });
+    for (let i = 0; i < 100; i++) await a.terminal.records.put('contacts', `c${i}`, photo(1000, i));
+    const ann = photo(300 * 1024, 9);
+    await a.terminal.records.put('contacts', 'ann', ann);
+
+    const report = await syncWithSim(s, a);
+    expect(report.setAside).toEqual([]);
+    expect(report.uploaded).toHaveLength(101);
+    expect(latin1(await onServer('contacts', 'ann'))).toBe(latin1(ann));
+    expect((await partBytes(a.terminal.terminalId)).bytes).toBe(ann.length);
+    expect(await a.terminal.records.dirtyCount()).toBe(0);
+    // The server did refuse the first batch, and the first part, as too large for its messages.
+    const refusals = (await s.world.server.store.history(IMSI, 100_000)).filter(
+      (e) => e.outcome === 'refused',
+    );
+    expect(refusals.map((e) => e.reason)).toEqual([
+      expect.stringMatching(/^too-large: message of 1\d{5} bytes exceeds 65536$/),
+      expect.stringMatching(/^too-large: message of 12\d{4} bytes exceeds 65536$/),
+    ]);
+  });
+
   it('a power cut at any commit of a sync with a large body loses nothing, applies it once and sends its parts once', async () => {
     const ann = photo(MIB, 5);
     /** Terminal A with a large and a small edit, and its flash. */
