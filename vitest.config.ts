@@ -11,6 +11,8 @@ const CLUSTERED_SUITES = [
   'test/e2e/conflict.test.ts',
   'test/e2e/auth.test.ts',
   'test/e2e/registration.test.ts',
+  'test/e2e/pin-disabled.test.ts',
+  'test/e2e/upload-chunks.test.ts',
   'test/attacks/registration.attack.test.ts',
   'test/attacks/guessing.attack.test.ts',
 ];
