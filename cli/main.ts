@@ -7,6 +7,7 @@ import {
   openPostgresStore,
   openSqliteStore,
   ServerMetrics,
+  type SyncStore,
   startSyncServer,
   trackConnections,
 } from '../broker/index.js';
@@ -15,7 +16,9 @@ import { AgentLoop, EXIT } from './agent-loop.js';
 import { runDemo } from './demo.js';
 import { failureLine } from './failure-text.js';
 import { LineIO } from './line-io.js';
+import { checkIccid, checkImsi, checkTerminalId, OperatorInputError } from './operator-input.js';
 import { EXIT_CODES, guardProcess, notePort, setVerbose } from './process-guard.js';
+import { type Column, fields, iso, printRows, withIsoTimes } from './table.js';
 import { TerminalAgent } from './terminal-agent.js';
 import { loadSettings, SettingsError } from './terminal-settings.js';
 
@@ -183,31 +186,38 @@ program
     'FIG. 18/19 shop registration: pair a terminal with a subscriber; prints the one-time code the terminal claims its credential with',
   )
   .option(...dataOption)
-  .requiredOption('--terminal <id>', 'terminal ID (as shown by the terminal)')
-  .requiredOption('--subscriber <imsi>', 'subscriber ID (IMSI read from the SIM)')
-  .option('--iccid <iccid>', "the SIM's ICCID")
+  .requiredOption('--terminal <id>', 'terminal ID, 18 digits, as the terminal shows it')
+  .requiredOption('--subscriber <imsi>', 'subscriber ID (IMSI read from the SIM, 6–15 digits)')
+  .option('--iccid <iccid>', "the SIM's ICCID (18–20 digits, Luhn-checked)")
+  .option('--new-subscriber', 'create the subscriber if it does not exist yet (otherwise refused)')
   .option('--categories <list>', `sync-target categories (${CATEGORIES.join(',')})`, categories)
-  .option('--ttl-hours <n>', 'how long the code stays valid', '24')
+  .option('--ttl-hours <n>', 'how long the code stays valid', count, 24)
+  .option('--json', 'one JSON line instead of the table (scripts)')
   .action(async (opts) => {
-    await withAdmin(opts.data, async (admin) => {
-      await admin.addSubscriber({
-        subscriber: opts.subscriber,
-        ...(opts.iccid ? { iccid: opts.iccid } : {}),
-      });
+    // Validation at the door (issue 16): nothing is written for a flag that cannot be right.
+    const terminalId = checkTerminalId(opts.terminal);
+    const subscriber = checkImsi(opts.subscriber);
+    const iccid = opts.iccid === undefined ? undefined : checkIccid(opts.iccid);
+    await withAdmin(opts.data, async (admin, store) => {
+      const known = await store.getSubscriber(subscriber);
+      if (known === undefined && !opts.newSubscriber) {
+        throw new OperatorInputError(
+          `no subscriber ${subscriber}: add it with simsync admin add-subscriber, or pass --new-subscriber`,
+        );
+      }
+      if (known?.iccid && iccid !== undefined && known.iccid !== iccid) {
+        throw new OperatorInputError(`subscriber ${subscriber} has the SIM ${known.iccid}, not ${iccid}`);
+      }
       const issued = await admin.registerShop({
-        terminalId: opts.terminal,
-        subscriber: opts.subscriber,
-        ...(opts.iccid ? { iccid: opts.iccid } : {}),
+        terminalId,
+        subscriber,
+        ...(iccid ? { iccid } : {}),
         ...(opts.categories ? { categories: opts.categories } : {}),
-        ttlMs: Number(opts.ttlHours) * 3_600_000,
+        ttlMs: opts.ttlHours * 3_600_000,
       });
-      console.log(
-        JSON.stringify({
-          terminal: opts.terminal,
-          subscriber: opts.subscriber,
-          code: issued.code,
-          expiresAt: new Date(issued.expiresAt).toISOString(),
-        }),
+      printOne(
+        { terminal: terminalId, subscriber, code: issued.code, expiresAt: issued.expiresAt },
+        opts.json,
       );
     });
   });
@@ -220,21 +230,24 @@ admin
   .command('add-subscriber')
   .description('create a subscriber (or update its ICCID / login password)')
   .option(...dataOption)
-  .requiredOption('--subscriber <imsi>', 'subscriber ID (IMSI)')
-  .option('--iccid <iccid>', 'ICCID of the SIM')
+  .requiredOption('--subscriber <imsi>', 'subscriber ID (IMSI, 6–15 digits)')
+  .option('--iccid <iccid>', 'ICCID of the SIM (18–20 digits, Luhn-checked)')
   .option(
     '--login-password <password>',
     'login password for FIG. 8 registration (or set SIMSYNC_LOGIN_PASSWORD)',
   )
+  .option('--json', 'one JSON line instead of the table (scripts)')
   .action(async (opts) => {
     const loginPassword = opts.loginPassword ?? process.env.SIMSYNC_LOGIN_PASSWORD;
+    const subscriber = checkImsi(opts.subscriber);
+    const iccid = opts.iccid === undefined ? undefined : checkIccid(opts.iccid);
     await withAdmin(opts.data, async (a) => {
       const info = await a.addSubscriber({
-        subscriber: opts.subscriber,
-        ...(opts.iccid ? { iccid: opts.iccid } : {}),
+        subscriber,
+        ...(iccid ? { iccid } : {}),
         ...(loginPassword ? { loginPassword } : {}),
       });
-      console.log(JSON.stringify(info));
+      printOne(info, opts.json);
     });
   });
 
@@ -244,10 +257,16 @@ admin
   .option(...dataOption)
   .requiredOption('--subscriber <imsi>', 'subscriber ID (IMSI)')
   .option('--terminal <id>', 'only for this terminal (the operator vouches for its ID)')
+  .option('--json', 'one JSON line instead of the table (scripts)')
   .action(async (opts) => {
-    await withAdmin(opts.data, async (a) =>
-      console.log(JSON.stringify(await a.issueCode(opts.subscriber, undefined, opts.terminal))),
-    );
+    const terminalId = opts.terminal === undefined ? undefined : checkTerminalId(opts.terminal);
+    await withAdmin(opts.data, async (a) => {
+      const issued = await a.issueCode(opts.subscriber, undefined, terminalId);
+      printOne(
+        { subscriber: opts.subscriber, ...(terminalId ? { terminal: terminalId } : {}), ...issued },
+        opts.json,
+      );
+    });
   });
 
 admin
@@ -255,10 +274,12 @@ admin
   .description('refuse a lost or stolen terminal from now on')
   .option(...dataOption)
   .requiredOption('--terminal <id>', 'terminal ID')
+  .option('--json', 'one JSON line instead of the text (scripts)')
   .action(async (opts) => {
     await withAdmin(opts.data, async (a) => {
       await a.revoke(opts.terminal);
-      console.log(JSON.stringify({ revoked: opts.terminal }));
+      if (opts.json) console.log(JSON.stringify({ revoked: opts.terminal }));
+      else console.log(`revoked ${opts.terminal}: refused from now on, its connections closed`);
     });
   });
 
@@ -266,10 +287,11 @@ admin
   .command('subscribers')
   .description('list subscribers')
   .option(...dataOption)
+  .option('--json', 'JSON lines instead of the table (scripts)')
   .action(async (opts) => {
-    await withAdmin(opts.data, async (a) => {
-      for (const s of await a.listSubscribers()) console.log(JSON.stringify(s));
-    });
+    await withAdmin(opts.data, async (a) =>
+      printRows(await a.listSubscribers(), SUBSCRIBER_COLUMNS, opts.json),
+    );
   });
 
 admin
@@ -277,10 +299,11 @@ admin
   .description("list terminals, all or a subscriber's")
   .option(...dataOption)
   .option('--subscriber <imsi>', "only this subscriber's")
+  .option('--json', 'JSON lines instead of the table (scripts)')
   .action(async (opts) => {
-    await withAdmin(opts.data, async (a) => {
-      for (const t of await a.listTerminals(opts.subscriber)) console.log(JSON.stringify(t));
-    });
+    await withAdmin(opts.data, async (a) =>
+      printRows(await a.listTerminals(opts.subscriber), TERMINAL_COLUMNS, opts.json),
+    );
   });
 
 admin
@@ -288,11 +311,12 @@ admin
   .description("a subscriber's sync history (audit log)")
   .option(...dataOption)
   .requiredOption('--subscriber <imsi>', 'subscriber ID (IMSI)')
-  .option('--limit <n>', 'at most this many entries', '100')
+  .option('--limit <n>', 'at most this many entries', count, 100)
+  .option('--json', 'JSON lines instead of the table (scripts)')
   .action(async (opts) => {
-    await withAdmin(opts.data, async (a) => {
-      for (const e of await a.history(opts.subscriber, Number(opts.limit))) console.log(JSON.stringify(e));
-    });
+    await withAdmin(opts.data, async (a) =>
+      printRows(await a.history(opts.subscriber, opts.limit), HISTORY_COLUMNS, opts.json),
+    );
   });
 
 program
@@ -317,6 +341,7 @@ program
   .option('--sim-iccid <iccid>', 'ICCID of the virtual SIM (--card sim)')
   .option('--sim-imsi <imsi>', 'IMSI of the virtual SIM (--card sim)')
   .option('--sim-pin <pin>', 'PIN of the virtual SIM (--card sim)')
+  .option('-y, --yes', 'do not ask before erasing (erase, erase factory): for scripts')
   .action(async (command: string[], opts) => {
     const sim =
       opts.simImsi || opts.simIccid
@@ -333,6 +358,8 @@ program
           policy: opts.policy,
           categories: opts.categories,
           sim,
+          assumeYes: opts.yes === true ? true : undefined,
+          quiet: program.opts().quiet === true ? true : undefined,
         },
         opts.config,
       );
@@ -444,16 +471,16 @@ modem
 /** Operator commands work on the server's store directly (SQLite WAL allows a running server alongside). */
 async function withAdmin(
   dataDir: string,
-  fn: (admin: Awaited<ReturnType<typeof startSyncServer>>['admin']) => Promise<void>,
+  fn: (admin: Awaited<ReturnType<typeof startSyncServer>>['admin'], store: SyncStore) => Promise<void>,
 ) {
   const store = await openServerStore(dataDir, process.env.SIMSYNC_POSTGRES);
   const server = await startSyncServer({ store, port: null, revocationPollMs: 60_000 });
   try {
-    await fn(server.admin);
+    await fn(server.admin, store);
   } catch (e) {
-    if (e instanceof AdminError) {
+    if (e instanceof AdminError || e instanceof OperatorInputError) {
       console.error(`simsync: ${e.message}`);
-      process.exitCode = 2;
+      process.exitCode = EXIT_CODES.usage;
       return;
     }
     throw e;
@@ -462,5 +489,50 @@ async function withAdmin(
     await store.close();
   }
 }
+
+/** One answer: "key  value" lines with ISO times, or one JSON line with `--json`. */
+function printOne(record: object, json: boolean | undefined): void {
+  const row = withIsoTimes(record);
+  if (json) console.log(JSON.stringify(row));
+  else for (const line of fields(Object.entries(row))) console.log(line);
+}
+
+type Admin = Awaited<ReturnType<typeof startSyncServer>>['admin'];
+type Row<F extends keyof Admin> = Awaited<ReturnType<Admin[F]>> extends (infer R)[] ? R : never;
+
+const SUBSCRIBER_COLUMNS: Column<Row<'listSubscribers'>>[] = [
+  { header: 'SUBSCRIBER', value: (s) => s.subscriber },
+  { header: 'ICCID', value: (s) => s.iccid },
+  { header: 'LOGIN PASSWORD', value: (s) => s.hasLoginPassword },
+  { header: 'CREATED', value: (s) => iso(s.createdAt) },
+];
+
+const TERMINAL_COLUMNS: Column<Row<'listTerminals'>>[] = [
+  { header: 'TERMINAL', value: (t) => t.terminalId },
+  { header: 'SUBSCRIBER', value: (t) => t.subscriber },
+  {
+    header: 'STATE',
+    value: (t) =>
+      t.revoked ? 'revoked' : t.online ? 'online' : t.hasCredential ? 'offline' : 'code not claimed',
+  },
+  { header: 'PASSWORD', value: (t) => t.hasTerminalPassword },
+  { header: 'LAST SEEN', value: (t) => iso(t.lastSeenAt) },
+  { header: 'CREATED', value: (t) => iso(t.createdAt) },
+  { header: 'CATEGORIES', value: (t) => t.categories },
+];
+
+const HISTORY_COLUMNS: Column<Row<'history'>>[] = [
+  { header: 'AT', value: (e) => iso(e.at) },
+  { header: 'TERMINAL', value: (e) => e.terminalId },
+  { header: 'ACTION', value: (e) => e.action },
+  { header: 'OUTCOME', value: (e) => e.outcome },
+  { header: 'UP', value: (e) => e.uploaded },
+  { header: 'DOWN', value: (e) => e.downloaded },
+  {
+    header: 'WHY',
+    value: (e) =>
+      [e.reason, e.terminalOwner ? `terminal of ${e.terminalOwner}` : null].filter(Boolean).join('; '),
+  },
+];
 
 await program.parseAsync(process.argv);

@@ -42,8 +42,15 @@ export function guardProcess(): void {
   process.on('unhandledRejection', (e) => fatal(e));
 }
 
+/** Errors that say a flag or argument is wrong: the message is all there is to it (exit 2). */
+const USAGE_ERRORS = new Set(['OperatorInputError', 'CommandError', 'SettingsError', 'InvalidArgumentError']);
+
 /** One line for an error that reached the top, then exit. */
 export function fatal(error: unknown): never {
+  if (error instanceof Error && USAGE_ERRORS.has(error.name)) {
+    process.stderr.write(`simsync: ${error.message}\n`);
+    process.exit(EXIT_CODES.usage);
+  }
   process.stderr.write(`simsync: ${describeFatal(error)}\n`);
   if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   process.exit(EXIT_CODES.failed);

@@ -5,6 +5,7 @@ import {
   type Category,
   fromUtf8,
   isCategory,
+  type LocalRecord,
   normaliseSelection,
   type PolicyName,
   SyncError,
@@ -32,6 +33,7 @@ import {
 import type { LineIO } from './line-io.js';
 import { changePassword } from './passwd.js';
 import { pinStateText, unblockPin } from './pin-unblock.js';
+import { recordName } from './record-names.js';
 import type { TerminalSettings } from './terminal-settings.js';
 import { TtyUserAgent } from './tty-agent.js';
 import { readVcardFile } from './vcard.js';
@@ -135,7 +137,7 @@ export class TerminalAgent {
       throw e;
     });
     const battery = card.battery ?? (await hostBattery(clock));
-    const ui = new TtyUserAgent(io);
+    const ui = new TtyUserAgent(io, { quiet: settings.quiet === true });
     const terminal = await Terminal.create(
       {
         reader: card.reader,
@@ -256,14 +258,19 @@ export class TerminalAgent {
     erase: async (args) => {
       // FIG. 20: upload what is unsynced, confirm, then erase; `erase factory` hands the terminal on.
       const factory = args.includes('factory');
-      const chosen = args.filter((a) => a !== 'factory');
-      const report = await this.terminal.erase({
-        factory,
-        ...(chosen.length > 0 ? { categories: parseCategories(chosen.join(',')) } : {}),
-      });
-      const state = report.factory ? '; factory state' : '';
+      const chosen = args.filter((a) => a !== 'factory' && a !== '--yes' && a !== '-y');
+      const categories = chosen.length > 0 ? parseCategories(chosen.join(',')) : undefined;
+      const what = factory
+        ? 'everything on this terminal, its registration and its terminal password (factory state)'
+        : `the ${categories?.join(', ') ?? 'personal'} data on this terminal`;
+      if (!(await this.confirm(`Erase ${what}, after uploading what is not on the server yet?`, args))) {
+        this.io.print('nothing erased');
+        return;
+      }
+      const report = await this.terminal.erase({ factory, ...(categories ? { categories } : {}) });
+      const state = report.factory ? '; factory state: the next start registers it anew' : '';
       this.io.print(
-        `erased ${report.erased} record(s) of ${report.categories.join(', ')} after uploading ${report.uploaded}${state}`,
+        `erased ${report.erased} record(s) of ${report.categories.join(', ')} after uploading ${report.uploaded}; the server keeps them for your other terminals${state}`,
       );
     },
     // Personal data: every command below opens it through the engine's checks
@@ -273,8 +280,9 @@ export class TerminalAgent {
       if (!id || text.length === 0) throw new CommandError('usage: put CATEGORY ID TEXT…');
       // The checks of local-access.ts first: whoever may not write learns nothing about the text.
       const data = await this.terminal.personalData('write');
-      // A vCard typed on one line separates its lines with \n (RFC 6350 §3.2 wants CRLF).
-      const body = c === 'contacts' ? text.join(' ').replace(/\\n/g, '\r\n') : text.join(' ');
+      // A vCard or iCalendar typed on one line separates its lines with \n (RFC 6350 §3.2, RFC 5545 §3.1: CRLF).
+      const typed = text.join(' ');
+      const body = c === 'contacts' || /^BEGIN:/i.test(typed) ? typed.replace(/\\n/g, '\r\n') : typed;
       const title = c === 'contacts' ? contactName(body) : undefined;
       await data.edit(c, id, utf8(body), title ? { title } : undefined);
       this.io.print(`stored ${c}/${id}`);
@@ -298,11 +306,9 @@ export class TerminalAgent {
     ls: async ([category]) => {
       const chosen = category ? [requireCategory(category)] : CATEGORIES;
       const data = await this.terminal.personalData('read');
-      for (const c of chosen) {
-        for (const r of await data.list(c)) {
-          this.io.print(`${c}/${r.id}\t${r.body?.length ?? 0} bytes${r.dirty ? '\t(not synced)' : ''}`);
-        }
-      }
+      const rows: LocalRecord[] = [];
+      for (const c of chosen) rows.push(...(await data.list(c)));
+      for (const line of listing(rows)) this.io.print(line);
     },
     // Imports and exports report every item they left out and why (cli/import-report.ts):
     // a card cut off at the end of a file is named, not dropped silently.
@@ -335,6 +341,20 @@ export class TerminalAgent {
       for (const line of describeExport(report)) this.io.print(line);
     },
   };
+
+  /**
+   * Asks before something that cannot be undone here (issue 16): yes with
+   * `--yes` (in the command or given to `simsync terminal`), or when the
+   * person at the terminal answers y; without a terminal to ask, no.
+   */
+  private async confirm(question: string, args: readonly string[]): Promise<boolean> {
+    if (this.settings.assumeYes || args.includes('--yes') || args.includes('-y')) return true;
+    if (!this.io.interactive) {
+      throw new CommandError(`${question.replace(/\?$/, '')}: give --yes to do it without a question`);
+    }
+    const answer = await this.io.question(`${question} [y/N]`);
+    return answer !== undefined && /^y(es)?$/i.test(answer.trim());
+  }
 
   /** A progress bar for a long import, and the point where Ctrl-C stops it (what was imported stays). */
   private progress(label: string, step: Step): (p: Progress) => void {
@@ -469,6 +489,23 @@ function refusalText(refusal: { at: number; reason: string }): string {
 
 type PersonalData = Awaited<ReturnType<Terminal['personalData']>>;
 
+/** `ls`: one line per record, its name beside its ID (FN, SUMMARY), its size and whether it waits to sync. */
+function listing(records: readonly LocalRecord[]): string[] {
+  const rows = records.map((r) => [
+    `${r.category}/${r.id}`,
+    recordName(r) ?? '',
+    r.stub ? `${r.stub.size} bytes (on the server)` : `${r.body?.length ?? 0} bytes`,
+    r.dirty ? 'not synced' : '',
+  ]);
+  const widths = [0, 1, 2].map((i) => Math.max(0, ...rows.map((row) => row[i]!.length)));
+  return rows.map((row) =>
+    row
+      .map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
 /** What cli/import-report.ts needs of the personal data, opened through local-access.ts. */
 function target(data: PersonalData): RecordTarget {
   return {
@@ -524,8 +561,8 @@ const HELP = `commands:
   sync                      sync now (user directive)
   status                    card, binding, server, pending changes, last sync
   categories [LIST]         show or choose the sync-target categories (FIG. 15)
-  erase [CATEGORIES] [factory]  upload, then erase (FIG. 20); factory = hand the terminal on
-  ls [CATEGORY]             list records
+  erase [CATEGORIES] [factory] [--yes]  upload, confirm, then erase (FIG. 20); factory = hand the terminal on
+  ls [CATEGORY]             list records: ID, name (FN, SUMMARY), size, not synced
   get CATEGORY ID           show a record
   put CATEGORY ID TEXT…     create or change a record
   rm CATEGORY ID            delete a record

@@ -75,6 +75,10 @@ export const TerminalSettings = z.strictObject({
   triggers: Triggers.optional(),
   /** [0094]: items above this size come down as stubs, their substance fetched on access. */
   lazyAboveBytes: z.number().int().min(1024).optional(),
+  /** `--yes`: commands that ask before they erase (erase, erase factory) do not ask. */
+  assumeYes: z.boolean().optional(),
+  /** `-q`: only what needs the user (prompts, refusals, failures), no progress or sync lines. */
+  quiet: z.boolean().optional(),
   /** The virtual SIM of `--card sim`. */
   sim: z
     .strictObject({

@@ -2,6 +2,9 @@ import { SingleBar } from 'cli-progress';
 import type { Notice, UserAgent } from '../hal/index.js';
 import type { LineIO } from './line-io.js';
 
+/** What `-q` leaves out: news, not problems. */
+const QUIET_SKIPS = new Set<Notice['kind']>(['progress', 'sync-done', 'server-updates', 'unsynced-changes']);
+
 /** How long a refusal notice waits for the error it announces to be printed instead (see `claim`). */
 const CLAIM_MS = 50;
 
@@ -19,7 +22,11 @@ export class TtyUserAgent implements UserAgent {
   private bar: SingleBar | undefined;
   private readonly unclaimed = new Map<string, ReturnType<typeof setTimeout>>();
 
-  constructor(private readonly io: LineIO) {}
+  constructor(
+    private readonly io: LineIO,
+    /** `-q`: no progress bars, no "synced" or "server has updates" lines; prompts and problems only. */
+    private readonly options: { quiet?: boolean } = {},
+  ) {}
 
   askPin(prompt: string): Promise<string | undefined> {
     return this.io.question(readablePinPrompt(prompt), { secret: true });
@@ -43,6 +50,7 @@ export class TtyUserAgent implements UserAgent {
   }
 
   notify(notice: Notice): void {
+    if (this.options.quiet && QUIET_SKIPS.has(notice.kind)) return;
     if (notice.kind === 'progress') {
       this.progress(notice);
       return;

@@ -515,4 +515,26 @@ describe('simsync terminal in a pseudo-terminal', () => {
       modem.kill('SIGINT');
     }
   });
+
+  it('erase asks before it erases: n keeps the data, y erases it after the upload (FIG. 20)', async () => {
+    const screen = agent('erase', path.join(dir, 'erase'));
+    await firstRun(screen, 'erase-pw');
+    expect(screen.text()).toContain('2) card PIN + the SIM bound to this terminal (FIG. 10-A/B)');
+    screen.type('put pim todo-1 water the roses');
+    await screen.waitFor('stored pim/todo-1');
+    screen.type('erase pim');
+    await screen.waitFor(
+      'Erase the pim data on this terminal, after uploading what is not on the server yet? [y/N]',
+    );
+    screen.type('n');
+    await screen.waitFor('nothing erased');
+    screen.type('ls pim');
+    await screen.waitFor(/pim\/todo-1\s+water the roses/);
+    screen.type('erase pim');
+    await screen.waitFor(/nothing erased[\s\S]*Erase the pim data/);
+    screen.type('y');
+    await screen.waitFor(/erased \d+ record\(s\) of pim after uploading 1;/);
+    screen.type('quit');
+    await screen.waitFor('AGENT-EXITED-0');
+  });
 });

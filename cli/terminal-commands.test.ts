@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSqliteStore, type SyncServer, startSyncServer } from '../broker/index.js';
+
+/**
+ * `simsync terminal` one-shot commands as people read them (issue 16
+ * "Expected"): `ls` names each record, `erase` asks first (or takes
+ * --yes), `-q` keeps to what needs the user.
+ */
+const ROOT = path.resolve(import.meta.dirname, '..');
+const IMSI = '001010000000102';
+const ICCID = '8988211000000430010';
+const LOGIN = 'commands-login-1';
+const PASSWORD = 'commands-pw-1';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[], input: string[] = [], timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.join(' ')} did not finish:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(input.map((l) => `${l}\n`).join(''));
+  });
+}
+
+const simsync = (args: string[], input: string[] = []) => run('node', ['bin/simsync.js', ...args], input);
+
+let dir: string;
+let server: SyncServer;
+
+const terminal = (...command: string[]) => [
+  'terminal',
+  '--data',
+  path.join(dir, 'pc'),
+  '--server',
+  `mqtt://127.0.0.1:${server.port}`,
+  '--sim-iccid',
+  ICCID,
+  '--sim-imsi',
+  IMSI,
+  '--sim-pin',
+  '1234',
+  ...command,
+];
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'simsync-commands-'));
+  server = await startSyncServer({ store: openSqliteStore(':memory:'), host: '127.0.0.1', port: 0 });
+  await server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
+  const r = await simsync(terminal('--policy', 'fig10-subscriber-binding', 'register'), [
+    'n',
+    PASSWORD,
+    PASSWORD,
+    'all',
+    LOGIN,
+    '1234',
+    // Asked again before this change (FIG. 8 S3); left unread now that the chosen one is used.
+    PASSWORD,
+  ]);
+  expect(r.stdout, r.stderr).toContain(`Registered for subscriber ${IMSI}`);
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+  await server?.store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('simsync terminal, one command at a time', () => {
+  it('ls shows each record by name (FN, SUMMARY), not only by ID', async () => {
+    const card = 'BEGIN:VCARD\\nVERSION:4.0\\nFN:Alice Liddell\\nEND:VCARD';
+    expect((await simsync(terminal('put', 'contacts', 'c-1', card), ['1234'])).code).toBe(0);
+    const event =
+      'BEGIN:VCALENDAR\\nVERSION:2.0\\nBEGIN:VEVENT\\nSUMMARY:Tea party\\nEND:VEVENT\\nEND:VCALENDAR';
+    expect((await simsync(terminal('put', 'pim', 'e-1', event), ['1234'])).code).toBe(0);
+    const ls = await simsync(terminal('ls'), ['1234']);
+    expect(ls.stdout, ls.stderr).toMatch(/^contacts\/c-1\s+Alice Liddell\s+\d+ bytes\s+not synced$/m);
+    expect(ls.stdout).toMatch(/^pim\/e-1\s+Tea party\s+\d+ bytes\s+not synced$/m);
+  }, 60_000);
+
+  it('erase asks first: without a terminal to ask it needs --yes, and erases nothing', async () => {
+    const asked = await simsync(terminal('erase', 'contacts'), ['1234']);
+    expect(asked.code).toBe(1);
+    expect(asked.stderr).toMatch(/give --yes to do it without a question/);
+    expect((await simsync(terminal('ls', 'contacts'), ['1234'])).stdout).toContain('contacts/c-1');
+    const erased = await simsync(terminal('--yes', 'erase', 'contacts'), ['1234']);
+    expect(erased.code, erased.stderr).toBe(0);
+    expect(erased.stdout).toMatch(
+      /erased 1 record\(s\) of contacts after uploading \d+; the server keeps them/,
+    );
+    expect((await simsync(terminal('ls', 'contacts'), ['1234'])).stdout).not.toContain('contacts/c-1');
+  }, 60_000);
+
+  it('-q leaves out the news (synced lines, progress), keeps prompts and problems', async () => {
+    const loud = await simsync(terminal('sync'), ['1234']);
+    expect(loud.stdout, loud.stderr).toMatch(/synced: \d+ up/);
+    const quiet = await simsync(['-q', ...terminal('sync')], ['1234']);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stdout).toContain('SIM PIN');
+    expect(quiet.stdout).not.toContain('synced');
+  }, 60_000);
+});
