@@ -342,7 +342,10 @@ program
   .option('--sim-imsi <imsi>', 'IMSI of the virtual SIM (--card sim)')
   .option('--sim-pin <pin>', 'PIN of the virtual SIM (--card sim)')
   .option('-y, --yes', 'do not ask before erasing (erase, erase factory): for scripts')
-  .action(async (command: string[], opts) => {
+  // A command's own flags (resolve N --keep mine) pass through to it.
+  .allowUnknownOption()
+  .action(async (command: string[], opts, self: Command) => {
+    if (command[0]?.startsWith('-')) self.error(`error: unknown option '${command[0]}'`, { exitCode: EXIT_CODES.usage });
     const sim =
       opts.simImsi || opts.simIccid
         ? { iccid: opts.simIccid, imsi: opts.simImsi, ...(opts.simPin ? { pin: opts.simPin } : {}) }

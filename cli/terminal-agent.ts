@@ -17,6 +17,7 @@ import type { Battery, CardReader, RadioLink } from '../hal/index.js';
 import { FileNvStore, LinuxIdleSensor, linkFromUrl, SysfsBattery, SystemClock } from '../hal-linux/index.js';
 import { SimCardReader } from '../hal-sim/index.js';
 import { VirtualUicc } from '../uicc/index.js';
+import { describeConflicts, findConflicts, parseKeep, pickConflict, resolveConflict } from './conflicts.js';
 import { CommandError } from './failure-text.js';
 import { POLICY_WORDS, walkThrough } from './first-run.js';
 import {
@@ -241,6 +242,18 @@ export class TerminalAgent {
       if (!report.complete) this.io.print('• sync stopped early: the next sync resumes where it stopped');
     },
     unblock: () => unblockPin(this.terminal, this.io),
+    // [0044]/[0068]: the versions a conflict kept, and the user's choice between them.
+    conflicts: async () => {
+      const data = await this.terminal.personalData('read');
+      for (const line of describeConflicts(await findConflicts(data, this.terminal.terminalId)))
+        this.io.print(line);
+    },
+    resolve: async ([which, ...rest]) => {
+      const keep = parseKeep(rest);
+      const data = await this.terminal.personalData('write');
+      const conflict = pickConflict(await findConflicts(data, this.terminal.terminalId), which);
+      this.io.print(await resolveConflict(data, conflict, keep));
+    },
     eject: async () => this.virtualSim().eject(),
     insert: async () => this.virtualSim().insert(),
     passwd: () => changePassword(this.terminal, this.io),
@@ -402,6 +415,7 @@ export class TerminalAgent {
       `categories  ${registration?.categories.join(', ') ?? '—'}`,
       `pending     ${await data.pending()} change(s) not yet on the server`,
       `set aside   ${(await data.setAside()).length}`,
+      `conflicts   ${(await findConflicts(data, this.terminal.terminalId)).length}`,
       `last sync   ${last ? `${last.at} (${last.trigger}: ${last.uploaded} up, ${last.downloaded} down)` : 'never'}`,
     ];
     for (const line of more) this.io.print(line);
@@ -571,6 +585,8 @@ const HELP = `commands:
   import-ical FILE          calendar from an iCalendar file (RFC 5545)
   export-ical FILE          calendar to an iCalendar file
   register                  first-run registration (FIG. 8 / FIG. 19)
+  conflicts                 the edits that clashed ([0044]): both versions, by whom, when
+  resolve N --keep mine|theirs|both   settle conflict N
   passwd                    set or change the terminal password
   unblock                   unblock the SIM PIN with the PUK (from the operator)
   eject / insert            take the virtual SIM out and put it back (--card sim)

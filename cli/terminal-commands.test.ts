@@ -50,10 +50,12 @@ const simsync = (args: string[], input: string[] = []) => run('node', ['bin/sims
 let dir: string;
 let server: SyncServer;
 
-const terminal = (...command: string[]) => [
+const terminal = (...command: string[]) => terminalAt('pc', ...command);
+
+const terminalAt = (name: string, ...command: string[]) => [
   'terminal',
   '--data',
-  path.join(dir, 'pc'),
+  path.join(dir, name),
   '--server',
   `mqtt://127.0.0.1:${server.port}`,
   '--sim-iccid',
@@ -65,11 +67,8 @@ const terminal = (...command: string[]) => [
   ...command,
 ];
 
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'simsync-commands-'));
-  server = await startSyncServer({ store: openSqliteStore(':memory:'), host: '127.0.0.1', port: 0 });
-  await server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
-  const r = await simsync(terminal('--policy', 'fig10-subscriber-binding', 'register'), [
+async function register(name: string): Promise<void> {
+  const r = await simsync(terminalAt(name, '--policy', 'fig10-subscriber-binding', 'register'), [
     'n',
     PASSWORD,
     PASSWORD,
@@ -80,6 +79,13 @@ beforeAll(async () => {
     PASSWORD,
   ]);
   expect(r.stdout, r.stderr).toContain(`Registered for subscriber ${IMSI}`);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'simsync-commands-'));
+  server = await startSyncServer({ store: openSqliteStore(':memory:'), host: '127.0.0.1', port: 0 });
+  await server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
+  await register('pc');
 }, 60_000);
 
 afterAll(async () => {
@@ -121,4 +127,34 @@ describe('simsync terminal, one command at a time', () => {
     expect(quiet.stdout).toContain('SIM PIN');
     expect(quiet.stdout).not.toContain('synced');
   }, 60_000);
+});
+
+describe('conflicts as a first-class thing ([0044], [0068])', () => {
+  it('conflicts lists both versions with their terminal and time; resolve --keep mine makes mine the record everywhere', async () => {
+    await register('laptop');
+    const on = (name: string, ...command: string[]) => simsync(terminalAt(name, ...command), ['1234']);
+    expect((await on('pc', 'put', 'pim', 'plan', 'meet at 10')).code).toBe(0);
+    expect((await on('pc', 'sync')).code).toBe(0);
+    expect((await on('laptop', 'sync')).code).toBe(0);
+    // Edited on both since their common base; the laptop's edit is the later one and wins.
+    expect((await on('pc', 'put', 'pim', 'plan', 'meet at 11')).code).toBe(0);
+    expect((await on('laptop', 'put', 'pim', 'plan', 'meet at noon')).code).toBe(0);
+    expect((await on('laptop', 'sync')).code).toBe(0);
+    expect((await on('pc', 'sync')).code).toBe(0);
+    const status = await on('pc', 'status');
+    expect(status.stdout).toMatch(/^conflicts\s+1$/m);
+    const listed = await on('pc', 'conflicts');
+    expect(listed.stdout, listed.stderr).toMatch(/^1\) pim\/plan$/m);
+    expect(listed.stdout).toMatch(
+      /kept as the record: "meet at noon", edited \S+Z \(from another terminal\)/,
+    );
+    expect(listed.stdout).toMatch(/kept as a copy:\s+"meet at 11", edited \S+Z, from this terminal/);
+    const resolved = await on('pc', 'resolve', '1', '--keep', 'mine');
+    expect(resolved.stdout, resolved.stderr).toContain('resolved pim/plan: kept the copy (mine)');
+    expect((await on('pc', 'sync')).code).toBe(0);
+    expect((await on('pc', 'conflicts')).stdout).toContain('no conflicts');
+    expect((await on('laptop', 'sync')).code).toBe(0);
+    expect((await on('laptop', 'get', 'pim', 'plan')).stdout).toContain('meet at 11');
+    expect((await on('laptop', 'conflicts')).stdout).toContain('no conflicts');
+  }, 180_000);
 });
