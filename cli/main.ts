@@ -18,6 +18,7 @@ import { failureLine } from './failure-text.js';
 import { LineIO } from './line-io.js';
 import { checkIccid, checkImsi, checkTerminalId, OperatorInputError } from './operator-input.js';
 import { EXIT_CODES, guardProcess, notePort, setVerbose } from './process-guard.js';
+import { readServerSettings, withSettingsFile } from './server-settings.js';
 import { type Column, fields, iso, printRows, withIsoTimes } from './table.js';
 import { TerminalAgent } from './terminal-agent.js';
 import { loadSettings, SettingsError } from './terminal-settings.js';
@@ -123,7 +124,11 @@ program
   )
   .option('--auth-lockout-after <n>', 'failed CONNECTs per address or subscriber before a lockout', count, 20)
   .option('--auth-lockout-minutes <n>', 'how long a lockout lasts', count, 15)
-  .action(async (opts) => {
+  .option('--config <file>', "settings file (JSON, the flags' names; default <data>/server.json); flags win")
+  .action(async (flags, command: Command) => {
+    const opts = withSettingsFile(flags, readServerSettings(flags.data, flags.config), (key) =>
+      command.getOptionValueSource(key),
+    );
     const logger = pino({ name: 'simsync-server' });
     if (Boolean(opts.tlsKey) !== Boolean(opts.tlsCert))
       throw new InvalidArgumentError('--tls-key and --tls-cert go together');
