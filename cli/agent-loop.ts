@@ -1,4 +1,5 @@
 import { SyncError, type Terminal, type Trigger } from '../core/index.js';
+import { ControlServer, type RemoteIO, socketPath } from './control-socket.js';
 import { failureLine } from './failure-text.js';
 import { Cancelled } from './first-run.js';
 import type { Interrupt, LineIO } from './line-io.js';
@@ -13,7 +14,7 @@ export const UPLOAD_ON_STOP_MS = 10_000;
 const STOP_BOUND_MS = 20_000;
 
 /** Exit codes of `simsync terminal`: 0 the agent did its job, 1 a command failed, 130 interrupted. */
-export const EXIT = { ok: 0, failed: 1, interrupted: 130 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
 /**
  * The agent as a person (or systemd) meets it (issue 14, issue 16):
@@ -33,7 +34,9 @@ export class AgentLoop {
   private interrupts = 0;
   private stopping: Promise<void> | undefined;
   private finished: () => void = () => {};
-  private readonly queue: string[] = [];
+  /** Lines typed at the prompt, and commands from the control socket with their client. */
+  private readonly queue: { line: string; remote?: { io: RemoteIO; done: (code: number) => void } }[] = [];
+  private control: ControlServer | undefined;
   private draining = false;
   private readonly printed = new WeakSet<object>();
   private readonly offs: (() => void)[] = [];
@@ -41,6 +44,8 @@ export class AgentLoop {
   constructor(
     private readonly agent: TerminalAgent,
     private readonly io: LineIO,
+    /** The data directory, where the control socket goes (cli/control-socket.ts). */
+    private readonly dataDir?: string,
   ) {}
 
   /** Agent mode: first run, then follow the SIM and run commands until stopped; resolves the exit code. */
@@ -56,7 +61,7 @@ export class AgentLoop {
         await this.shutdown();
         return EXIT.failed;
       }
-      if (this.stopping === undefined) this.start();
+      if (this.stopping === undefined) await this.start();
       await done;
       return EXIT.ok;
     } finally {
@@ -103,12 +108,19 @@ export class AgentLoop {
     return (await this.agent.terminal.registration()) !== undefined;
   }
 
-  private start(): void {
+  private async start(): Promise<void> {
     const { terminal, reader } = this.agent;
-    terminal.start();
     this.io.print(
       `simsync terminal ${terminal.terminalId} — ${reader.present() ? 'SIM present' : 'waiting for the SIM'}; type help`,
     );
+    terminal.start();
+    if (this.dataDir !== undefined) {
+      this.control = await ControlServer.listen(socketPath(this.dataDir), (line, io) =>
+        this.remote(line, io),
+      );
+      if (this.control === undefined)
+        this.io.print('• no control socket here: one-shot commands cannot reach this agent');
+    }
     this.io.onCommand((line) => {
       this.interrupts = 0;
       this.enqueue(line);
@@ -159,7 +171,8 @@ export class AgentLoop {
     const step = this.step;
     if (step !== undefined) {
       step.abort.abort();
-      this.queue.length = 0;
+      // Lines typed ahead go with the step; commands of socket clients stay queued, each awaited.
+      this.queue.splice(0, this.queue.length, ...this.queue.filter((next) => next.remote !== undefined));
       if (where !== 'prompt')
         this.io.print(`(stopping ${step.name} at its next safe point; Ctrl-C again to quit)`);
       return;
@@ -177,17 +190,42 @@ export class AgentLoop {
 
   private enqueue(line: string): void {
     if (this.stopping !== undefined) return;
-    this.queue.push(line);
+    this.queue.push({ line });
     void this.drain();
+  }
+
+  /** A one-shot command from the control socket: queued like a typed one, told to its client. */
+  private remote(line: string, io: RemoteIO): Promise<number> {
+    const name = line.trim().split(/\s+/)[0] ?? '';
+    if (name === 'quit' || name === 'exit') {
+      io.error('the agent quits at its own prompt, or on SIGTERM (systemctl stop)');
+      return Promise.resolve(EXIT.usage);
+    }
+    if (this.stopping !== undefined) {
+      io.error('the agent is stopping; run the command again in a moment');
+      return Promise.resolve(EXIT.failed);
+    }
+    return new Promise((done) => {
+      this.queue.push({ line, remote: { io, done } });
+      void this.drain();
+    });
   }
 
   private async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
     try {
-      for (let line = this.queue.shift(); line !== undefined; line = this.queue.shift()) {
-        if (this.stopping !== undefined) return;
-        if (!(await this.runStep(line))) {
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+        if (this.stopping !== undefined) {
+          next.remote?.io.error('the agent is stopping; the command did not run');
+          next.remote?.done(EXIT.failed);
+          continue;
+        }
+        if (next.remote !== undefined) {
+          next.remote.done(await this.runRemoteStep(next.line, next.remote.io));
+          continue;
+        }
+        if (!(await this.runStep(next.line))) {
           void this.shutdown();
           return;
         }
@@ -211,12 +249,29 @@ export class AgentLoop {
     }
   }
 
+  private async runRemoteStep(line: string, io: RemoteIO): Promise<number> {
+    const abort = new AbortController();
+    const name = line.split(/\s+/)[0] ?? line;
+    this.step = { name, abort };
+    io.onCancel(() => abort.abort());
+    try {
+      await this.agent.runFor(io, line, { signal: abort.signal });
+      return EXIT.ok;
+    } catch (e) {
+      this.tell(e, name, (text) => io.error(text.replace(/^[!•] /, '')));
+      return EXIT.failed;
+    } finally {
+      this.step = undefined;
+    }
+  }
+
   /** Stops the agent once, whoever asks: uploads what is pending (bounded), closes everything. */
   private shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       this.io.refusePrompts();
       this.step?.abort.abort();
-      this.queue.length = 0;
+      for (const next of this.queue.splice(0)) next.remote?.done(EXIT.failed);
+      await this.control?.close();
       const outcome = await bounded(this.agent.close({ uploadWithinMs: UPLOAD_ON_STOP_MS }), STOP_BOUND_MS);
       this.io.print(
         outcome === undefined ? 'stopped (the last upload did not finish in time)' : stopLine(outcome),
@@ -259,7 +314,9 @@ export class AgentLoop {
       this.printed.add(error);
     }
     if (error instanceof Error) this.agent.ui.claim(error.message);
-    print(failureLine(error, action));
+    const line = failureLine(error, action);
+    this.agent.noteFailure(line);
+    print(line);
   }
 }
 

@@ -9,8 +9,8 @@ import {
   type Terminal,
 } from '../core/index.js';
 import type { CardReader } from '../hal/index.js';
+import type { AgentIO } from './agent-io.js';
 import { failureLine } from './failure-text.js';
-import type { LineIO } from './line-io.js';
 
 /** The policies of [0057] in words, each with the figure it follows. */
 export const POLICY_WORDS: Record<PolicyName, string> = {
@@ -49,7 +49,7 @@ export interface FirstRunChoices {
 export async function walkThrough(
   terminal: Terminal,
   reader: CardReader,
-  io: LineIO,
+  io: AgentIO,
   preset: FirstRunChoices,
 ): Promise<void> {
   const shop = await yesNo(io, 'Registered at a shop, with a code from the shop?');
@@ -90,13 +90,13 @@ function secretRefused(e: unknown): boolean {
   );
 }
 
-async function ask(io: LineIO, prompt: string, secret = false): Promise<string> {
+async function ask(io: AgentIO, prompt: string, secret = false): Promise<string> {
   const answer = await io.question(prompt, { secret });
   if (answer === undefined) throw new Cancelled('registration cancelled');
   return answer;
 }
 
-async function yesNo(io: LineIO, question: string): Promise<boolean> {
+async function yesNo(io: AgentIO, question: string): Promise<boolean> {
   for (;;) {
     const answer = (await ask(io, `${question} [y/N]`)).trim().toLowerCase();
     if (answer === '' || answer === 'n' || answer === 'no') return false;
@@ -105,7 +105,7 @@ async function yesNo(io: LineIO, question: string): Promise<boolean> {
   }
 }
 
-async function choosePassword(io: LineIO): Promise<string> {
+async function choosePassword(io: AgentIO): Promise<string> {
   for (;;) {
     const first = await ask(io, 'Choose a terminal password', true);
     if (first.length < 4) {
@@ -117,7 +117,7 @@ async function choosePassword(io: LineIO): Promise<string> {
   }
 }
 
-async function choosePolicy(io: LineIO): Promise<PolicyName> {
+async function choosePolicy(io: AgentIO): Promise<PolicyName> {
   io.print('How much checking before each sync?');
   for (const [i, p] of POLICY_CHOICES.entries()) io.print(`  ${i + 1}) ${POLICY_WORDS[p]}`);
   io.print('  (the choice of [0057]: "to what extent the security is required")');
@@ -130,7 +130,7 @@ async function choosePolicy(io: LineIO): Promise<PolicyName> {
   }
 }
 
-async function chooseCategories(io: LineIO): Promise<Category[]> {
+async function chooseCategories(io: AgentIO): Promise<Category[]> {
   const offered = CATEGORIES.filter((c) => c !== 'rights');
   io.print(`Data to sync (FIG. 15): ${offered.join(', ')}`);
   for (;;) {
@@ -143,7 +143,7 @@ async function chooseCategories(io: LineIO): Promise<Category[]> {
   }
 }
 
-async function waitForSim(io: LineIO, reader: CardReader): Promise<void> {
+async function waitForSim(io: AgentIO, reader: CardReader): Promise<void> {
   while (!reader.present()) {
     const answer = await ask(io, 'Insert the SIM, then press Enter (or type cancel)');
     if (answer.trim() === 'cancel') throw new Cancelled('registration cancelled');

@@ -13,6 +13,7 @@ import {
 } from '../broker/index.js';
 import { CATEGORIES, type Category, isCategory } from '../core/index.js';
 import { AgentLoop, EXIT } from './agent-loop.js';
+import { runThroughAgent, socketPath } from './control-socket.js';
 import { runDemo } from './demo.js';
 import { failureLine } from './failure-text.js';
 import { LineIO } from './line-io.js';
@@ -350,7 +351,8 @@ program
   // A command's own flags (resolve N --keep mine) pass through to it.
   .allowUnknownOption()
   .action(async (command: string[], opts, self: Command) => {
-    if (command[0]?.startsWith('-')) self.error(`error: unknown option '${command[0]}'`, { exitCode: EXIT_CODES.usage });
+    if (command[0]?.startsWith('-'))
+      self.error(`error: unknown option '${command[0]}'`, { exitCode: EXIT_CODES.usage });
     const sim =
       opts.simImsi || opts.simIccid
         ? { iccid: opts.simIccid, imsi: opts.simImsi, ...(opts.simPin ? { pin: opts.simPin } : {}) }
@@ -378,6 +380,15 @@ program
       return;
     }
     const io = new LineIO(process.stdin, process.stdout);
+    if (command.length > 0) {
+      // An agent running on this data directory takes the command over its control socket.
+      const viaAgent = await runThroughAgent(socketPath(settings.data), command.join(' '), io);
+      if (viaAgent !== undefined) {
+        io.close();
+        process.exitCode = viaAgent;
+        return;
+      }
+    }
     let agent: TerminalAgent;
     try {
       agent = await TerminalAgent.open(settings, io);
@@ -388,7 +399,7 @@ program
       process.exitCode = EXIT.failed;
       return;
     }
-    const loop = new AgentLoop(agent, io);
+    const loop = new AgentLoop(agent, io, settings.data);
     try {
       process.exitCode = command.length > 0 ? await loop.once(command.join(' ')) : await loop.serve();
     } finally {

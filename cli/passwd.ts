@@ -1,6 +1,6 @@
 import type { Terminal } from '../core/index.js';
+import type { AgentIO } from './agent-io.js';
 import { CommandError } from './failure-text.js';
-import type { LineIO } from './line-io.js';
 
 /**
  * `passwd`: sets or changes the terminal password (FIG. 9 / FIG. 12 check
@@ -9,7 +9,7 @@ import type { LineIO } from './line-io.js';
  * its first from the registered SIM's holder: the engine has the card check
  * the PIN first.
  */
-export async function changePassword(terminal: Terminal, io: LineIO): Promise<void> {
+export async function changePassword(terminal: Terminal, io: AgentIO): Promise<void> {
   const has = await terminal.hasTerminalPassword();
   const current = has ? await io.question('Current terminal password', { secret: true }) : undefined;
   if (has && current === undefined) throw new CommandError('terminal password not changed');
@@ -19,7 +19,7 @@ export async function changePassword(terminal: Terminal, io: LineIO): Promise<vo
   io.print(has ? 'terminal password changed' : 'terminal password set');
 }
 
-async function choose(io: LineIO): Promise<string> {
+async function choose(io: AgentIO): Promise<string> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const first = await io.question('New terminal password', { secret: true });
     if (first === undefined) break;

@@ -1,7 +1,7 @@
 import { SyncError, type Terminal } from '../core/index.js';
 import type { PinStatus } from '../hal/index.js';
+import type { AgentIO } from './agent-io.js';
 import { CommandError } from './failure-text.js';
-import type { LineIO } from './line-io.js';
 
 /** "1 try left", "10 tries left". */
 export function triesLeft(n: number): string {
@@ -29,7 +29,7 @@ export function pinStateText(status: PinStatus): string {
  * one of its tries and the last one makes the SIM useless. A new PIN that is
  * mistyped is asked again before anything reaches the card.
  */
-export async function unblockPin(terminal: Terminal, io: LineIO): Promise<void> {
+export async function unblockPin(terminal: Terminal, io: AgentIO): Promise<void> {
   const status = await terminal.pinStatus();
   if (status.retriesLeft > 0) {
     io.print(`the SIM PIN is not blocked (${pinStateText(status)}): nothing to unblock`);
@@ -71,7 +71,7 @@ export async function unblockPin(terminal: Terminal, io: LineIO): Promise<void> 
   io.print('SIM PIN unblocked: the new PIN is set');
 }
 
-async function chooseNewPin(io: LineIO): Promise<string> {
+async function chooseNewPin(io: AgentIO): Promise<string> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const first = await io.question('New PIN (4 to 8 digits)', { secret: true });
     if (first === undefined) break;

@@ -17,6 +17,7 @@ import type { Battery, CardReader, RadioLink } from '../hal/index.js';
 import { FileNvStore, LinuxIdleSensor, linkFromUrl, SysfsBattery, SystemClock } from '../hal-linux/index.js';
 import { SimCardReader } from '../hal-sim/index.js';
 import { VirtualUicc } from '../uicc/index.js';
+import { type AgentIO, IoSwitch } from './agent-io.js';
 import { describeConflicts, findConflicts, parseKeep, pickConflict, resolveConflict } from './conflicts.js';
 import { CommandError } from './failure-text.js';
 import { POLICY_WORDS, walkThrough } from './first-run.js';
@@ -31,7 +32,6 @@ import {
   progressBar,
   type RecordTarget,
 } from './import-report.js';
-import type { LineIO } from './line-io.js';
 import { changePassword } from './passwd.js';
 import { pinStateText, unblockPin } from './pin-unblock.js';
 import { recordName } from './record-names.js';
@@ -113,13 +113,14 @@ const NO_STEP: Step = { signal: new AbortController().signal };
  */
 export class TerminalAgent {
   private lastReport: SyncReport | undefined;
+  private lastFailure: { at: string; line: string } | undefined;
 
   private constructor(
     readonly terminal: Terminal,
     readonly reader: CardReader,
     private readonly battery: Battery | undefined,
     private readonly settings: TerminalSettings,
-    private readonly io: LineIO,
+    private readonly io: IoSwitch,
     readonly ui: TtyUserAgent,
     private readonly slot: CardSide['slot'],
     private readonly closers: (() => Promise<void>)[],
@@ -127,7 +128,9 @@ export class TerminalAgent {
     terminal.onReport((report) => this.remember(report));
   }
 
-  static async open(settings: TerminalSettings, io: LineIO): Promise<TerminalAgent> {
+  static async open(settings: TerminalSettings, terminalIo: AgentIO): Promise<TerminalAgent> {
+    // Commands from the control socket talk to their own client (cli/control-socket.ts).
+    const io = new IoSwitch(terminalIo);
     // The terminal's own directory: its owner's only, whatever the umask (the NV store sets its own too).
     if (mkdirSync(settings.data, { recursive: true, mode: 0o700 }) !== undefined)
       chmodSync(settings.data, 0o700);
@@ -223,6 +226,19 @@ export class TerminalAgent {
         return true;
       }
     }
+  }
+
+  /**
+   * Runs one command for a client of the control socket, its prints and
+   * prompts (the engine's PIN prompt too) on that client's conversation.
+   */
+  runFor(io: AgentIO, line: string, step: Step): Promise<boolean> {
+    return this.io.with(io, () => this.run(line, step));
+  }
+
+  /** The last failure told, for `status`: when, and the line it was told with. */
+  noteFailure(line: string): void {
+    this.lastFailure = { at: new Date().toISOString(), line };
   }
 
   /** Commands that work without opening a card session of their own first. */
@@ -417,6 +433,9 @@ export class TerminalAgent {
       `set aside   ${(await data.setAside()).length}`,
       `conflicts   ${(await findConflicts(data, this.terminal.terminalId)).length}`,
       `last sync   ${last ? `${last.at} (${last.trigger}: ${last.uploaded} up, ${last.downloaded} down)` : 'never'}`,
+      ...(this.lastFailure
+        ? [`last error  ${this.lastFailure.at} ${this.lastFailure.line.replace(/^[!•] /, '')}`]
+        : []),
     ];
     for (const line of more) this.io.print(line);
   }

@@ -1,6 +1,6 @@
 import { SingleBar } from 'cli-progress';
 import type { Notice, UserAgent } from '../hal/index.js';
-import type { LineIO } from './line-io.js';
+import type { AgentIO } from './agent-io.js';
 
 /** What `-q` leaves out: news, not problems. */
 const QUIET_SKIPS = new Set<Notice['kind']>(['progress', 'sync-done', 'server-updates', 'unsynced-changes']);
@@ -23,7 +23,7 @@ export class TtyUserAgent implements UserAgent {
   private readonly unclaimed = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(
-    private readonly io: LineIO,
+    private readonly io: AgentIO,
     /** `-q`: no progress bars, no "synced" or "server has updates" lines; prompts and problems only. */
     private readonly options: { quiet?: boolean } = {},
   ) {}

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -536,5 +536,46 @@ describe('simsync terminal in a pseudo-terminal', () => {
     await screen.waitFor(/erased \d+ record\(s\) of pim after uploading 1;/);
     screen.type('quit');
     await screen.waitFor('AGENT-EXITED-0');
+  });
+
+  it('while the agent runs, one-shot commands talk to it over its 0600 control socket, prompts and all; after it, they run alone', async () => {
+    const data = path.join(dir, 'service');
+    const screen = agent('service', data);
+    await firstRun(screen, 'service-pw-1');
+    await screen.waitFor(/synced: 0 up, \d+ down/);
+    const sock = path.join(data, 'agent.sock');
+    expect(statSync(sock).isSocket()).toBe(true);
+    expect(statSync(sock).mode & 0o777).toBe(0o600);
+
+    const put = screenFor(
+      'service-put',
+      `${agentCommand(data, 'put pim from-outside hello there')}; echo ONESHOT-EXITED-$?`,
+    );
+    await put.waitFor('ONESHOT-EXITED-0');
+    expect(put.text()).toContain('stored pim/from-outside');
+    expect(put.text()).not.toContain('LOCK');
+    screen.type('ls pim');
+    await screen.waitFor(/pim\/from-outside\s+hello there/);
+
+    // The command's prompts come to whoever typed it, unechoed.
+    const passwd = screenFor('service-passwd', `${agentCommand(data, 'passwd')}; echo ONESHOT-EXITED-$?`);
+    await passwd.waitFor('Current terminal password');
+    passwd.type('service-pw-1');
+    await passwd.waitFor('New terminal password');
+    passwd.type('service-pw-2');
+    await passwd.waitFor('Repeat it');
+    passwd.type('service-pw-2');
+    const text = await passwd.waitFor('ONESHOT-EXITED-0');
+    expect(text).toContain('terminal password changed');
+    expect(text).not.toContain('service-pw');
+
+    const refused = screenFor('service-quit', `${agentCommand(data, 'quit')}; echo ONESHOT-EXITED-$?`);
+    await refused.waitFor('ONESHOT-EXITED-2');
+    screen.type('quit');
+    await screen.waitFor('AGENT-EXITED-0');
+    expect(existsSync(sock)).toBe(false);
+    const alone = screenFor('service-alone', `${agentCommand(data, 'categories')}; echo ONESHOT-EXITED-$?`);
+    await alone.waitFor('ONESHOT-EXITED-0');
+    expect(alone.text()).toContain('categories: contacts');
   });
 });
