@@ -2,6 +2,7 @@ import type { UserAgent } from '../../hal/index.js';
 import { SyncError } from '../errors.js';
 import type { ServerSession } from '../net/server-session.js';
 import { type Category, categoryFromCode, type WireChange } from '../protocol/index.js';
+import type { PartialFetches } from '../store/partial-fetches.js';
 import type { IncomingChange, RecordStore } from '../store/record-store.js';
 import type { Budget } from './budget.js';
 
@@ -37,6 +38,10 @@ export interface RunContext {
   terminalId: string;
   /** [0094]: larger bodies of these categories come down as stubs. */
   stubs?: { above: number; categories: Category[] } | undefined;
+  /** [0094]: substance fetches due or under way, for the stubs a sync fetches itself (forced-stubs.ts). */
+  partial: PartialFetches;
+  /** Bytes asked for in one fetch of substance. */
+  chunkBytes: number;
   /** Conflict copies this sync already told the user about. */
   toldCopies: Set<string>;
 }

@@ -3,6 +3,7 @@ import { expectReply } from '../net/expect-reply.js';
 import { type Category, type DownloadRequest, parseConflictCopyId, type Reply } from '../protocol/index.js';
 import type { IncomingChange } from '../store/record-store.js';
 import { ANCHOR_KEY, aheadKey } from '../store/stored-record.js';
+import { fetchForcedStubs, markForcedStubs } from './forced-stubs.js';
 import { type RunContext, toIncoming } from './run-context.js';
 
 /**
@@ -10,11 +11,19 @@ import { type RunContext, toIncoming } from './run-context.js';
  * with its anchor in one NV commit (FIG. 16: "each mount downloading exactly
  * what that terminal lacks"; [0067]: data missing here comes down). With
  * `category` ([0043], on access) only that category comes down, and its
- * progress is kept apart from the anchor.
+ * progress is kept apart from the anchor. Then, within what the limits
+ * leave, the substance of stubs the terminal did not choose ([0094],
+ * forced-stubs.ts), so no record stays empty here until opened.
  */
 export async function downloadChanges(ctx: RunContext, category?: Category): Promise<IncomingChange[]> {
-  const applied: IncomingChange[] = [];
   ctx.budget.phase();
+  const applied = await downloadPages(ctx, category);
+  await fetchForcedStubs(ctx, category);
+  return applied;
+}
+
+async function downloadPages(ctx: RunContext, category: Category | undefined): Promise<IncomingChange[]> {
+  const applied: IncomingChange[] = [];
   const anchorKey = category === undefined ? ANCHOR_KEY : aheadKey(category);
   for (;;) {
     const after = category === undefined ? await ctx.store.anchor() : await ctx.store.ahead(category);
@@ -22,7 +31,9 @@ export async function downloadChanges(ctx: RunContext, category?: Category): Pro
     if (page === undefined) return applied;
     if (page.next < after)
       throw new SyncError('protocol', `server anchor went backwards (${page.next} < ${after})`);
-    const done = await ctx.store.applyDownload(page.changes.map(toIncoming), page.next, anchorKey);
+    const changes = page.changes.map(toIncoming);
+    await markForcedStubs(ctx, changes);
+    const done = await ctx.store.applyDownload(changes, page.next, anchorKey);
     applied.push(...done);
     tellCopies(ctx, done);
     if (page.changes.length > 0) {
@@ -40,6 +51,7 @@ export async function downloadChanges(ctx: RunContext, category?: Category): Pro
 /**
  * [0033]: brings down the older server data of categories added to this
  * terminal (or whose filters were loosened) after the anchor had passed it.
+ * Its forced stubs are marked due, and fetched by the download that follows.
  */
 export async function catchUp(ctx: RunContext): Promise<IncomingChange[]> {
   const applied: IncomingChange[] = [];
@@ -52,7 +64,9 @@ export async function catchUp(ctx: RunContext): Promise<IncomingChange[]> {
     });
     if (page === undefined) return applied;
     const next = page.more ? page.next : pending.upTo;
-    const done = await ctx.store.applyCatchUp(page.changes.map(toIncoming), pending, next);
+    const changes = page.changes.map(toIncoming);
+    await markForcedStubs(ctx, changes);
+    const done = await ctx.store.applyCatchUp(changes, pending, next);
     applied.push(...done);
     tellCopies(ctx, done);
   }

@@ -3,10 +3,12 @@ import { SyncError } from '../errors.js';
 import { expectReply } from '../net/expect-reply.js';
 import type { ServerSession } from '../net/server-session.js';
 import type { Category } from '../protocol/index.js';
+import { PartialFetches } from '../store/partial-fetches.js';
 import type { Registration } from '../store/terminal-config.js';
 import { Budget } from './budget.js';
 import type { CardSession } from './card-session.js';
 import type { RunContext } from './run-context.js';
+import { SUBSTANCE_CHUNK_BYTES } from './substance.js';
 import { catchUp, downloadChanges } from './sync-download.js';
 import { uploadDirty } from './sync-upload.js';
 import type { TerminalParts } from './terminal-parts.js';
@@ -126,6 +128,8 @@ export class SyncRunner {
       budget: new Budget(plan.limits ?? {}, hal.clock, plan.interrupted),
       terminalId,
       stubs: lazy ? { above: lazy.aboveBytes, categories: lazy.categories ?? ['archive'] } : undefined,
+      partial: new PartialFetches(hal.nv),
+      chunkBytes: lazy?.chunkBytes ?? SUBSTANCE_CHUNK_BYTES,
       toldCopies: new Set(),
     };
   }
