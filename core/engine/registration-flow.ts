@@ -142,14 +142,30 @@ export function registerTerminal(
       : (chosen ?? (await askTerminalPassword(hal.agent, config)));
     const subscriberId = await card.imsi();
     const iccid = await card.iccid();
-    const reply = await requestRegistration(parts, {
-      subscriberId,
-      iccid,
-      secret: options.secret,
-      categories: normaliseSelection(options.categories),
-      terminalPassword,
-    });
-    if (POLICIES[options.policy].binding === 'terminal-list') await joinSimList(card, terminalId);
+    // FIG. 11-A: the card first, so a SIM with no room (a full phonebook) fails
+    // before the server registers anything; a server refusal then takes the ID
+    // off the card again. Either way both sides end as they were.
+    const joined =
+      POLICIES[options.policy].binding === 'terminal-list' ? await joinSimList(card, terminalId) : undefined;
+    let reply: RegisteredReply;
+    try {
+      reply = await requestRegistration(parts, {
+        subscriberId,
+        iccid,
+        secret: options.secret,
+        categories: normaliseSelection(options.categories),
+        terminalPassword,
+      });
+    } catch (e) {
+      if (joined?.added) {
+        await card
+          .writeTerminalIds(joined.before)
+          .catch((undo: unknown) =>
+            log.error({ err: undo }, 'could not take the terminal ID off the SIM again'),
+          );
+      }
+      throw e;
+    }
     const registration: Registration = {
       policy: options.policy,
       subscriberId,
@@ -255,10 +271,12 @@ export async function leaveSimList(parts: TerminalParts, cards: CardSession): Pr
   });
 }
 
-/** FIG. 11-A S25a–S26a: this terminal's ID joins the SIM's list. */
-async function joinSimList(card: SimCard, terminalId: string): Promise<void> {
+/** FIG. 11-A S25a–S26a: this terminal's ID joins the SIM's list; says what the list was. */
+async function joinSimList(card: SimCard, terminalId: string): Promise<{ before: string[]; added: boolean }> {
   const listed = await card.readTerminalIds();
-  if (!listed.includes(terminalId)) await card.writeTerminalIds([...listed, terminalId]);
+  if (listed.includes(terminalId)) return { before: listed, added: false };
+  await card.writeTerminalIds([...listed, terminalId]);
+  return { before: listed, added: true };
 }
 
 /** FIG. 8: verifies the terminal password as the user types it, and keeps it for the server. */
