@@ -512,7 +512,14 @@ describe('simsync terminal in a pseudo-terminal', () => {
       screen.type('quit');
       await screen.waitFor('AGENT-EXITED-0');
     } finally {
+      const exited =
+        modem.exitCode === null && modem.signalCode === null
+          ? new Promise((resolve) => modem.once('exit', resolve))
+          : Promise.resolve();
       modem.kill('SIGINT');
+      const late = setTimeout(() => modem.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(late);
     }
   });
 
