@@ -424,6 +424,8 @@ sim
   .option('--t0', 'answer case-4 commands with 61xx and need GET RESPONSE (T=0 cards)')
   .option('--strict-le', 'answer a wrong Le with 6Cxx')
   .option('--classes <which>', 'both | usim-only | sim-only', 'both')
+  .option('--pin1-disabled', 'a card with PIN1 disabled (needs no PIN)')
+  .option('--adf-fcp-without-fid', 'ADF_USIM answers SELECT like a sysmoISIM-SJA2: 84, no 83')
   .action(async (opts, command: Command) => {
     const { simServe, SimServeUsageError } = await import('./sim-serve.js');
     await simServeOrUsage(command, SimServeUsageError, () =>
@@ -440,6 +442,8 @@ sim
           t0GetResponse: opts.t0 === true,
           strictLe: opts.strictLe === true,
           classes: opts.classes,
+          ...(opts.pin1Disabled ? { pin1Enabled: false } : {}),
+          ...(opts.adfFcpWithoutFid ? { adfFcpWithoutFileId: true } : {}),
         },
         pino({ name: 'simsync-sim' }),
       ),
@@ -471,9 +475,15 @@ modem
   .option('--iccid <iccid>', 'ICCID of the simulated SIM', '8988211000000430010')
   .option('--imsi <imsi>', 'IMSI of the simulated SIM', '001010000000102')
   .option('--pin <pin>', 'PIN1 of the simulated SIM', '1234')
+  .option('--pin1-disabled', 'a SIM with PIN1 disabled (needs no PIN)')
+  .option('--adf-fcp-without-fid', 'ADF_USIM answers SELECT like a sysmoISIM-SJA2: 84, no 83')
+  .option('--classes <which>', 'both | usim-only | sim-only', 'both')
+  .option('--sim-busy-ms <ms>', 'SIM busy (+CME ERROR: 14) after insertion and boot', Number)
   .action(async (opts) => {
     if (opts.dialect !== 'quectel' && opts.dialect !== 'simcom')
       throw new InvalidArgumentError('--dialect is quectel or simcom');
+    if (!['both', 'usim-only', 'sim-only'].includes(opts.classes))
+      throw new InvalidArgumentError('--classes is both, usim-only or sim-only');
     const { modemSimulate } = await import('./modem-simulate.js');
     await modemSimulate(
       {
@@ -482,6 +492,10 @@ modem
         imsi: opts.imsi,
         pin: opts.pin,
         ...(opts.link ? { link: opts.link } : {}),
+        ...(opts.pin1Disabled ? { pin1Enabled: false } : {}),
+        classes: opts.classes,
+        ...(opts.adfFcpWithoutFid ? { adfFcpWithoutFileId: true } : {}),
+        ...(opts.simBusyMs !== undefined ? { simBusyMs: opts.simBusyMs } : {}),
       },
       (line) => console.log(line),
     );

@@ -81,8 +81,30 @@ describe('simsync sim serve', () => {
     await served.stop();
   });
 
+  it('issue 14: serves a USIM-only card with the SJA2 ADF FCP (no 83) and PIN1 disabled, from flags or the profile file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'simsync-profile-'));
+    const file = join(dir, 'sja2.json');
+    await writeFile(
+      file,
+      JSON.stringify({ iccid: ICCID, imsi: IMSI, classes: 'usim-only', adfFcpWithoutFileId: true }),
+    );
+    expect(await loadSimProfile({ profileFile: file, pin1Enabled: false })).toMatchObject({
+      classes: 'usim-only',
+      adfFcpWithoutFileId: true,
+      pin1Enabled: false,
+    });
+    const served = await serve({ profileFile: file, pin1Enabled: false });
+    await waitUntil(() => reader.present(), 'pcscd to see the card');
+    const sim = await reader.open();
+    expect(sim.application).toBe('usim');
+    expect(await sim.pinStatus()).toMatchObject({ enabled: false, verified: true });
+    expect(await sim.imsi()).toBe(IMSI);
+    await sim.close();
+    await served.stop();
+  });
+
   it('refuses a bad profile and a missing vpcd with messages that say what to do', async () => {
-    await expect(loadSimProfile({ imsi: IMSI })).rejects.toThrow(/ICCID/);
+    await expect(loadSimProfile({ imsi: IMSI })).rejects.toThrow(/--iccid/);
     await expect(simServe({ iccid: '89490200001234567891', imsi: IMSI }, silentLogger)).rejects.toThrow(
       /check digit|Luhn/i,
     );

@@ -118,7 +118,12 @@ beforeAll(async () => {
     loginPassword: 'stranger login',
   });
   await registerPc(pc());
-  const put = await onPc(pc(), OWNER, ['put', 'contacts', 'alice', 'Alice', 'Liddell'], [OWNER.pin]);
+  const put = await onPc(
+    pc(),
+    OWNER,
+    ['put', 'contacts', 'alice', 'BEGIN:VCARD\\nVERSION:4.0\\nFN:Alice Liddell\\nEND:VCARD'],
+    [OWNER.pin],
+  );
   expect(put.stdout, put.stderr).toContain('stored contacts/alice');
 }, 120_000);
 
@@ -146,7 +151,7 @@ describe("the terminal's local store under attack (issue 13 item 8, [0023])", ()
       ['put', 'contacts', 'alice', 'Mallory', 'was', 'here'],
       ['rm', 'contacts', 'alice'],
       ['import-vcard', vcf],
-      ['erase', 'contacts'],
+      ['erase', 'contacts', '--yes'],
     ]) {
       const run = await onPc(pc(), STRANGER, command, [STRANGER.pin]);
       expectRefused(run, /not the one registered with this terminal/);
@@ -188,7 +193,16 @@ describe("the terminal's local store under attack (issue 13 item 8, [0023])", ()
     const lost = path.join(dir, 'lost');
     await registerPc(lost);
     const id = terminalIdOf(await onPc(lost, OWNER, ['status'], [OWNER.pin]));
-    expect((await onPc(lost, OWNER, ['put', 'contacts', 'carol', 'Carol'], [OWNER.pin])).code).toBe(0);
+    expect(
+      (
+        await onPc(
+          lost,
+          OWNER,
+          ['put', 'contacts', 'carol', 'BEGIN:VCARD\\nVERSION:4.0\\nFN:Carol\\nEND:VCARD'],
+          [OWNER.pin],
+        )
+      ).code,
+    ).toBe(0);
     expect((await onPc(lost, OWNER, ['sync'], [OWNER.pin])).code).toBe(0);
 
     const revoke = await simsync(['admin', 'revoke', '--data', srv(), '--terminal', id]);
