@@ -13,6 +13,7 @@ import {
 } from '../broker/index.js';
 import { CATEGORIES, type Category, isCategory } from '../core/index.js';
 import { AgentLoop, EXIT } from './agent-loop.js';
+import { joinWords } from './command-words.js';
 import { runThroughAgent, socketPath } from './control-socket.js';
 import { runDemo } from './demo.js';
 import { failureLine } from './failure-text.js';
@@ -382,7 +383,7 @@ program
     const io = new LineIO(process.stdin, process.stdout);
     if (command.length > 0) {
       // An agent running on this data directory takes the command over its control socket.
-      const viaAgent = await runThroughAgent(socketPath(settings.data), command.join(' '), io);
+      const viaAgent = await runThroughAgent(socketPath(settings.data), joinWords(command), io);
       if (viaAgent !== undefined) {
         io.close();
         process.exitCode = viaAgent;
@@ -401,7 +402,7 @@ program
     }
     const loop = new AgentLoop(agent, io, settings.data);
     try {
-      process.exitCode = command.length > 0 ? await loop.once(command.join(' ')) : await loop.serve();
+      process.exitCode = command.length > 0 ? await loop.once(joinWords(command)) : await loop.serve();
     } finally {
       io.close();
     }

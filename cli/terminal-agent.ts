@@ -18,6 +18,7 @@ import { FileNvStore, LinuxIdleSensor, linkFromUrl, SysfsBattery, SystemClock } 
 import { SimCardReader } from '../hal-sim/index.js';
 import { VirtualUicc } from '../uicc/index.js';
 import { type AgentIO, IoSwitch } from './agent-io.js';
+import { CommandWordsError, splitWords } from './command-words.js';
 import { describeConflicts, findConflicts, parseKeep, pickConflict, resolveConflict } from './conflicts.js';
 import { CommandError } from './failure-text.js';
 import { POLICY_WORDS, walkThrough } from './first-run.js';
@@ -209,7 +210,15 @@ export class TerminalAgent {
    * resolves false for `quit`. `step` cancels it at its next safe point.
    */
   async run(line: string, step: Step = NO_STEP): Promise<boolean> {
-    const [name = '', ...args] = line.split(/\s+/).filter(Boolean);
+    let words: string[];
+    try {
+      words = splitWords(line);
+    } catch (e) {
+      if (!(e instanceof CommandWordsError)) throw e;
+      this.io.print(`! ${e.message}`);
+      return true;
+    }
+    const [name = '', ...args] = words;
     switch (name) {
       case '':
         return true;
