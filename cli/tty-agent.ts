@@ -70,20 +70,24 @@ export class TtyUserAgent implements UserAgent {
   }
 
   private progress(notice: Extract<Notice, { kind: 'progress' }>): void {
+    // Until the total is known (a download with more pages to come) the bar
+    // says so, instead of a made-up total one past what has come (270/271).
+    const of = notice.total === undefined ? ' records so far, more to come' : `/${notice.total} records`;
+    const total = notice.total ?? notice.done;
     if (this.bar === undefined) {
       this.bar = new SingleBar({
-        format: `${notice.phase.padEnd(8)} [{bar}] {value}/{total} records`,
+        format: `${notice.phase.padEnd(8)} [{bar}] {value}{of}`,
         stream: this.io.output as NodeJS.WritableStream,
         noTTYOutput: true,
         notTTYSchedule: 200,
         hideCursor: false,
         clearOnComplete: false,
       });
-      this.bar.start(notice.total, notice.done);
+      this.bar.start(total, notice.done, { of });
       return;
     }
-    this.bar.setTotal(notice.total);
-    this.bar.update(notice.done);
+    this.bar.setTotal(total);
+    this.bar.update(notice.done, { of });
   }
 
   private endProgress(): void {

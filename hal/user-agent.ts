@@ -6,7 +6,8 @@ export type Notice =
   | { kind: 'unsynced-changes'; count: number }
   | { kind: 'server-updates'; categories?: string[] }
   | { kind: 'set-aside'; category: string; recordId: string; reason: string }
-  | { kind: 'progress'; done: number; total: number; phase: 'upload' | 'download' }
+  /** `total` is absent while it is not known yet (a download whose server has more pages). */
+  | { kind: 'progress'; done: number; total?: number; phase: 'upload' | 'download' }
   | { kind: 'battery-low'; percent: number; when: 'before' | 'after' }
   | { kind: 'info'; text: string };
 

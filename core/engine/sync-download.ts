@@ -41,7 +41,8 @@ async function downloadPages(ctx: RunContext, category: Category | undefined): P
         kind: 'progress',
         phase: 'download',
         done: applied.length,
-        total: applied.length + (page.more ? 1 : 0),
+        // The server says only whether more pages follow: the total is known at the last one.
+        ...(page.more ? {} : { total: applied.length }),
       });
     }
     if (!page.more) return applied;
