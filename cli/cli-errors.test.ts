@@ -1,52 +1,20 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SyncServer, startSyncServer } from '../broker/index.js';
+import { type Run, run, simsync } from '../test/support/run-cli.js';
 
 /**
  * The `simsync` command meeting mistakes and a busy machine (issue 16
  * "Broken", issue 14): one clear line and an exit code, never a stack
  * trace. Each test runs the real CLI as a user would.
  */
-const ROOT = path.resolve(import.meta.dirname, '..');
 const IMSI = '001010000000102';
 const ICCID = '8988211000000430010';
 const LOGIN = 'errors-login-1';
 const TERMINAL_PASSWORD = 'errors-pw-1';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], input: string[] = [], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} did not finish:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input.map((l) => `${l}\n`).join(''));
-  });
-}
-
-const simsync = (args: string[], input: string[] = []) => run('node', ['bin/simsync.js', ...args], input);
 
 /** One line on stderr, no stack frame anywhere. */
 function expectOneLine(r: Run, why: RegExp): void {

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simsync } from '../test/support/run-cli.js';
 
 /**
  * The operator's tools as people and scripts use them (issue 16 "Expected"):
@@ -10,41 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * times, `--version`, and flags checked at the door so that a mistyped IMSI
  * or terminal ID writes nothing.
  */
-const ROOT = path.resolve(import.meta.dirname, '..');
 const IMSI = '001010000000102';
 const ISO = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/;
 const TERMINAL = '123456789012345678';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], input: string[] = [], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} did not finish:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input.map((l) => `${l}\n`).join(''));
-  });
-}
-
-const simsync = (args: string[], input: string[] = []) => run('node', ['bin/simsync.js', ...args], input);
 
 let dir: string;
 const data = () => path.join(dir, 'srv');

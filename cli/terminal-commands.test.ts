@@ -1,51 +1,19 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SyncServer, startSyncServer } from '../broker/index.js';
+import { simsync } from '../test/support/run-cli.js';
 
 /**
  * `simsync terminal` one-shot commands as people read them (issue 16
  * "Expected"): `ls` names each record, `erase` asks first (or takes
  * --yes), `-q` keeps to what needs the user.
  */
-const ROOT = path.resolve(import.meta.dirname, '..');
 const IMSI = '001010000000102';
 const ICCID = '8988211000000430010';
 const LOGIN = 'commands-login-1';
 const PASSWORD = 'commands-pw-1';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], input: string[] = [], timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command} ${args.join(' ')} did not finish:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(input.map((l) => `${l}\n`).join(''));
-  });
-}
-
-const simsync = (args: string[], input: string[] = []) => run('node', ['bin/simsync.js', ...args], input);
 
 let dir: string;
 let server: SyncServer;
