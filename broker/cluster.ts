@@ -38,6 +38,21 @@ export interface ClusterLink {
   close(): Promise<void>;
 }
 
+/**
+ * Resolves once a connection has had no command waiting for its reply for a
+ * while (Aedes' clean-ups of the clients it just closed run after its close
+ * callback), or after `ms`.
+ */
+async function quiet(conn: Redis, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  // ioredis keeps sent commands awaiting replies in `commandQueue` (not in its types).
+  const pending = () => (conn as unknown as { commandQueue?: { length: number } }).commandQueue?.length ?? 0;
+  for (let calm = 0; calm < 5 && Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, 20));
+    calm = pending() === 0 ? calm + 1 : 0;
+  }
+}
+
 export async function connectCluster(
   url: string,
   limits: Partial<AttemptLimitSettings>,
@@ -51,7 +66,15 @@ export async function connectCluster(
   for (const conn of [limits$, store]) {
     conn.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
   }
-  const mq = mqemitterRedis({ connectionString: url });
+  // mqemitter-redis closes its connections with quit() and leaves the promise
+  // alone; a socket that closes before QUIT's reply would make it an unhandled
+  // rejection. Its connections are made here, with a quit that cannot reject.
+  const [subConn, pubConn] = [new Redis(url), new Redis(url)];
+  for (const conn of [subConn, pubConn]) {
+    const quit = conn.quit.bind(conn);
+    conn.quit = (() => quit().catch(() => 'OK')) as typeof conn.quit;
+  }
+  const mq = mqemitterRedis({ subConn, pubConn });
   // Its connection errors come on `state` (mqemitter-redis.js), which its types leave out.
   (mq as unknown as { state: NodeJS.EventEmitter }).state.on('error', (err: Error) =>
     logger.warn({ err: err.message }, 'redis fan-out error'),
@@ -62,8 +85,12 @@ export async function connectCluster(
     persistence,
     limiter: new RedisAttemptLimiter(limits$, limits),
     async close() {
-      limits$.disconnect();
-      await persistence.destroy();
+      // Aedes' last client clean-ups may still have commands queued: let
+      // them finish (bounded), then QUIT, which answers what is queued
+      // first. A command cut by disconnect() would reject where nobody waits.
+      await quiet(store, 1500);
+      await Promise.all([limits$.quit(), store.quit()]).catch(() => undefined);
+      await persistence.destroy().catch(() => undefined);
     },
   };
 }
