@@ -1,3 +1,4 @@
+import { SyncError } from '../errors.js';
 import type { Category, RecordMeta } from '../protocol/index.js';
 import { PartialFetches } from '../store/partial-fetches.js';
 import type { LocalRecord } from '../store/record-store.js';
@@ -33,14 +34,33 @@ export class RecordAccess {
    * the record exists on the server and so may conflict ([0068]).
    */
   async edit(category: Category, id: string, body: Uint8Array, meta?: RecordMeta): Promise<LocalRecord> {
+    await this.refuseUnsynced(category);
     await this.warnIfMayConflict(category, id);
     return this.parts.records.put(category, id, body, meta);
   }
 
-  /** A user's deletion, warned like `edit`. */
+  /** A user's deletion, refused and warned like `edit`. */
   async delete(category: Category, id: string): Promise<boolean> {
+    await this.refuseUnsynced(category);
     await this.warnIfMayConflict(category, id);
     return this.parts.records.remove(category, id);
+  }
+
+  /**
+   * Claim 6 / FIG. 7b: only the sync-target categories registered for this
+   * terminal are synced, so a change in any other could never be uploaded: it
+   * would stay dirty forever. It is refused instead ('read-only',
+   * 'category-not-synced'); records kept from a dropped category stay
+   * readable (Terminal.setCategories).
+   */
+  private async refuseUnsynced(category: Category): Promise<void> {
+    const registration = await this.parts.config.registration();
+    if (registration?.categories.includes(category)) return;
+    throw new SyncError(
+      'read-only',
+      `${category} is not a sync-target category of this terminal (claim 6): add it with setCategories to change its records here`,
+      'category-not-synced',
+    );
   }
 
   /**

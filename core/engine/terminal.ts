@@ -251,9 +251,17 @@ export class Terminal {
     return this.sync('before-demount', { download: false });
   }
 
-  /** FIG. 15 / FIG. 7b: the sync-target categories and finer criteria (see category-selection.ts). */
+  /**
+   * FIG. 15 / FIG. 7b: the sync-target categories and finer criteria (see
+   * category-selection.ts). A category removed here keeps its records on
+   * this terminal as last synced: readable, no longer updated, not editable
+   * (claim 6); its unsent changes are uploaded first, and the removal is
+   * refused (SyncError 'aborted', code 'unsynced') if any could not be.
+   * Adding it back catches up with the server; a collective erase (FIG. 20)
+   * removes the kept records.
+   */
   setCategories(categories: Category[], filters?: Filters): Promise<Category[]> {
-    return selectCategories(this.parts, this.cards, categories, filters);
+    return selectCategories(this.parts, this.cards, this.runner, categories, filters);
   }
 
   /**

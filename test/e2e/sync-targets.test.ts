@@ -1,0 +1,121 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SyncError, utf8 } from '../../core/index.js';
+import { type ByteStream, HalError, type RadioLink } from '../../hal/index.js';
+import { closeScene, member, type Scene, scene, syncWithSim } from './scene.js';
+import { terminalData, userArea } from './world.js';
+
+let s: Scene;
+beforeEach(async () => {
+  s = await scene();
+});
+afterEach(async () => {
+  await closeScene(s);
+});
+
+async function refusal(work: Promise<unknown>): Promise<SyncError> {
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SyncError);
+  return error as SyncError;
+}
+
+describe('claim 6 / FIG. 7b: changes only in the sync-target categories (issue 21)', () => {
+  it('an edit or delete in a category the terminal does not sync is refused, with the SIM in or not', async () => {
+    const a = await member(s, 'a', { categories: ['contacts'], options: { withoutSim: 'editable' } });
+    a.reader.insert(s.sim);
+    const edit = await refusal(a.terminal.edit('mail', 'm1', utf8('never synced')));
+    expect([edit.kind, edit.code]).toEqual(['read-only', 'category-not-synced']);
+    expect(edit.message).toContain('mail is not a sync-target category');
+    const del = await refusal(a.terminal.delete('mail', 'm1'));
+    expect([del.kind, del.code]).toEqual(['read-only', 'category-not-synced']);
+    // What it does sync is editable as before.
+    await a.terminal.edit('contacts', 'c1', utf8('Carol'));
+    a.reader.remove();
+    const without = await refusal(a.terminal.edit('pim', 'p1', utf8('no SIM either')));
+    expect(without.code).toBe('category-not-synced');
+    expect(await a.terminal.records.dirtyCount()).toBe(1);
+    await syncWithSim(s, a);
+    expect(await a.terminal.records.dirtyCount()).toBe(0);
+    expect(await userArea(s.world)).toEqual({ 'contacts/c1': 'Carol' });
+  });
+
+  it('a dropped category keeps its records here, read-only and no longer updated; added back, it catches up', async () => {
+    const a = await member(s, 'a', { categories: ['contacts', 'mail'] });
+    const b = await member(s, 'b');
+    await b.terminal.records.put('mail', 'm1', utf8('first'));
+    await b.terminal.records.put('mail', 'm2', utf8('to be deleted'));
+    await syncWithSim(s, b);
+    await syncWithSim(s, a);
+
+    a.reader.insert(s.sim);
+    await a.terminal.setCategories(['contacts']);
+    a.reader.remove();
+    expect(await terminalData(a, ['mail'])).toEqual({ 'mail/m1': 'first', 'mail/m2': 'to be deleted' });
+    a.reader.insert(s.sim);
+    expect((await refusal(a.terminal.edit('mail', 'm1', utf8('x')))).code).toBe('category-not-synced');
+    a.reader.remove();
+
+    await b.terminal.records.put('mail', 'm1', utf8('second'));
+    await b.terminal.records.remove('mail', 'm2');
+    await syncWithSim(s, b);
+    await syncWithSim(s, a);
+    expect(await terminalData(a, ['mail'])).toEqual({ 'mail/m1': 'first', 'mail/m2': 'to be deleted' });
+
+    a.reader.insert(s.sim);
+    await a.terminal.setCategories(['contacts', 'mail']);
+    await a.terminal.sync();
+    a.reader.remove();
+    expect(await terminalData(a, ['mail'])).toEqual({ 'mail/m1': 'second' });
+  });
+
+  it('dropping a category uploads its unsent changes first, and is refused when they cannot go', async () => {
+    const link = new CuttableLink(s.world.link());
+    const a = await member(s, 'a', { categories: ['contacts', 'mail'], link });
+    await a.terminal.records.put('mail', 'm1', utf8('unsent'));
+    a.reader.insert(s.sim);
+    await a.terminal.setCategories(['contacts']);
+    expect(await a.terminal.records.dirtyCount()).toBe(0);
+    expect(await userArea(s.world)).toEqual({ 'mail/m1': 'unsent' });
+
+    await a.terminal.setCategories(['contacts', 'mail']);
+    await a.terminal.records.put('mail', 'm2', utf8('stuck'));
+    // The server is out of reach now: the change cannot go, the category stays.
+    link.cut();
+    const error = await refusal(a.terminal.setCategories(['contacts']));
+    expect(error.kind).toBe('link-down');
+    expect((await a.terminal.registration())?.categories).toEqual(['contacts', 'mail']);
+    expect(await a.terminal.records.dirtyCount()).toBe(1);
+    a.reader.remove();
+  });
+});
+
+/** A radio link that can be cut: open streams break, and opening fails until the end of the test. */
+class CuttableLink implements RadioLink {
+  private readonly streams = new Set<ByteStream>();
+  private down = false;
+
+  constructor(private readonly inner: RadioLink) {}
+
+  state() {
+    return this.inner.state();
+  }
+
+  onState(listener: Parameters<RadioLink['onState']>[0]) {
+    return this.inner.onState(listener);
+  }
+
+  async open(): Promise<ByteStream> {
+    if (this.down) throw new HalError('link-down', 'link cut (test)');
+    const stream = await this.inner.open();
+    this.streams.add(stream);
+    stream.onClose(() => this.streams.delete(stream));
+    return stream;
+  }
+
+  cut(): void {
+    this.down = true;
+    for (const stream of this.streams) stream.close();
+  }
+}
