@@ -26,6 +26,17 @@ describe('conflict resolution ([0044], [0068])', () => {
     expect(resolve(undefined, edit({ base: 9 }), 'ph-1')).toEqual({ kind: 'apply' });
   });
 
+  it('issue 21: a record created again after its deletion is applied, not a conflict', () => {
+    const deleted = { ...current, body: null };
+    expect(resolve(deleted, edit({ base: 0, editedAt: 200 }), 'ph-1')).toEqual({ kind: 'apply' });
+    expect(resolve(deleted, edit({ base: 0, editedAt: 1 }), 'aa')).toEqual({ kind: 'apply' });
+    // An edit of an older version against a deletion still is one.
+    expect(resolve(deleted, edit({ base: 3, editedAt: 200 }), 'ph-1')).toEqual({
+      kind: 'conflict-won',
+      copy: null,
+    });
+  });
+
   it('a later stale edit wins and keeps the current version as a copy', () => {
     expect(resolve(current, edit({ base: 3 }), 'ph-1')).toEqual({
       kind: 'conflict-won',

@@ -18,7 +18,8 @@ export interface IncomingChange {
 /**
  * What to do with one uploaded change, given the record's current server
  * state. Pure, so every store implementation shares it.
- * - apply: the edit started from the current version (or is new): store it.
+ * - apply: the edit started from the current version (or is new, or creates
+ *   again a record whose current version is a deletion): store it.
  * - conflict-won / conflict-lost ([0044], [0068]): the record changed on the
  *   server since the edit's base. The later edit wins (ties: the larger
  *   terminal ID), and the losing version is kept as a copy so nothing is
@@ -70,6 +71,9 @@ export function resolve(
 ): Resolution {
   // A new record, a record the server never had, or an edit of the current version.
   if (current === undefined || incoming.base === current.seq) return { kind: 'apply' };
+  // A record created again after its deletion: nothing of the deleted one is left to lose,
+  // so it is not a conflict (issue 21).
+  if (current.body === null && incoming.base === 0) return { kind: 'apply' };
   // Both sides reached the same state (two deletions, or the same bytes): nothing to lose.
   if (sameBody(current.body, incoming.body)) return { kind: 'apply' };
   if (incomingWins(incoming, terminalId, current)) {

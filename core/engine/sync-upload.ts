@@ -226,10 +226,7 @@ async function sendBatch(ctx: RunContext, batch: PendingBatch, result: UploadRes
       kind: 'conflict',
       category: conflict.category,
       recordId: conflict.id,
-      detail:
-        conflict.outcome === 'won'
-          ? `kept this terminal's version; the other is saved as ${conflict.copyId}`
-          : `another terminal's newer version wins; this one is saved as ${conflict.copyId}`,
+      detail: conflictDetail(conflict),
     });
   }
   for (const aside of result.setAside.slice(told.setAside)) {
@@ -240,6 +237,18 @@ async function sendBatch(ctx: RunContext, batch: PendingBatch, result: UploadRes
       reason: aside.reason,
     });
   }
+}
+
+/** [0068] the notice of one conflict; a loser with no copy was a deletion (nothing to keep). */
+function conflictDetail(conflict: UploadResult['conflicts'][number]): string {
+  if (conflict.copyId === undefined) {
+    return conflict.outcome === 'won'
+      ? "kept this terminal's version; another terminal had deleted the record"
+      : "another terminal's newer version wins over this terminal's deletion: the record stays";
+  }
+  return conflict.outcome === 'won'
+    ? `kept this terminal's version; the other is saved as ${conflict.copyId}`
+    : `another terminal's newer version wins; this one is saved as ${conflict.copyId}`;
 }
 
 function outcomesOf(ack: UploadAck, batch: PendingBatch, result: UploadResult): AckOutcome[] {

@@ -1,0 +1,64 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { utf8 } from '../../core/index.js';
+import { closeScene, member, type Scene, scene, syncWithSim } from './scene.js';
+import { terminalData, userArea } from './world.js';
+
+let s: Scene;
+beforeEach(async () => {
+  s = await scene();
+});
+afterEach(async () => {
+  await closeScene(s);
+});
+
+describe('[0060] / [0068]: a record created again after its deletion (issue 21)', () => {
+  it('is applied as a new version: no conflict, no copy, no conflict notice', async () => {
+    const a = await member(s, 'a');
+    const b = await member(s, 'b');
+    await a.terminal.records.put('contacts', 'bob', utf8('Bob v1'));
+    await syncWithSim(s, a);
+    await a.terminal.records.remove('contacts', 'bob');
+    await syncWithSim(s, a);
+    expect(await userArea(s.world)).toEqual({});
+
+    await a.terminal.records.put('contacts', 'bob', utf8('Bob again'));
+    const report = await syncWithSim(s, a);
+    expect(report.conflicts).toEqual([]);
+    expect(report.uploaded.map((u) => u.id)).toEqual(['bob']);
+    expect(a.agent.notices.filter((n) => n.kind === 'conflict')).toEqual([]);
+    expect(await userArea(s.world)).toEqual({ 'contacts/bob': 'Bob again' });
+
+    // Another terminal that never saw the first version creates it again after the next deletion.
+    await a.terminal.records.remove('contacts', 'bob');
+    await syncWithSim(s, a);
+    await b.terminal.records.put('contacts', 'bob', utf8('Bob from B'));
+    const fromB = await syncWithSim(s, b);
+    expect(fromB.conflicts).toEqual([]);
+    expect(b.agent.notices.filter((n) => n.kind === 'conflict')).toEqual([]);
+    await syncWithSim(s, a);
+    expect(await userArea(s.world)).toEqual({ 'contacts/bob': 'Bob from B' });
+    expect(await terminalData(a)).toEqual({ 'contacts/bob': 'Bob from B' });
+    for (const n of [...a.agent.notices, ...b.agent.notices]) {
+      if (n.kind === 'conflict') expect(n.detail).not.toContain('undefined');
+    }
+  });
+
+  it('an edit that wins over a deletion says so, never "saved as undefined"', async () => {
+    const a = await member(s, 'a');
+    const b = await member(s, 'b');
+    await a.terminal.records.put('contacts', 'bob', utf8('Bob v1'));
+    await syncWithSim(s, a);
+    await syncWithSim(s, b);
+    await b.terminal.records.remove('contacts', 'bob');
+    await syncWithSim(s, b);
+    await new Promise((r) => setTimeout(r, 5));
+    await a.terminal.records.put('contacts', 'bob', utf8('Bob edited'));
+    const report = await syncWithSim(s, a);
+    expect(report.conflicts.map((c) => c.outcome)).toEqual(['won']);
+    const notice = a.agent.notices.find((n) => n.kind === 'conflict');
+    expect(notice?.kind === 'conflict' && notice.detail).toBe(
+      "kept this terminal's version; another terminal had deleted the record",
+    );
+    expect(await userArea(s.world)).toEqual({ 'contacts/bob': 'Bob edited' });
+  });
+});
