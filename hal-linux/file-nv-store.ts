@@ -122,6 +122,26 @@ export class FileNvStore implements NvStore {
     }
   }
 
+  /**
+   * Moves a log that open() refused as 'store-corrupt' out of the way, so
+   * the next open() starts an empty store (and the terminal resyncs from the
+   * server). The damaged log is kept, renamed `nv.log.corrupt-<time>`, for
+   * inspection; nothing in it is read. Resolves with the new path once the
+   * rename is durable (directory fsynced); rejects 'busy' while another
+   * process has the store open, 'device-unavailable' when there is no log.
+   */
+  static async moveAside(dir: string, now: Date = new Date()): Promise<string> {
+    const lock = await acquireLock(path.join(dir, LOCK_FILE));
+    try {
+      const target = path.join(dir, `${LOG_FILE}.corrupt-${now.toISOString().replace(/[:.]/g, '-')}`);
+      await io(`move ${LOG_FILE} aside`, () => rename(path.join(dir, LOG_FILE), target));
+      await io(`sync ${dir}`, () => syncDir(dir));
+      return target;
+    } finally {
+      await lock.release();
+    }
+  }
+
   async get(key: string): Promise<Uint8Array | undefined> {
     this.#checkOpen();
     return this.#entries.get(key)?.slice();

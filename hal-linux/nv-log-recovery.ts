@@ -71,5 +71,5 @@ export function applyOps(entries: Map<string, Uint8Array>, ops: readonly NvOp[])
 }
 
 function corrupt(path: string, offset: number, what: string): HalError {
-  return new HalError('store-corrupt', `${path}: ${what} at byte ${offset}`);
+  return new HalError('store-corrupt', `${path}: ${what} at byte ${offset}`, { file: path, offset });
 }

@@ -40,6 +40,9 @@ export interface HalErrorFields {
   retriesLeft?: number;
   /** The card's status word, for 'card-error' and card-originated kinds. */
   sw?: number;
+  /** For 'store-corrupt': the damaged file, and the byte offset where the damage was found. */
+  file?: string;
+  offset?: number;
   /** The lower-level error, when one exists. */
   cause?: unknown;
 }
@@ -49,12 +52,16 @@ export class HalError extends Error {
   readonly kind: HalErrorKind;
   readonly retriesLeft: number | undefined;
   readonly sw: number | undefined;
+  readonly file: string | undefined;
+  readonly offset: number | undefined;
 
   constructor(kind: HalErrorKind, message: string, fields: HalErrorFields = {}) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
     this.kind = kind;
     this.retriesLeft = fields.retriesLeft;
     this.sw = fields.sw;
+    this.file = fields.file;
+    this.offset = fields.offset;
   }
 }
 
