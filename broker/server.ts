@@ -9,6 +9,7 @@ import {
   MemoryAttemptLimiter,
 } from './attempt-limits.js';
 import { connectCluster } from './cluster.js';
+import { RequestRouter } from './handlers/index.js';
 import {
   type Listener,
   listenTcp,
@@ -19,7 +20,6 @@ import {
 } from './listeners.js';
 import { type Logger, silentLogger } from './logger.js';
 import { budgetKey, budgetOf } from './request-budget.js';
-import { RequestRouter } from './requests.js';
 import { Sessions } from './sessions.js';
 import type { SyncStore } from './store/sync-store.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './sync/staging.js';

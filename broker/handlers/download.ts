@@ -1,0 +1,35 @@
+import type { DownloadRequest } from '../../core/protocol/index.js';
+import { downloadPage } from '../sync/download.js';
+import { type Handled, refuse, type SyncCall, tally } from './handled.js';
+
+/** A page of the changes after the terminal's anchor, in its categories and filters ([0033], [0085], [0094]). */
+export async function handleDownload(
+  { deps, terminal, who }: SyncCall,
+  request: DownloadRequest,
+): Promise<Handled> {
+  const wanted = request.categories;
+  const page = await downloadPage(deps.store, {
+    subscriber: request.subscriber,
+    categories: wanted ? terminal.categories.filter((c) => wanted.includes(c)) : terminal.categories,
+    filters: terminal.filters,
+    after: request.after,
+    upTo: request.upTo,
+    maxBytes: request.maxBytes,
+    strict: request.strict,
+    stubs: request.stubs,
+    maxMessageBytes: deps.limits.maxMessageBytes - 1024,
+    now: deps.now(),
+  });
+  if (page.kind === 'out-of-order') {
+    return refuse(
+      request.req,
+      'out-of-order',
+      `anchor ${request.after} is past the latest ${page.latest}`,
+      who,
+    );
+  }
+  return {
+    reply: { type: 'changes', req: request.req, changes: page.changes, next: page.next, more: page.more },
+    audit: tally({ ...who, downloaded: page.changes.length, downloadedBytes: page.bytes }),
+  };
+}
