@@ -1,28 +1,13 @@
-import { createRequire } from 'node:module';
+import Sqlite from 'better-sqlite3';
+
+/** The better-sqlite3 types (@types/better-sqlite3), as the SQLite store and its tests use them. */
+export type { Database, Statement } from 'better-sqlite3';
 
 /**
- * The part of better-sqlite3 we use, typed here: the package ships no
- * declarations and the project has no @types for it.
+ * Opens a SQLite database the way the store relies on: a writer held up by
+ * another process's lock waits up to 5 s (SQLITE_BUSY after that) instead of
+ * failing at once. The native addon loads here, at the first open.
  */
-export interface Statement {
-  run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
-  get(...params: unknown[]): unknown;
-  all(...params: unknown[]): unknown[];
-}
-
-export interface Database {
-  prepare(sql: string): Statement;
-  exec(sql: string): void;
-  pragma(source: string, options?: { simple?: boolean }): unknown;
-  close(): void;
-  readonly inTransaction: boolean;
-}
-
-type DatabaseConstructor = new (filename: string, options?: { timeout?: number }) => Database;
-
-const require = createRequire(import.meta.url);
-
-export function openDatabase(filename: string): Database {
-  const Ctor = require('better-sqlite3') as DatabaseConstructor;
-  return new Ctor(filename, { timeout: 5000 });
+export function openDatabase(filename: string): Sqlite.Database {
+  return new Sqlite(filename, { timeout: 5000 });
 }
