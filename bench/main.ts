@@ -14,6 +14,7 @@ const BENCHES: Record<
   connections: () => import('./connections.js') as never,
   'first-sync': () => import('./first-sync.js') as never,
   'nv-store': () => import('./nv-store.js') as never,
+  startup: () => import('./startup.js') as never,
   'sync-k-of-n': () => import('./sync-k-of-n.js') as never,
   'sync-throughput': () => import('./sync-throughput.js') as never,
   'wire-efficiency': () => import('./wire-efficiency.js') as never,

@@ -1,29 +1,7 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { pino } from 'pino';
-import {
-  AdminError,
-  openPostgresStore,
-  openSqliteStore,
-  ServerMetrics,
-  type SyncStore,
-  startSyncServer,
-  trackConnections,
-} from '../broker/index.js';
-import { CATEGORIES, type Category, isCategory } from '../core/index.js';
-import { AgentLoop, EXIT } from './agent-loop.js';
-import { joinWords } from './command-words.js';
-import { runThroughAgent, socketPath } from './control-socket.js';
-import { runDemo } from './demo.js';
-import { failureLine } from './failure-text.js';
-import { LineIO } from './line-io.js';
-import { checkIccid, checkImsi, checkTerminalId, OperatorInputError } from './operator-input.js';
-import { EXIT_CODES, guardProcess, notePort, setVerbose } from './process-guard.js';
-import { readServerSettings, withSettingsFile } from './server-settings.js';
-import { type Column, fields, iso, printRows, withIsoTimes } from './table.js';
-import { TerminalAgent } from './terminal-agent.js';
-import { loadSettings, SettingsError } from './terminal-settings.js';
+import { CATEGORIES, type Category, isCategory } from '../core/protocol/categories.js';
+import { EXIT_CODES, guardProcess, setVerbose } from './process-guard.js';
 
 guardProcess();
 
@@ -64,20 +42,6 @@ function categories(value: string): Category[] {
   return list as Category[];
 }
 
-function storeIn(dataDir: string) {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  return openSqliteStore(path.join(dataDir, 'simsync.db'));
-}
-
-/**
- * The server's store: PostgreSQL when a URL is given (`--postgres`, or
- * SIMSYNC_POSTGRES for `simsync admin`), shared by every broker process of a
- * cluster; otherwise the SQLite file in the data directory.
- */
-async function openServerStore(dataDir: string, postgres: string | undefined) {
-  return postgres ? openPostgresStore(postgres) : storeIn(dataDir);
-}
-
 const dataOption = [
   '--data <dir>',
   'server data directory (SQLite database inside)',
@@ -90,6 +54,7 @@ program
     'FIG. 16: a server and three simulated terminals pass one SIM around; non-zero exit if any ends inconsistent',
   )
   .action(async () => {
+    const { runDemo } = await import('./demo.js');
     const problems = await runDemo();
     process.exitCode = problems === 0 ? 0 : 1;
   });
@@ -128,63 +93,8 @@ program
   .option('--auth-lockout-minutes <n>', 'how long a lockout lasts', count, 15)
   .option('--config <file>', "settings file (JSON, the flags' names; default <data>/server.json); flags win")
   .action(async (flags, command: Command) => {
-    const opts = withSettingsFile(flags, readServerSettings(flags.data, flags.config), (key) =>
-      command.getOptionValueSource(key),
-    );
-    const logger = pino({ name: 'simsync-server' });
-    if (Boolean(opts.tlsKey) !== Boolean(opts.tlsCert))
-      throw new InvalidArgumentError('--tls-key and --tls-cert go together');
-    // A port already taken becomes one line naming the flag (process-guard.ts).
-    notePort(opts.port, '--port');
-    notePort(opts.metricsPort, '--metrics-port');
-    if (opts.tlsKey) notePort(opts.tlsPort, '--tls-port');
-    notePort(opts.wsPort, '--ws-port');
-    const metrics = new ServerMetrics();
-    const store = await openServerStore(opts.data, opts.postgres);
-    const server = await startSyncServer({
-      store: metrics.meter(store),
-      host: opts.host,
-      port: opts.port,
-      logger,
-      ...(opts.redis ? { redis: opts.redis } : {}),
-      ...(opts.proxyProtocol ? { proxyProtocol: true } : {}),
-      attemptLimits: {
-        freeFailures: opts.authFreeFailures,
-        maxDelayMs: opts.authMaxDelaySeconds * 1000,
-        lockoutAfter: opts.authLockoutAfter,
-        lockoutMs: opts.authLockoutMinutes * 60_000,
-      },
-      onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
-      ...(opts.tlsKey ? { tls: { key: opts.tlsKey, cert: opts.tlsCert, port: opts.tlsPort } } : {}),
-      ...(opts.wsPort !== undefined ? { ws: { port: opts.wsPort } } : {}),
-    });
-    trackConnections(metrics, server.broker);
-    const endpoint =
-      opts.metricsPort === 0 ? undefined : await metrics.serve(opts.metricsPort, opts.metricsHost);
-    const reach = ['127.0.0.1', '::1', 'localhost'].includes(opts.host)
-      ? 'this machine only (--host 0.0.0.0 for the network)'
-      : 'the network';
-    logger.info(
-      {
-        host: opts.host,
-        port: server.port,
-        tlsPort: server.tlsPort,
-        wsPort: server.wsPort,
-        metricsPort: endpoint?.port,
-        data: opts.data,
-        cluster: opts.redis ? 'redis' : undefined,
-      },
-      `server ready on ${opts.host}:${server.port}, reachable from ${reach}`,
-    );
-    const stop = async () => {
-      logger.info('shutting down');
-      await endpoint?.close();
-      await server.close();
-      await store.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    const { runServer } = await import('./server-command.js');
+    await runServer(flags, command);
   });
 
 program
@@ -200,34 +110,7 @@ program
   .option('--categories <list>', `sync-target categories (${CATEGORIES.join(',')})`, categories)
   .option('--ttl-hours <n>', 'how long the code stays valid', count, 24)
   .option('--json', 'one JSON line instead of the table (scripts)')
-  .action(async (opts) => {
-    // Validation at the door (issue 16): nothing is written for a flag that cannot be right.
-    const terminalId = checkTerminalId(opts.terminal);
-    const subscriber = checkImsi(opts.subscriber);
-    const iccid = opts.iccid === undefined ? undefined : checkIccid(opts.iccid);
-    await withAdmin(opts.data, async (admin, store) => {
-      const known = await store.getSubscriber(subscriber);
-      if (known === undefined && !opts.newSubscriber) {
-        throw new OperatorInputError(
-          `no subscriber ${subscriber}: add it with simsync admin add-subscriber, or pass --new-subscriber`,
-        );
-      }
-      if (known?.iccid && iccid !== undefined && known.iccid !== iccid) {
-        throw new OperatorInputError(`subscriber ${subscriber} has the SIM ${known.iccid}, not ${iccid}`);
-      }
-      const issued = await admin.registerShop({
-        terminalId,
-        subscriber,
-        ...(iccid ? { iccid } : {}),
-        ...(opts.categories ? { categories: opts.categories } : {}),
-        ttlMs: opts.ttlHours * 3_600_000,
-      });
-      printOne(
-        { terminal: terminalId, subscriber, code: issued.code, expiresAt: issued.expiresAt },
-        opts.json,
-      );
-    });
-  });
+  .action(async (opts) => (await adminCommands()).registerShop(opts));
 
 const admin = program
   .command('admin')
@@ -244,19 +127,7 @@ admin
     'login password for FIG. 8 registration (or set SIMSYNC_LOGIN_PASSWORD)',
   )
   .option('--json', 'one JSON line instead of the table (scripts)')
-  .action(async (opts) => {
-    const loginPassword = opts.loginPassword ?? process.env.SIMSYNC_LOGIN_PASSWORD;
-    const subscriber = checkImsi(opts.subscriber);
-    const iccid = opts.iccid === undefined ? undefined : checkIccid(opts.iccid);
-    await withAdmin(opts.data, async (a) => {
-      const info = await a.addSubscriber({
-        subscriber,
-        ...(iccid ? { iccid } : {}),
-        ...(loginPassword ? { loginPassword } : {}),
-      });
-      printOne(info, opts.json);
-    });
-  });
+  .action(async (opts) => (await adminCommands()).addSubscriber(opts));
 
 admin
   .command('issue-code')
@@ -265,16 +136,7 @@ admin
   .requiredOption('--subscriber <imsi>', 'subscriber ID (IMSI)')
   .option('--terminal <id>', 'only for this terminal (the operator vouches for its ID)')
   .option('--json', 'one JSON line instead of the table (scripts)')
-  .action(async (opts) => {
-    const terminalId = opts.terminal === undefined ? undefined : checkTerminalId(opts.terminal);
-    await withAdmin(opts.data, async (a) => {
-      const issued = await a.issueCode(opts.subscriber, undefined, terminalId);
-      printOne(
-        { subscriber: opts.subscriber, ...(terminalId ? { terminal: terminalId } : {}), ...issued },
-        opts.json,
-      );
-    });
-  });
+  .action(async (opts) => (await adminCommands()).issueCode(opts));
 
 admin
   .command('revoke')
@@ -282,24 +144,14 @@ admin
   .option(...dataOption)
   .requiredOption('--terminal <id>', 'terminal ID')
   .option('--json', 'one JSON line instead of the text (scripts)')
-  .action(async (opts) => {
-    await withAdmin(opts.data, async (a) => {
-      await a.revoke(opts.terminal);
-      if (opts.json) console.log(JSON.stringify({ revoked: opts.terminal }));
-      else console.log(`revoked ${opts.terminal}: refused from now on, its connections closed`);
-    });
-  });
+  .action(async (opts) => (await adminCommands()).revoke(opts));
 
 admin
   .command('subscribers')
   .description('list subscribers')
   .option(...dataOption)
   .option('--json', 'JSON lines instead of the table (scripts)')
-  .action(async (opts) => {
-    await withAdmin(opts.data, async (a) =>
-      printRows(await a.listSubscribers(), SUBSCRIBER_COLUMNS, opts.json),
-    );
-  });
+  .action(async (opts) => (await adminCommands()).listSubscribers(opts));
 
 admin
   .command('terminals')
@@ -307,11 +159,7 @@ admin
   .option(...dataOption)
   .option('--subscriber <imsi>', "only this subscriber's")
   .option('--json', 'JSON lines instead of the table (scripts)')
-  .action(async (opts) => {
-    await withAdmin(opts.data, async (a) =>
-      printRows(await a.listTerminals(opts.subscriber), TERMINAL_COLUMNS, opts.json),
-    );
-  });
+  .action(async (opts) => (await adminCommands()).listTerminals(opts));
 
 admin
   .command('history')
@@ -320,11 +168,7 @@ admin
   .requiredOption('--subscriber <imsi>', 'subscriber ID (IMSI)')
   .option('--limit <n>', 'at most this many entries', count, 100)
   .option('--json', 'JSON lines instead of the table (scripts)')
-  .action(async (opts) => {
-    await withAdmin(opts.data, async (a) =>
-      printRows(await a.history(opts.subscriber, opts.limit), HISTORY_COLUMNS, opts.json),
-    );
-  });
+  .action(async (opts) => (await adminCommands()).history(opts));
 
 program
   .command('terminal')
@@ -352,62 +196,8 @@ program
   // A command's own flags (resolve N --keep mine) pass through to it.
   .allowUnknownOption()
   .action(async (command: string[], opts, self: Command) => {
-    if (command[0]?.startsWith('-'))
-      self.error(`error: unknown option '${command[0]}'`, { exitCode: EXIT_CODES.usage });
-    const sim =
-      opts.simImsi || opts.simIccid
-        ? { iccid: opts.simIccid, imsi: opts.simImsi, ...(opts.simPin ? { pin: opts.simPin } : {}) }
-        : undefined;
-    let settings: ReturnType<typeof loadSettings>;
-    try {
-      settings = loadSettings(
-        {
-          data: opts.data,
-          card: opts.card,
-          server: opts.server,
-          ca: opts.ca,
-          policy: opts.policy,
-          categories: opts.categories,
-          sim,
-          assumeYes: opts.yes === true ? true : undefined,
-          quiet: program.opts().quiet === true ? true : undefined,
-        },
-        opts.config,
-      );
-    } catch (e) {
-      if (!(e instanceof SettingsError)) throw e;
-      console.error(`simsync terminal: ${e.message}`);
-      process.exitCode = 2;
-      return;
-    }
-    const io = new LineIO(process.stdin, process.stdout);
-    if (command.length > 0) {
-      // An agent running on this data directory takes the command over its control socket.
-      const viaAgent = await runThroughAgent(socketPath(settings.data), joinWords(command), io);
-      if (viaAgent !== undefined) {
-        io.close();
-        process.exitCode = viaAgent;
-        return;
-      }
-    }
-    let agent: TerminalAgent;
-    try {
-      agent = await TerminalAgent.open(settings, io);
-    } catch (e) {
-      // No NV store (held by another agent), no reader: one line, and the agent did not start.
-      io.close();
-      console.error(`simsync terminal: ${failureLine(e, 'start').replace(/^[!•] /, '')}`);
-      process.exitCode = EXIT.failed;
-      return;
-    }
-    const loop = new AgentLoop(agent, io, settings.data);
-    try {
-      process.exitCode = command.length > 0 ? await loop.once(joinWords(command)) : await loop.serve();
-    } finally {
-      io.close();
-    }
-    // Nothing of the agent is left to wait for; a socket still closing must not keep the process.
-    setTimeout(() => process.exit(), 2000).unref();
+    const { runTerminal } = await import('./terminal-command.js');
+    await runTerminal(command, opts, self, program.opts().quiet === true);
   });
 
 const sim = program.command('sim').description('a virtual SIM for PC/SC (vsmartcard-vpcd)');
@@ -429,6 +219,7 @@ sim
   .option('--adf-fcp-without-fid', 'ADF_USIM answers SELECT like a sysmoISIM-SJA2: 84, no 83')
   .action(async (opts, command: Command) => {
     const { simServe, SimServeUsageError } = await import('./sim-serve.js');
+    const { pino } = await import('pino');
     await simServeOrUsage(command, SimServeUsageError, () =>
       simServe(
         {
@@ -502,71 +293,9 @@ modem
     );
   });
 
-/** Operator commands work on the server's store directly (SQLite WAL allows a running server alongside). */
-async function withAdmin(
-  dataDir: string,
-  fn: (admin: Awaited<ReturnType<typeof startSyncServer>>['admin'], store: SyncStore) => Promise<void>,
-) {
-  const store = await openServerStore(dataDir, process.env.SIMSYNC_POSTGRES);
-  const server = await startSyncServer({ store, port: null, revocationPollMs: 60_000 });
-  try {
-    await fn(server.admin, store);
-  } catch (e) {
-    if (e instanceof AdminError || e instanceof OperatorInputError) {
-      console.error(`simsync: ${e.message}`);
-      process.exitCode = EXIT_CODES.usage;
-      return;
-    }
-    throw e;
-  } finally {
-    await server.close();
-    await store.close();
-  }
+/** The operator's commands, loaded when one of them runs. */
+function adminCommands() {
+  return import('./admin-commands.js');
 }
-
-/** One answer: "key  value" lines with ISO times, or one JSON line with `--json`. */
-function printOne(record: object, json: boolean | undefined): void {
-  const row = withIsoTimes(record);
-  if (json) console.log(JSON.stringify(row));
-  else for (const line of fields(Object.entries(row))) console.log(line);
-}
-
-type Admin = Awaited<ReturnType<typeof startSyncServer>>['admin'];
-type Row<F extends keyof Admin> = Awaited<ReturnType<Admin[F]>> extends (infer R)[] ? R : never;
-
-const SUBSCRIBER_COLUMNS: Column<Row<'listSubscribers'>>[] = [
-  { header: 'SUBSCRIBER', value: (s) => s.subscriber },
-  { header: 'ICCID', value: (s) => s.iccid },
-  { header: 'LOGIN PASSWORD', value: (s) => s.hasLoginPassword },
-  { header: 'CREATED', value: (s) => iso(s.createdAt) },
-];
-
-const TERMINAL_COLUMNS: Column<Row<'listTerminals'>>[] = [
-  { header: 'TERMINAL', value: (t) => t.terminalId },
-  { header: 'SUBSCRIBER', value: (t) => t.subscriber },
-  {
-    header: 'STATE',
-    value: (t) =>
-      t.revoked ? 'revoked' : t.online ? 'online' : t.hasCredential ? 'offline' : 'code not claimed',
-  },
-  { header: 'PASSWORD', value: (t) => t.hasTerminalPassword },
-  { header: 'LAST SEEN', value: (t) => iso(t.lastSeenAt) },
-  { header: 'CREATED', value: (t) => iso(t.createdAt) },
-  { header: 'CATEGORIES', value: (t) => t.categories },
-];
-
-const HISTORY_COLUMNS: Column<Row<'history'>>[] = [
-  { header: 'AT', value: (e) => iso(e.at) },
-  { header: 'TERMINAL', value: (e) => e.terminalId },
-  { header: 'ACTION', value: (e) => e.action },
-  { header: 'OUTCOME', value: (e) => e.outcome },
-  { header: 'UP', value: (e) => e.uploaded },
-  { header: 'DOWN', value: (e) => e.downloaded },
-  {
-    header: 'WHY',
-    value: (e) =>
-      [e.reason, e.terminalOwner ? `terminal of ${e.terminalOwner}` : null].filter(Boolean).join('; '),
-  },
-];
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,169 @@
+import { AdminError, type SyncStore, startSyncServer } from '../broker/index.js';
+import type { Category } from '../core/protocol/categories.js';
+import { checkIccid, checkImsi, checkTerminalId, OperatorInputError } from './operator-input.js';
+import { EXIT_CODES } from './process-guard.js';
+import { openServerStore } from './server-store.js';
+import { type Column, fields, iso, printRows, withIsoTimes } from './table.js';
+
+/**
+ * The operator's commands (`simsync register-shop`, `simsync admin …`). They
+ * work on the server's store directly (SQLite WAL allows a running server
+ * alongside; PostgreSQL through SIMSYNC_POSTGRES). cli/main.ts loads this
+ * module only when one of them runs.
+ */
+type Admin = Awaited<ReturnType<typeof startSyncServer>>['admin'];
+
+interface Common {
+  data: string;
+  json?: boolean;
+}
+
+/** FIG. 18/19 shop registration. Validation at the door (issue 16): nothing is written for a flag that cannot be right. */
+export async function registerShop(
+  opts: Common & {
+    terminal: string;
+    subscriber: string;
+    iccid?: string;
+    newSubscriber?: boolean;
+    categories?: Category[];
+    ttlHours: number;
+  },
+): Promise<void> {
+  const terminalId = checkTerminalId(opts.terminal);
+  const subscriber = checkImsi(opts.subscriber);
+  const iccid = opts.iccid === undefined ? undefined : checkIccid(opts.iccid);
+  await withAdmin(opts.data, async (admin, store) => {
+    const known = await store.getSubscriber(subscriber);
+    if (known === undefined && !opts.newSubscriber) {
+      throw new OperatorInputError(
+        `no subscriber ${subscriber}: add it with simsync admin add-subscriber, or pass --new-subscriber`,
+      );
+    }
+    if (known?.iccid && iccid !== undefined && known.iccid !== iccid) {
+      throw new OperatorInputError(`subscriber ${subscriber} has the SIM ${known.iccid}, not ${iccid}`);
+    }
+    const issued = await admin.registerShop({
+      terminalId,
+      subscriber,
+      ...(iccid ? { iccid } : {}),
+      ...(opts.categories ? { categories: opts.categories } : {}),
+      ttlMs: opts.ttlHours * 3_600_000,
+    });
+    printOne({ terminal: terminalId, subscriber, code: issued.code, expiresAt: issued.expiresAt }, opts.json);
+  });
+}
+
+export async function addSubscriber(
+  opts: Common & { subscriber: string; iccid?: string; loginPassword?: string },
+): Promise<void> {
+  const loginPassword = opts.loginPassword ?? process.env.SIMSYNC_LOGIN_PASSWORD;
+  const subscriber = checkImsi(opts.subscriber);
+  const iccid = opts.iccid === undefined ? undefined : checkIccid(opts.iccid);
+  await withAdmin(opts.data, async (a) => {
+    const info = await a.addSubscriber({
+      subscriber,
+      ...(iccid ? { iccid } : {}),
+      ...(loginPassword ? { loginPassword } : {}),
+    });
+    printOne(info, opts.json);
+  });
+}
+
+export async function issueCode(opts: Common & { subscriber: string; terminal?: string }): Promise<void> {
+  const terminalId = opts.terminal === undefined ? undefined : checkTerminalId(opts.terminal);
+  await withAdmin(opts.data, async (a) => {
+    const issued = await a.issueCode(opts.subscriber, undefined, terminalId);
+    printOne(
+      { subscriber: opts.subscriber, ...(terminalId ? { terminal: terminalId } : {}), ...issued },
+      opts.json,
+    );
+  });
+}
+
+export async function revoke(opts: Common & { terminal: string }): Promise<void> {
+  await withAdmin(opts.data, async (a) => {
+    await a.revoke(opts.terminal);
+    if (opts.json) console.log(JSON.stringify({ revoked: opts.terminal }));
+    else console.log(`revoked ${opts.terminal}: refused from now on, its connections closed`);
+  });
+}
+
+export async function listSubscribers(opts: Common): Promise<void> {
+  await withAdmin(opts.data, async (a) =>
+    printRows(await a.listSubscribers(), SUBSCRIBER_COLUMNS, opts.json === true),
+  );
+}
+
+export async function listTerminals(opts: Common & { subscriber?: string }): Promise<void> {
+  await withAdmin(opts.data, async (a) =>
+    printRows(await a.listTerminals(opts.subscriber), TERMINAL_COLUMNS, opts.json === true),
+  );
+}
+
+export async function history(opts: Common & { subscriber: string; limit: number }): Promise<void> {
+  await withAdmin(opts.data, async (a) =>
+    printRows(await a.history(opts.subscriber, opts.limit), HISTORY_COLUMNS, opts.json === true),
+  );
+}
+
+async function withAdmin(dataDir: string, fn: (admin: Admin, store: SyncStore) => Promise<void>) {
+  const store = await openServerStore(dataDir, process.env.SIMSYNC_POSTGRES);
+  const server = await startSyncServer({ store, port: null, revocationPollMs: 60_000 });
+  try {
+    await fn(server.admin, store);
+  } catch (e) {
+    if (e instanceof AdminError || e instanceof OperatorInputError) {
+      console.error(`simsync: ${e.message}`);
+      process.exitCode = EXIT_CODES.usage;
+      return;
+    }
+    throw e;
+  } finally {
+    await server.close();
+    await store.close();
+  }
+}
+
+/** One answer: "key  value" lines with ISO times, or one JSON line with `--json`. */
+function printOne(record: object, json: boolean | undefined): void {
+  const row = withIsoTimes(record);
+  if (json) console.log(JSON.stringify(row));
+  else for (const line of fields(Object.entries(row))) console.log(line);
+}
+
+type Row<F extends keyof Admin> = Awaited<ReturnType<Admin[F]>> extends (infer R)[] ? R : never;
+
+const SUBSCRIBER_COLUMNS: Column<Row<'listSubscribers'>>[] = [
+  { header: 'SUBSCRIBER', value: (s) => s.subscriber },
+  { header: 'ICCID', value: (s) => s.iccid },
+  { header: 'LOGIN PASSWORD', value: (s) => s.hasLoginPassword },
+  { header: 'CREATED', value: (s) => iso(s.createdAt) },
+];
+
+const TERMINAL_COLUMNS: Column<Row<'listTerminals'>>[] = [
+  { header: 'TERMINAL', value: (t) => t.terminalId },
+  { header: 'SUBSCRIBER', value: (t) => t.subscriber },
+  {
+    header: 'STATE',
+    value: (t) =>
+      t.revoked ? 'revoked' : t.online ? 'online' : t.hasCredential ? 'offline' : 'code not claimed',
+  },
+  { header: 'PASSWORD', value: (t) => t.hasTerminalPassword },
+  { header: 'LAST SEEN', value: (t) => iso(t.lastSeenAt) },
+  { header: 'CREATED', value: (t) => iso(t.createdAt) },
+  { header: 'CATEGORIES', value: (t) => t.categories },
+];
+
+const HISTORY_COLUMNS: Column<Row<'history'>>[] = [
+  { header: 'AT', value: (e) => iso(e.at) },
+  { header: 'TERMINAL', value: (e) => e.terminalId },
+  { header: 'ACTION', value: (e) => e.action },
+  { header: 'OUTCOME', value: (e) => e.outcome },
+  { header: 'UP', value: (e) => e.uploaded },
+  { header: 'DOWN', value: (e) => e.downloaded },
+  {
+    header: 'WHY',
+    value: (e) =>
+      [e.reason, e.terminalOwner ? `terminal of ${e.terminalOwner}` : null].filter(Boolean).join('; '),
+  },
+];
