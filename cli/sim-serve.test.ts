@@ -7,6 +7,7 @@ import { silentLogger } from '../core/index.js';
 import { isHalError } from '../hal/index.js';
 import { openPcscReader, type PcscCardReader, type VpcdCard } from '../hal-pcsc/index.js';
 import { claimVpcdSlot, TEST_VPCD_HOST, type VpcdSlot, waitUntil } from '../hal-pcsc/vpcd-test-rig.js';
+import { terminalIdStorage, writeTerminalIds } from '../uicc/index.js';
 import { loadSimProfile, simServe } from './sim-serve.js';
 
 const ICCID = '89490200001234567892';
@@ -75,8 +76,8 @@ describe('simsync sim serve', () => {
     const sim = await reader.open();
     expect(sim.application).toBe('sim');
     expect(await sim.verifyPin('2222')).toEqual({ status: 'ok' });
-    await sim.writeTerminalIds(['4711']);
-    expect(await sim.terminalIdStorage()).toBe('adn');
+    await writeTerminalIds(sim, ['4711']);
+    expect(await terminalIdStorage(sim)).toBe('adn');
     await sim.close();
     await served.stop();
   });

@@ -1,6 +1,13 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { type ByteStream, HalError, type LinkState, type RadioLink, type Unsubscribe } from '../hal/index.js';
+import {
+  type ByteStream,
+  HalError,
+  type LinkErrorKind,
+  type LinkState,
+  type RadioLink,
+  type Unsubscribe,
+} from '../hal/index.js';
 import { LinkStateTracker } from './link-state.js';
 
 /** TLS settings for mqtts:// and wss://: the CA to trust and, optionally, a client certificate. */
@@ -81,8 +88,8 @@ export class TcpLink implements RadioLink {
 /** Presents a connected socket (TCP or TLS) as a hal ByteStream. */
 export function socketStream(socket: net.Socket): ByteStream {
   let closed = false;
-  const closeListeners = new Set<(error?: Error) => void>();
-  let failure: Error | undefined;
+  const closeListeners = new Set<(error?: HalError<LinkErrorKind>) => void>();
+  let failure: HalError<LinkErrorKind> | undefined;
   socket.on('error', (error) => {
     failure = new HalError('link-down', `link broke: ${error.message}`, { cause: error });
   });

@@ -1,5 +1,12 @@
 import WebSocket from 'ws';
-import { type ByteStream, HalError, type LinkState, type RadioLink, type Unsubscribe } from '../hal/index.js';
+import {
+  type ByteStream,
+  HalError,
+  type LinkErrorKind,
+  type LinkState,
+  type RadioLink,
+  type Unsubscribe,
+} from '../hal/index.js';
 import { LinkStateTracker } from './link-state.js';
 import type { LinkTlsOptions } from './tcp-link.js';
 
@@ -85,9 +92,9 @@ export class WsLink implements RadioLink {
  */
 export function websocketStream(ws: WebSocket): ByteStream {
   let closing = false;
-  let failure: HalError | undefined;
+  let failure: HalError<LinkErrorKind> | undefined;
   let closed = false;
-  const closeListeners = new Set<(error?: Error) => void>();
+  const closeListeners = new Set<(error?: HalError<LinkErrorKind>) => void>();
   const dataListeners = new Set<(bytes: Uint8Array) => void>();
   ws.binaryType = 'nodebuffer';
   ws.on('message', (data: Buffer, isBinary: boolean) => {

@@ -19,9 +19,9 @@ export {
 export type { ModemLogger } from './logger.js';
 export { Modem, type ModemOptions } from './modem.js';
 export { ModemBattery, type ModemBatteryOptions } from './modem-battery.js';
+export { type CardLink, ModemCardOperations } from './modem-card-operations.js';
 export { MODEM_ATR, ModemCardReader, type ModemCardReaderOptions } from './modem-card-reader.js';
 export { ModemRadioLink, type ModemRadioLinkOptions, rssiToDbm } from './modem-radio-link.js';
-export { ModemSimCard } from './modem-sim-card.js';
 export { PtyPair, type PtyPairOptions, requireSocat } from './sim-modem/pty-pair.js';
 export { SIM_DIALECTS, type SimDialect, type SimDialectName } from './sim-modem/sim-dialect.js';
 export { SimModem, type SimModemOptions } from './sim-modem/sim-modem.js';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isHalError } from '../hal/index.js';
+import { readTerminalIds, writeTerminalIds } from '../uicc/index.js';
 import { type Bench, bench, CARD, card, rejection } from './test-support.js';
 
 let b: Bench;
@@ -91,8 +92,8 @@ describe('ModemCardReader faults', () => {
     b = await bench('simcom', { card: card() });
     const sim = await b.modem.reader.open();
     await sim.verifyPin(CARD.pin!);
-    await sim.writeTerminalIds(['pi-kitchen']);
-    expect(await sim.readTerminalIds()).toEqual(['pi-kitchen']);
+    await writeTerminalIds(sim, ['pi-kitchen']);
+    expect(await readTerminalIds(sim)).toEqual(['pi-kitchen']);
     expect(b.host.modem.commands().some((c) => c.startsWith('AT+CSIM='))).toBe(true);
   });
 
@@ -102,7 +103,7 @@ describe('ModemCardReader faults', () => {
     expect(await sim.iccid()).toBe(CARD.iccid);
     expect(b.host.modem.commands()).toContain('AT+CRSM=176,12258,0,0,10');
     await sim.verifyPin(CARD.pin!);
-    expect(await kindOf(sim.readTerminalIds())).toBe('not-supported');
+    expect(await kindOf(readTerminalIds(sim))).toBe('not-supported');
     expect(await kindOf(sim.transmit(Uint8Array.of(0x80, 0xf2, 0, 0, 0)))).toBe('not-supported');
   });
 

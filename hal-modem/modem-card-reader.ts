@@ -1,13 +1,12 @@
 import { type CardReader, HalError, type SimCard, type Unsubscribe } from '../hal/index.js';
-import { UiccSession } from '../uicc/index.js';
+import { toHalError, UiccSession, UiccSimCard } from '../uicc/index.js';
 import type { AtEngine } from './at-engine.js';
 import { AtError } from './at-errors.js';
 import { CsimTransport } from './csim-transport.js';
 import { type Dialect, simEventOf } from './dialect.js';
 import { type ModemLogger, silentModemLogger } from './logger.js';
-import { ModemSimCard } from './modem-sim-card.js';
+import { ModemCardOperations } from './modem-card-operations.js';
 import { awaitSimState, type SimWaitOptions } from './sim-ready.js';
-import { toHalError } from './uicc-errors.js';
 
 /**
  * Modems do not report the card's ATR through TS 27.007, so the session
@@ -141,19 +140,21 @@ export class ModemCardReader implements CardReader {
       if (error.kind !== 'not-supported') throw error;
       this.#log.warn({ error: error.message }, 'no AT+CSIM: terminal-ID list unavailable');
     }
-    const session: SimCard = new ModemSimCard(
-      {
-        at: this.#at,
-        dialect: this.#dialect,
-        simWait: this.#simWait,
-        alive: () => this.#epoch === epoch,
-        closed: () => {
-          if (this.#session === session) this.#session = undefined;
-        },
+    const link = {
+      at: this.#at,
+      dialect: this.#dialect,
+      simWait: this.#simWait,
+      alive: () => this.#epoch === epoch,
+    };
+    const session: SimCard = new UiccSimCard({
+      ...(uicc === undefined ? {} : { session: uicc }),
+      atr: MODEM_ATR,
+      present: link.alive,
+      release: () => {
+        if (this.#session === session) this.#session = undefined;
       },
-      MODEM_ATR,
-      uicc,
-    );
+      device: new ModemCardOperations(link, uicc),
+    });
     this.#session = session;
     return session;
   }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isHalError, type SimCard } from '../hal/index.js';
+import { readTerminalIds } from '../uicc/index.js';
 import { Modem } from './modem.js';
 import { SimModemHost } from './sim-modem/sim-modem-host.js';
 import { type Bench, bench, CARD, card, FAST } from './test-support.js';
@@ -38,7 +39,7 @@ const waitUntil = async (what: string, condition: () => boolean, ms = 5000) => {
 async function mount(sim: SimCard): Promise<unknown[]> {
   const status = await sim.pinStatus();
   const pin = status.enabled ? await sim.verifyPin(CARD.pin!) : { status: 'not asked' };
-  return [await sim.iccid(), status.enabled, pin, await sim.imsi(), await sim.readTerminalIds()];
+  return [await sim.iccid(), status.enabled, pin, await sim.imsi(), await readTerminalIds(sim)];
 }
 
 /** Resolves with what `mount` gave (or the error kind) at the first 'inserted', and when it fired. */

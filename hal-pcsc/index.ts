@@ -4,11 +4,11 @@
  */
 export { type OpenPcscReaderOptions, openPcscReader } from './open-reader.js';
 export { PcscCardReader, type PcscReaderOptions, type ReaderWatch } from './pcsc-card-reader.js';
-export { PcscCardSession } from './pcsc-card-session.js';
 export type { Disposition, ProtocolChoice, ShareMode } from './pcsc-connection.js';
 export { PcscContext, type PcscContextOptions, type ReaderSelector } from './pcsc-context.js';
-export { fromPcscError, NO_PCSCD_MESSAGE, PCSC_CODE, pcscCode, toHalError } from './pcsc-errors.js';
+export { fromPcscError, NO_PCSCD_MESSAGE, PCSC_CODE, pcscCode } from './pcsc-errors.js';
 export type { PcscLogger } from './pcsc-logger.js';
+export { PcscSimCard } from './pcsc-sim-card.js';
 export {
   type VirtualChip,
   VPCD_DEFAULT_PORT,

@@ -5,8 +5,11 @@ import {
   adnTerminalIdCodec,
   type CardClasses,
   readIdList,
+  readTerminalIds,
+  terminalIdStorage,
   VirtualUicc,
   type VirtualUiccProfile,
+  writeTerminalIds,
 } from '../uicc/index.js';
 import { openPcscReader } from './open-reader.js';
 import { VpcdCard } from './vpcd-card.js';
@@ -131,23 +134,23 @@ describe('FIG. 11-A/B: the terminal-ID list through pcscd', () => {
   it('uses the proprietary file when the card has it', async () => {
     const sim = await rig.open({ terminalIdFile: true });
     await sim.verifyPin('1234');
-    expect(await sim.terminalIdStorage()).toBe('proprietary-file');
-    await sim.writeTerminalIds(['pc-office', 'pi-kitchen']);
-    expect(await sim.readTerminalIds()).toEqual(['pc-office', 'pi-kitchen']);
+    expect(await terminalIdStorage(sim)).toBe('proprietary-file');
+    await writeTerminalIds(sim, ['pc-office', 'pi-kitchen']);
+    expect(await readTerminalIds(sim)).toEqual(['pc-office', 'pi-kitchen']);
   });
 
   it('falls back to EF_ADN on a card without it, leaving the phonebook untouched', async () => {
     const sim = await rig.open({ terminalIdFile: false, adnRecords: 5, phonebook });
     await sim.verifyPin('1234');
-    expect(await sim.terminalIdStorage()).toBe('adn');
+    expect(await terminalIdStorage(sim)).toBe('adn');
     const userRecords = rig.uicc!.snapshot().adnRecords.slice(0, 2);
-    await sim.writeTerminalIds(['356938035643809', '4711']);
-    expect(await sim.readTerminalIds()).toEqual(['356938035643809', '4711']);
+    await writeTerminalIds(sim, ['356938035643809', '4711']);
+    expect(await readTerminalIds(sim)).toEqual(['356938035643809', '4711']);
     const records = rig.uicc!.snapshot().adnRecords;
     expect(records.slice(0, 2)).toEqual(userRecords);
     expect(readIdList(records, adnTerminalIdCodec)).toEqual(['356938035643809', '4711']);
-    expect(await kindOf(sim.writeTerminalIds(['1', '2', '3', '4']))).toBe('no-space');
-    expect(await sim.readTerminalIds()).toEqual(['356938035643809', '4711']);
+    expect(await kindOf(writeTerminalIds(sim, ['1', '2', '3', '4']))).toBe('no-space');
+    expect(await readTerminalIds(sim)).toEqual(['356938035643809', '4711']);
   });
 });
 
@@ -189,8 +192,8 @@ describe('every virtual card mode works through pcscd', () => {
       pukRetriesLeft: 10,
     });
     expect(await sim.imsi()).toBe(TEST_CARD.imsi);
-    await sim.writeTerminalIds(['4711', '0815']);
-    expect(await sim.readTerminalIds()).toEqual(['4711', '0815']);
+    await writeTerminalIds(sim, ['4711', '0815']);
+    expect(await readTerminalIds(sim)).toEqual(['4711', '0815']);
   });
 });
 
@@ -207,8 +210,8 @@ describe('issue 14: real-card kinds through pcscd + vpcd', () => {
     expect(await sim.pinStatus()).toEqual({ ...noPin, enabled: true, verified: false });
     expect(await sim.verifyPin('1234')).toEqual({ status: 'ok' });
     expect(await sim.imsi()).toBe(TEST_CARD.imsi);
-    await sim.writeTerminalIds(['4711']);
-    expect(await sim.readTerminalIds()).toEqual(['4711']);
+    await writeTerminalIds(sim, ['4711']);
+    expect(await readTerminalIds(sim)).toEqual(['4711']);
   });
 
   it.each([

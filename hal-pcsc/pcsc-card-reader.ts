@@ -1,9 +1,7 @@
 import { type CardReader, HalError, type Unsubscribe } from '../hal/index.js';
-import { type ApduTransport, isUiccError, UiccSession } from '../uicc/index.js';
+import { type ApduTransport, openFailure, UiccSession } from '../uicc/index.js';
 import { settlesWithin } from './deadline.js';
-import { PcscCardSession } from './pcsc-card-session.js';
 import { type Disposition, PcscConnection, type ProtocolChoice, type ShareMode } from './pcsc-connection.js';
-import { toHalError } from './pcsc-errors.js';
 import type { PcscLogger } from './pcsc-logger.js';
 import {
   borrowConnectionNative,
@@ -11,6 +9,7 @@ import {
   nativeReader,
   returnConnectionNative,
 } from './pcsc-native.js';
+import { PcscSimCard } from './pcsc-sim-card.js';
 import { slotChange } from './reader-state.js';
 
 export interface PcscReaderOptions {
@@ -69,7 +68,7 @@ export class PcscCardReader implements CardReader {
   #events = -1;
   /** Bumped on every removal, so a session knows its card left even if another is in now. */
   #generation = 0;
-  #session: PcscCardSession | undefined;
+  #session: PcscSimCard | undefined;
   #opening = false;
   #connection: PcscConnection | undefined;
   /**
@@ -126,7 +125,7 @@ export class PcscCardReader implements CardReader {
    * attached, pcscd gone), 'no-card', 'busy', 'not-supported' (protocol),
    * 'card-blocked' (mute card, or not a SIM), 'timeout'.
    */
-  async open(): Promise<PcscCardSession> {
+  async open(): Promise<PcscSimCard> {
     if (this.#closed) throw new HalError('device-unavailable', `reader "${this.name}" was closed`);
     if (!this.attached)
       throw new HalError('device-unavailable', `PC/SC reader "${this.name}" is not attached`);
@@ -142,7 +141,7 @@ export class PcscCardReader implements CardReader {
     }
   }
 
-  async #openSession(): Promise<PcscCardSession> {
+  async #openSession(): Promise<PcscSimCard> {
     const generation = this.#generation;
     const connection = await this.#connect();
     const gone = () => this.#generation !== generation || this.#closed;
@@ -154,14 +153,15 @@ export class PcscCardReader implements CardReader {
       await settlesWithin(this.#release(connection, 'leave'), this.#options.closeTimeoutMs);
       throw openFailure(e);
     }
-    const session = new PcscCardSession(uicc, connection.protocol, gone, async () => {
+    const release = async () => {
       if (this.#session === session) this.#session = undefined;
       if (this.#connection === connection) this.#connection = undefined;
       const released = this.#release(connection, gone() ? 'leave' : this.#options.disposition);
       if (!(await settlesWithin(released, this.#options.closeTimeoutMs))) {
         this.#log.warn({ reader: this.name }, 'card session closed; the card still has not answered');
       }
-    });
+    };
+    const session = new PcscSimCard({ session: uicc, present: () => !gone(), release }, connection.protocol);
     this.#session = session;
     this.#connection = connection;
     this.#log.debug({ reader: this.name, protocol: connection.protocol, app: uicc.application }, 'card open');
@@ -321,25 +321,4 @@ export class PcscCardReader implements CardReader {
     this.#log.debug({ reader: this.name }, `card ${event}`);
     for (const listener of [...this.#listeners[event]]) listener();
   }
-}
-
-/**
- * Why opening a session failed, as a HalError. Transport conditions pass
- * through; a USIM whose answer does not decode is 'card-error' (the card
- * works, this terminal cannot read it); a card that answers as neither SIM
- * nor USIM is 'card-blocked'.
- */
-function openFailure(e: unknown): HalError {
-  const error = toHalError(e);
-  if (['card-removed', 'timeout', 'device-unavailable'].includes(error.kind)) return error;
-  if (isUiccError(e, 'bad-response')) {
-    return new HalError(
-      'card-error',
-      `the card's USIM answers in a form this terminal cannot read: ${e.message}`,
-      {
-        cause: e,
-      },
-    );
-  }
-  return new HalError('card-blocked', 'the card does not answer as a SIM or USIM', { cause: error });
 }

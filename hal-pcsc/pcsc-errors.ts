@@ -1,5 +1,4 @@
-import { HalError, type HalErrorKind } from '../hal/index.js';
-import { isUiccError } from '../uicc/index.js';
+import { type CardErrorKind, HalError } from '../hal/index.js';
 
 /** PC/SC return codes we react to (pcsc-lite pcsclite.h, MSDN "Smart Card Return Values"). */
 export const PCSC_CODE = {
@@ -36,7 +35,7 @@ export function pcscCode(e: unknown): number | undefined {
   return match ? Number.parseInt(match[1]!, 16) : undefined;
 }
 
-function kindFor(code: number | undefined, phase: PcscPhase): HalErrorKind {
+function kindFor(code: number | undefined, phase: PcscPhase): CardErrorKind {
   const inSession = phase === 'transmit';
   switch (code) {
     case PCSC_CODE.NO_SERVICE:
@@ -79,17 +78,4 @@ export function fromPcscError(e: unknown, phase: PcscPhase, what: string): HalEr
     code === PCSC_CODE.NO_SERVICE || code === PCSC_CODE.SERVICE_STOPPED || code === PCSC_CODE.COMM_ERROR;
   const detail = e instanceof Error ? e.message : String(e);
   return new HalError(kind, daemonGone ? NO_PCSCD_MESSAGE : `${what}: ${detail}`, { cause: e });
-}
-
-/** Whatever a session operation threw, as a HalError; HalErrors from the transport pass unchanged. */
-export function toHalError(e: unknown): HalError {
-  if (e instanceof HalError) return e;
-  if (isUiccError(e)) {
-    return new HalError(e.deviceKind, e.message, {
-      cause: e,
-      ...(e.sw === undefined ? {} : { sw: e.sw }),
-      ...(e.retriesLeft === undefined ? {} : { retriesLeft: e.retriesLeft }),
-    });
-  }
-  return new HalError('card-error', 'unexpected failure talking to the card', { cause: e });
 }

@@ -3,11 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isHalError, type Unsubscribe } from '../hal/index.js';
-import { fromHex } from '../uicc/index.js';
+import { fromHex, writeTerminalIds } from '../uicc/index.js';
 import { openPcscReader } from './open-reader.js';
 import { PcscCardReader, type ReaderWatch } from './pcsc-card-reader.js';
-import type { PcscCardSession } from './pcsc-card-session.js';
 import { PcscContext } from './pcsc-context.js';
+import type { PcscSimCard } from './pcsc-sim-card.js';
 import { VpcdCard } from './vpcd-card.js';
 import { TEST_CARD, TEST_VPCD_HOST, VpcdRig, waitUntil } from './vpcd-test-rig.js';
 
@@ -36,7 +36,7 @@ async function failure(promise: Promise<unknown>): Promise<{ kind: string; messa
 }
 
 /** Another PC/SC client on the same reader, with its own context (as another process would have). */
-async function otherClient(share: 'exclusive' | 'shared'): Promise<PcscCardSession> {
+async function otherClient(share: 'exclusive' | 'shared'): Promise<PcscSimCard> {
   const other = await openPcscReader({ reader: rig.slot.readerName, share });
   cleanups.push(() => other.close());
   await waitUntil(() => other.present(), 'the other client to see the card');
@@ -66,7 +66,7 @@ describe('a card pulled in the middle of a command', () => {
     const sim = await rig.open();
     await sim.verifyPin('1234');
     rig.card!.failOnApdu({ match: (apdu) => apdu[1] === 0xdc, action: 'yank', afterMs: 300 });
-    expect((await failure(sim.writeTerminalIds(['a', 'b']))).kind).toBe('card-removed');
+    expect((await failure(writeTerminalIds(sim, ['a', 'b']))).kind).toBe('card-removed');
     await rig.insert();
     const next = rig.track(await rig.reader.open());
     expect(await next.iccid()).toBe(TEST_CARD.iccid);
@@ -150,7 +150,7 @@ describe('clear errors', () => {
     const [first, second] = await Promise.allSettled([rig.reader.open(), rig.reader.open()]);
     expect(first.status).toBe('fulfilled');
     expect(second.status === 'rejected' && isHalError(second.reason, 'busy')).toBe(true);
-    const sim = rig.track((first as PromiseFulfilledResult<PcscCardSession>).value);
+    const sim = rig.track((first as PromiseFulfilledResult<PcscSimCard>).value);
     expect((await failure(rig.reader.open())).kind).toBe('busy');
     await sim.close();
     rig.track(await rig.reader.open());

@@ -5,8 +5,8 @@ import { isHalError } from '../hal/index.js';
 import { VirtualUicc, type VirtualUiccProfile } from '../uicc/index.js';
 import { openPcscReader } from './open-reader.js';
 import type { PcscCardReader, PcscReaderOptions } from './pcsc-card-reader.js';
-import type { PcscCardSession } from './pcsc-card-session.js';
 import { PcscContext } from './pcsc-context.js';
+import type { PcscSimCard } from './pcsc-sim-card.js';
 import { type VirtualChip, VPCD_DEFAULT_PORT, VpcdCard, type VpcdCardOptions } from './vpcd-card.js';
 
 /**
@@ -127,7 +127,7 @@ export const TEST_CARD: VirtualUiccProfile = {
 export class VpcdRig {
   card: VpcdCard | undefined;
   uicc: VirtualUicc | undefined;
-  readonly #sessions: PcscCardSession[] = [];
+  readonly #sessions: PcscSimCard[] = [];
 
   private constructor(
     readonly slot: VpcdSlot,
@@ -164,7 +164,7 @@ export class VpcdRig {
   }
 
   /** Closes `session` at `reset()`. */
-  track(session: PcscCardSession): PcscCardSession {
+  track(session: PcscSimCard): PcscSimCard {
     this.#sessions.push(session);
     return session;
   }

@@ -13,7 +13,6 @@ export {
 } from './scripted-user-agent.js';
 export { type BatteryStep, SimBattery, type SimBatteryOptions } from './sim-battery.js';
 export { SimCardReader, type SimCardReaderOptions } from './sim-card-reader.js';
-export { SimCardSession, toHalError } from './sim-card-session.js';
 export { BUSY_STATE, SimIdleSensor } from './sim-idle-sensor.js';
 export {
   type NvStoreStats,

@@ -1,4 +1,4 @@
-import { type ByteStream, HalError, type Unsubscribe } from '../hal/index.js';
+import { type ByteStream, HalError, type LinkErrorKind, type Unsubscribe } from '../hal/index.js';
 
 /** Byte counters a link keeps across all its streams. */
 export interface LinkCounters {
@@ -16,10 +16,10 @@ export class LinkStream implements ByteStream {
   readonly #counters: LinkCounters;
   readonly #onDone: () => void;
   #dataListeners = new Set<(bytes: Uint8Array) => void>();
-  #closeListeners = new Set<(error?: Error) => void>();
+  #closeListeners = new Set<(error?: HalError<LinkErrorKind>) => void>();
   #innerData: Unsubscribe | undefined;
   #closed = false;
-  #closeError: Error | undefined;
+  #closeError: HalError<LinkErrorKind> | undefined;
 
   constructor(inner: ByteStream, counters: LinkCounters, onDone: () => void) {
     this.#inner = inner;
@@ -47,7 +47,7 @@ export class LinkStream implements ByteStream {
     };
   }
 
-  onClose(listener: (error?: Error) => void): Unsubscribe {
+  onClose(listener: (error?: HalError<LinkErrorKind>) => void): Unsubscribe {
     if (this.#closed) {
       const error = this.#closeError;
       queueMicrotask(() => listener(error));
@@ -70,7 +70,7 @@ export class LinkStream implements ByteStream {
     this.#inner.close();
   }
 
-  #finish(error: Error | undefined): void {
+  #finish(error: HalError<LinkErrorKind> | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeError = error;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isHalError } from '../hal/index.js';
 import { CONTRACT_CARD, describeCardReaderContract } from '../test/contracts/card-reader.contract.js';
-import { VirtualUicc, type VirtualUiccProfile } from '../uicc/index.js';
+import { readTerminalIds, VirtualUicc, type VirtualUiccProfile, writeTerminalIds } from '../uicc/index.js';
 import { SimCardReader } from './sim-card-reader.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -108,14 +108,14 @@ describe('SimCardReader', () => {
       reader.insert(card);
       const sim = await reader.open();
       await sim.verifyPin(PROFILE.pin!);
-      await sim.writeTerminalIds(['old-1', 'old-2', 'old-3']);
+      await writeTerminalIds(sim, ['old-1', 'old-2', 'old-3']);
       reader.yankAfterApdus(cutAt, { processed: cutAt % 2 === 1 });
-      const outcome = await kindOf(sim.writeTerminalIds(['new-1', 'new-2']));
+      const outcome = await kindOf(writeTerminalIds(sim, ['new-1', 'new-2']));
       reader.reset();
       reader.insert(card);
       const after = await reader.open();
       await after.verifyPin(PROFILE.pin!);
-      const ids = await after.readTerminalIds();
+      const ids = await readTerminalIds(after);
       outcomes.add(outcome);
       if (ids.some((id) => id.startsWith('new')) && ids.some((id) => id.startsWith('old'))) mixed = true;
       if (outcome === 'resolved') {
@@ -136,8 +136,8 @@ describe('SimCardReader', () => {
     expect(await kindOf(sim.imsi())).toBe('pin-required');
     expect(await kindOf(sim.verifyPin('12'))).toBe('not-supported');
     await sim.verifyPin(PROFILE.pin!);
-    expect(await kindOf(sim.writeTerminalIds(['a', 'b', 'c']))).toBe('no-space');
-    expect(await sim.readTerminalIds()).toEqual([]);
+    expect(await kindOf(writeTerminalIds(sim, ['a', 'b', 'c']))).toBe('no-space');
+    expect(await readTerminalIds(sim)).toEqual([]);
   });
 
   it('records APDU traffic as hex for assertions', async () => {

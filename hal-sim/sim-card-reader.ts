@@ -1,6 +1,5 @@
 import { type CardReader, HalError, type SimCard, type Unsubscribe } from '../hal/index.js';
-import { isUiccError, UiccSession, type VirtualUicc } from '../uicc/index.js';
-import { SimCardSession, toHalError } from './sim-card-session.js';
+import { openFailure, UiccSession, UiccSimCard, type VirtualUicc } from '../uicc/index.js';
 import { type ApduRecord, SimSlot, type SimSlotOptions, type YankOptions } from './sim-slot.js';
 
 export interface SimCardReaderOptions extends SimSlotOptions {
@@ -21,7 +20,7 @@ export class SimCardReader implements CardReader {
   readonly name: string;
   readonly slot: SimSlot;
   #listeners: Record<ReaderEvent, Set<() => void>> = { inserted: new Set(), removed: new Set() };
-  #session: SimCardSession | undefined;
+  #session: UiccSimCard | undefined;
   #opens = 0;
 
   constructor(options: SimCardReaderOptions = {}) {
@@ -57,9 +56,12 @@ export class SimCardReader implements CardReader {
       powered.powerOff();
       throw openFailure(e);
     }
-    const session = new SimCardSession(uicc, () => {
-      if (this.#session === session) this.#session = undefined;
-      powered.powerOff();
+    const session = new UiccSimCard({
+      session: uicc,
+      release: () => {
+        if (this.#session === session) this.#session = undefined;
+        powered.powerOff();
+      },
     });
     this.#session = session;
     this.#opens++;
@@ -117,24 +119,4 @@ export class SimCardReader implements CardReader {
   #emit(event: ReaderEvent): void {
     for (const listener of [...this.#listeners[event]]) listener();
   }
-}
-
-/**
- * Why `open()` failed, as a HalError. A card that answers as neither SIM nor
- * USIM is 'card-blocked' (unusable); a USIM whose answer does not decode is
- * 'card-error' (the card works, this terminal cannot read it).
- */
-function openFailure(e: unknown): HalError {
-  const error = toHalError(e);
-  if (error.kind === 'card-removed' || error.kind === 'timeout') return error;
-  if (isUiccError(e, 'bad-response')) {
-    return new HalError(
-      'card-error',
-      `the card's USIM answers in a form this terminal cannot read: ${e.message}`,
-      {
-        cause: e,
-      },
-    );
-  }
-  return new HalError('card-blocked', 'the card does not answer as a SIM or USIM', { cause: error });
 }

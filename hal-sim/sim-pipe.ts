@@ -1,4 +1,4 @@
-import { type Clock, HalError } from '../hal/index.js';
+import { type Clock, HalError, type LinkErrorKind } from '../hal/index.js';
 import { SimStreamEnd, type Wire } from './sim-stream-end.js';
 
 export interface SimPipeOptions {
@@ -86,7 +86,7 @@ export class SimPipe {
   }
 
   /** Breaks the pipe now: both ends close with `error` (default HalError 'link-down'). */
-  cut(error: Error = new HalError('link-down', 'link cut')): void {
+  cut(error: HalError<LinkErrorKind> = new HalError('link-down', 'link cut')): void {
     if (this.#state === 'broken') return;
     this.#state = 'broken';
     this.a.finish(error);

@@ -1,4 +1,4 @@
-import type { ByteStream, Unsubscribe } from '../hal/index.js';
+import type { ByteStream, HalError, LinkErrorKind, Unsubscribe } from '../hal/index.js';
 
 /** How an end hands writes to the wire that joins it to its peer (a SimPipe). */
 export interface Wire {
@@ -15,11 +15,11 @@ export interface Wire {
 export class SimStreamEnd implements ByteStream {
   readonly #wire: Wire;
   #dataListeners = new Set<(bytes: Uint8Array) => void>();
-  #closeListeners = new Set<(error?: Error) => void>();
+  #closeListeners = new Set<(error?: HalError<LinkErrorKind>) => void>();
   #buffer: Uint8Array[] = [];
   #flushQueued = false;
   #closed = false;
-  #closeError: Error | undefined;
+  #closeError: HalError<LinkErrorKind> | undefined;
 
   constructor(wire: Wire) {
     this.#wire = wire;
@@ -37,7 +37,7 @@ export class SimStreamEnd implements ByteStream {
     };
   }
 
-  onClose(listener: (error?: Error) => void): Unsubscribe {
+  onClose(listener: (error?: HalError<LinkErrorKind>) => void): Unsubscribe {
     if (this.#closed) {
       const error = this.#closeError;
       queueMicrotask(() => listener(error));
@@ -67,7 +67,7 @@ export class SimStreamEnd implements ByteStream {
   }
 
   /** Called by the wire: this end is done; listeners hear `error` once (none for an orderly close). */
-  finish(error?: Error): void {
+  finish(error?: HalError<LinkErrorKind>): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeError = error;

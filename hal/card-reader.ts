@@ -1,4 +1,28 @@
-import type { Unsubscribe } from './errors.js';
+import type { HalErrorKind, Unsubscribe } from './errors.js';
+
+/** What a CardReader and its SimCard sessions reject with. */
+export type CardErrorKind = Extract<
+  HalErrorKind,
+  | 'card-removed'
+  | 'no-card'
+  | 'card-blocked'
+  | 'pin-wrong'
+  | 'pin-blocked'
+  | 'pin-required'
+  | 'card-error'
+  | 'busy'
+  | 'timeout'
+  | 'no-space'
+  | 'not-supported'
+  | 'device-unavailable'
+  | 'other'
+>;
+
+/**
+ * A file path from the MF down, as file identifiers: `[0x3F00, 0x7F10,
+ * 0x6F3A]` is EF_ADN under DF_TELECOM (TS 51.011 §10.7, TS 102 221 §8.4).
+ */
+export type CardFilePath = readonly number[];
 
 /**
  * A slot that may hold a SIM/USIM (FIG. 3, card reader writer 11).
@@ -58,17 +82,23 @@ export interface PinStatus {
 }
 
 /**
- * An open card session (the SIM card 12 of the patent).
+ * An open card session (the SIM card 12 of the patent): card operations
+ * only. What the application keeps in the card's files (the FIG. 11-A
+ * terminal-ID list) is built above the HAL on `readRecords`/`updateRecord`
+ * (uicc/terminal-id-list.ts).
  *
  * Promises:
- * - Every method settles within the reader's command timeout: a card removed
- *   before or during a command rejects with HalError 'card-removed', never hangs.
- *   After removal every later call rejects 'card-removed'.
- * - A write (`writeTerminalIds`) interrupted by removal leaves the card's list
- *   either as before or as written per record (the card updates whole records);
- *   readers of the list must tolerate a partly updated list.
+ * - Every method settles within the reader's command timeout and rejects
+ *   only with a HalError of a CardErrorKind: a card removed before or during
+ *   a command rejects 'card-removed', never hangs, and so does every later
+ *   call.
+ * - Each call selects its file from the MF and concurrent calls do not
+ *   interleave their commands, so no call sees what another left selected.
  * - PIN tries are counted by the card: a wrong PIN costs a try even if the
  *   terminal loses power right after.
+ * - Bad arguments (a PIN that is not 4–8 digits, a path not from the MF, a
+ *   record of the wrong length) reject 'not-supported' before any command
+ *   reaches the card.
  */
 export interface SimCard {
   /** Answer To Reset, as received. */
@@ -94,12 +124,20 @@ export interface SimCard {
    */
   unblockPin(puk: string, newPin: string): Promise<PinResult>;
   /**
-   * FIG. 11-A/B: the IDs of terminals associated with this SIM, as stored on
-   * the card. Rejects 'pin-required' before PIN1.
+   * Every record of the record EF at `path` (READ RECORD, absolute mode), in
+   * record order. Rejects 'pin-required' when the file's read condition is
+   * not met, 'card-error' with `sw` 6A82 (3G) or 9404 (2G) when there is no
+   * such file, 'not-supported' when the device passes no APDUs (a modem
+   * without AT+CSIM).
    */
-  readTerminalIds(): Promise<string[]>;
-  /** Replaces the list. Rejects 'no-space' when the card cannot hold it, changing nothing. */
-  writeTerminalIds(ids: readonly string[]): Promise<void>;
+  readRecords(path: CardFilePath): Promise<Uint8Array[]>;
+  /**
+   * UPDATE RECORD `record` (1-based, absolute) of the record EF at `path`
+   * with `data`, which must be exactly one record long ('not-supported'
+   * otherwise, before anything is written). A card updates a record as a
+   * whole: removal mid-command leaves it as before or as written.
+   */
+  updateRecord(path: CardFilePath, record: number, data: Uint8Array): Promise<void>;
   /** Raw APDU exchange (command bytes in, response data + SW1 SW2 out). */
   transmit(apdu: Uint8Array): Promise<Uint8Array>;
   /**

@@ -33,7 +33,13 @@ export type HalErrorKind =
   /** The device cannot do this at all (e.g. a modem without AT+CSIM). */
   | 'not-supported'
   /** The device or driver is absent or failed (no pcscd, port vanished). */
-  | 'device-unavailable';
+  | 'device-unavailable'
+  /**
+   * Something no other kind names (embedded-hal's `ErrorKind::Other`): an
+   * implementation bug or a failure its driver does not classify; `cause`
+   * holds the original. Every peripheral's kinds include it.
+   */
+  | 'other';
 
 export interface HalErrorFields {
   /** PIN tries left, for 'pin-wrong' (and 0 for 'pin-blocked'). */
@@ -47,15 +53,20 @@ export interface HalErrorFields {
   cause?: unknown;
 }
 
-export class HalError extends Error {
+/**
+ * A hardware error. `K` narrows the kind to one peripheral's kinds
+ * (`CardErrorKind`, `LinkErrorKind`, `StoreErrorKind`, `BatteryErrorKind`,
+ * `IdleErrorKind`), so a caller's switch over it is checked for exhaustiveness.
+ */
+export class HalError<K extends HalErrorKind = HalErrorKind> extends Error {
   override readonly name = 'HalError';
-  readonly kind: HalErrorKind;
+  readonly kind: K;
   readonly retriesLeft: number | undefined;
   readonly sw: number | undefined;
   readonly file: string | undefined;
   readonly offset: number | undefined;
 
-  constructor(kind: HalErrorKind, message: string, fields: HalErrorFields = {}) {
+  constructor(kind: K, message: string, fields: HalErrorFields = {}) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
     this.kind = kind;
     this.retriesLeft = fields.retriesLeft;

@@ -1,4 +1,7 @@
-import type { Unsubscribe } from './errors.js';
+import type { HalErrorKind, Unsubscribe } from './errors.js';
+
+/** What an IdleSensor's `read()` rejects with. */
+export type IdleErrorKind = Extract<HalErrorKind, 'timeout' | 'device-unavailable' | 'other'>;
 
 /** The idle conditions of [0081]. */
 export interface IdleState {
@@ -11,9 +14,11 @@ export interface IdleState {
 }
 
 /**
- * Reports the terminal's idle state (FIG. 21). `read()` settles promptly.
- * `onChange` fires whenever any condition changes, so FIG. 21's "wait for
- * the idle notice" ([0087]) needs no polling.
+ * Reports the terminal's idle state (FIG. 21). `read()` settles promptly,
+ * rejecting only with IdleErrorKind. `onChange` fires whenever any condition
+ * changes (a polling implementation within its poll period), with the new
+ * state, so FIG. 21's "wait for the idle notice" ([0087]) needs no polling;
+ * it does not fire while nothing changed, nor after its Unsubscribe.
  */
 export interface IdleSensor {
   read(): Promise<IdleState>;

@@ -1,3 +1,11 @@
+import type { HalErrorKind } from './errors.js';
+
+/** What an NvStore rejects with. */
+export type StoreErrorKind = Extract<
+  HalErrorKind,
+  'store-corrupt' | 'no-space' | 'power-lost' | 'busy' | 'device-unavailable' | 'other'
+>;
+
 /**
  * Nonvolatile key/value store (flash memory 6 of FIG. 3): the personal
  * information storage area 6a and subscriber ID registration area 6b live here.
@@ -11,6 +19,7 @@
  * - Corruption detected on read (checksum, structure) rejects with HalError
  *   'store-corrupt'; the store never returns bytes it cannot vouch for.
  * - A commit that fails (power lost, no space) leaves the previous state.
+ * - Every rejection is a HalError of a StoreErrorKind.
  */
 export type NvOp = { op: 'put'; key: string; value: Uint8Array } | { op: 'del'; key: string };
 

@@ -1,8 +1,8 @@
 /**
  * Typed errors of the APDU layer (STYLE.md §2): callers switch on `kind`,
- * never on message text. Kinds that also exist in hal/errors.ts HalErrorKind
- * ('pin-required', 'pin-wrong', 'pin-blocked', 'card-error', 'no-space') use
- * the same strings so a HAL can map them 1:1.
+ * never on message text. They stay inside uicc/ and the HALs that drive a
+ * UiccSession: `toHalError` (card-errors.ts) turns each into the HAL's
+ * CardErrorKind, so nothing above the HAL sees a UiccError.
  */
 export type UiccErrorKind =
   /** The card refused access until PIN1 is verified (SW 6982 / 9804). */
@@ -30,37 +30,6 @@ export type UiccErrorKind =
   /** The session was closed; open a new one. */
   | 'closed';
 
-/**
- * How each kind reads at a device HAL: the kind names of hal/errors.ts
- * HalErrorKind, spelled here as strings because uicc/ imports nothing. Every
- * HAL that wraps a UiccSession (simulated, PC/SC, modem) uses this one table.
- */
-export type DeviceErrorKind =
-  | 'pin-required'
-  | 'pin-wrong'
-  | 'pin-blocked'
-  | 'card-error'
-  | 'no-space'
-  | 'not-supported'
-  | 'card-removed';
-
-const DEVICE_KIND: Record<UiccErrorKind, DeviceErrorKind> = {
-  'pin-required': 'pin-required',
-  'pin-wrong': 'pin-wrong',
-  'pin-blocked': 'pin-blocked',
-  'card-error': 'card-error',
-  'no-space': 'no-space',
-  'not-found': 'card-error',
-  // Bytes from the card that do not parse are still the card's fault.
-  'bad-response': 'card-error',
-  'bad-encoding': 'card-error',
-  'bad-check-digit': 'card-error',
-  // The caller asked for something no card can encode (a 3-digit PIN, an oversized ID).
-  'bad-argument': 'not-supported',
-  'bad-apdu': 'not-supported',
-  closed: 'card-removed',
-};
-
 export interface UiccErrorFields {
   /** The card's status word, for card-originated kinds. */
   sw?: number;
@@ -80,11 +49,6 @@ export class UiccError extends Error {
     this.kind = kind;
     this.sw = fields.sw;
     this.retriesLeft = fields.retriesLeft;
-  }
-
-  /** This error's kind in the HAL's vocabulary (see DeviceErrorKind). */
-  get deviceKind(): DeviceErrorKind {
-    return DEVICE_KIND[this.kind];
   }
 }
 

@@ -1,4 +1,7 @@
-/** uicc/: the portable ISO 7816-4 / TS 51.011 / TS 31.101-31.102 APDU layer (DESIGN.md "Layers"). */
+/**
+ * uicc/: the portable ISO 7816-4 / TS 51.011 / TS 31.101-31.102 APDU layer (DESIGN.md "Layers"),
+ * the one `SimCard` every card HAL hands out, and the FIG. 11-A terminal-ID list above it.
+ */
 
 export {
   ADN_MAX_DIGITS,
@@ -11,6 +14,7 @@ export {
 export { type ApduCase, apduCase, type CommandApdu, encodeApdu, parseApdu } from './apdu.js';
 export { decodeDecimalBcd, encodeDecimalBcd } from './bcd.js';
 export { type Application, CardChannel, errorForSw, type FilePath } from './card-channel.js';
+export { openFailure, toHalError } from './card-errors.js';
 export {
   type ApplicationTemplate,
   decodeApplicationTemplate,
@@ -18,7 +22,6 @@ export {
   isUsimAid,
 } from './ef-dir.js';
 export {
-  type DeviceErrorKind,
   isUiccError,
   UiccError,
   type UiccErrorFields,
@@ -33,7 +36,6 @@ export { bytesEqual, concatBytes, fromHex, swHex, toHex } from './hex.js';
 export { decodeIccid, encodeIccid, luhnCheckDigit, luhnValid } from './iccid.js';
 export { decodeImsi, encodeImsi } from './imsi.js';
 export { encodePinBlock, isValidPin, isValidPuk } from './pin-block.js';
-export type { PinResult, PinStatus } from './pin-operations.js';
 export { type ApduExchange, directTransport, RecordingTransport } from './recording-transport.js';
 export { encodeResponse, parseResponse, type ResponseApdu } from './response.js';
 export { ScriptedTransport } from './scripted-transport.js';
@@ -47,8 +49,15 @@ export {
   TERMINAL_ID_RECORD_LENGTH,
   TERMINAL_ID_RECORDS,
 } from './terminal-id-file.js';
-export type { TerminalIdStorage } from './terminal-id-store.js';
+export {
+  type CardRecords,
+  readTerminalIds,
+  type TerminalIdStorage,
+  terminalIdStorage,
+  writeTerminalIds,
+} from './terminal-id-list.js';
 export { UiccSession } from './uicc-session.js';
+export { type DeviceCardOperations, UiccSimCard, type UiccSimCardOptions } from './uicc-sim-card.js';
 export { CLA_USIM, usimCommands } from './usim-commands.js';
 export type { CardClasses, PhonebookEntry, VirtualUiccProfile } from './virtual-profile.js';
 export { VIRTUAL_ATR, VirtualUicc, type VirtualUiccSnapshot } from './virtual-uicc.js';

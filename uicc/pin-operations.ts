@@ -1,3 +1,4 @@
+import type { PinResult, PinStatus } from '../hal/index.js';
 import { type CardChannel, errorForSw } from './card-channel.js';
 import { UiccError } from './errors.js';
 import { FID } from './file-ids.js';
@@ -5,26 +6,6 @@ import { isValidPin, isValidPuk } from './pin-block.js';
 import { simCommands } from './sim-commands.js';
 import { retriesFromSw, SW } from './status-words.js';
 import { usimCommands } from './usim-commands.js';
-
-/** Same shapes as hal/card-reader.ts, so a HAL can return them unchanged. */
-export type PinResult =
-  | { status: 'ok' }
-  | { status: 'wrong'; retriesLeft: number }
-  | { status: 'blocked' }
-  | { status: 'disabled' };
-
-export interface PinStatus {
-  /** PIN1 enabled; false when the card needs no PIN at all. */
-  enabled: boolean;
-  /** PIN1 verified in this session, or not needed (`enabled` false). */
-  verified: boolean;
-  /** PIN1 tries left (0 = blocked). */
-  retriesLeft: number;
-  /** PIN1 blocked: only UNBLOCK PIN with the PUK helps. */
-  blocked: boolean;
-  /** PUK1 tries left, when the card says (0 = blocked for good). */
-  pukRetriesLeft?: number;
-}
 
 /**
  * Tries PIN1 has after a successful verification. A 3G card answers a

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toHex } from './hex.js';
 import { RecordingTransport } from './recording-transport.js';
-import { adnTerminalIdCodec } from './terminal-id-adn.js';
-import { readIdList } from './terminal-id-codec.js';
 import { UiccSession } from './uicc-session.js';
 import type { VirtualUiccProfile } from './virtual-profile.js';
 import { VirtualUicc } from './virtual-uicc.js';
@@ -28,10 +26,8 @@ const modes: [string, Partial<VirtualUiccProfile>, 'sim' | 'usim'][] = [
   ['sim-only', { classes: 'sim-only' }, 'sim'],
   ['sim-only + strictLe', { classes: 'sim-only', strictLe: true }, 'sim'],
 ];
-const storages: [string, boolean, 'proprietary-file' | 'adn'][] = [
-  ['with the proprietary file', true, 'proprietary-file'],
-  ['without it (EF_ADN fallback)', false, 'adn'],
-];
+/** EF_ADN under DF_TELECOM (TS 51.011 §10.5.1): X = 14 alpha bytes + 14 on the virtual card. */
+const EF_ADN = [0x3f00, 0x7f10, 0x6f3a] as const;
 
 describe.each(modes)('UiccSession on a %s card', (_name, mode, application) => {
   it(`detects the ${application} application and reads the identities after PIN1`, async () => {
@@ -83,35 +79,8 @@ describe.each(modes)('UiccSession on a %s card', (_name, mode, application) => {
     await session.verifyPin('1234');
     await session.iccid();
     await session.imsi();
-    await session.readTerminalIds();
+    await session.readRecords(EF_ADN);
     expect(sws(transport).filter((sw) => /^(6C|67)/.test(sw))).toEqual([]);
-  });
-
-  describe.each(storages)('%s', (_s, terminalIdFile, storage) => {
-    it(`FIG. 11-A: writes and reads the terminal-ID list in ${storage}`, async () => {
-      const { session } = await open({ ...mode, terminalIdFile });
-      expect(await session.terminalIdStorage()).toBe(storage);
-      await expect(session.readTerminalIds()).rejects.toMatchObject({ kind: 'pin-required' });
-      await expect(session.writeTerminalIds(['1'])).rejects.toMatchObject({ kind: 'pin-required' });
-      await session.verifyPin('1234');
-      expect(await session.readTerminalIds()).toEqual([]);
-      await session.writeTerminalIds(['356938035643809', '4711', '*42#']);
-      expect(await session.readTerminalIds()).toEqual(['356938035643809', '4711', '*42#']);
-      await session.writeTerminalIds(['4711']);
-      expect(await session.readTerminalIds()).toEqual(['4711']);
-    });
-
-    it('the list survives a power cycle (EEPROM) and is read back by a new session', async () => {
-      const { session, card } = await open({ ...mode, terminalIdFile });
-      await session.verifyPin('1234');
-      await session.writeTerminalIds(['123', '456']);
-      await session.close();
-      card.powerOff();
-      const again = await UiccSession.open({ transmit: async (a) => card.process(a) }, card.powerOn());
-      await expect(again.readTerminalIds()).rejects.toMatchObject({ kind: 'pin-required' });
-      await again.verifyPin('1234');
-      expect(await again.readTerminalIds()).toEqual(['123', '456']);
-    });
   });
 });
 
@@ -213,85 +182,59 @@ describe('UiccSession argument checks touch nothing', () => {
     expect(transport.log).toEqual([]);
     expect(card.snapshot().pinRetriesLeft).toBe(3);
   });
-
-  it("proprietary file: more IDs than records is 'no-space', an unstorable ID 'bad-argument'; the card is unchanged", async () => {
-    const { session, card } = await open();
-    await session.verifyPin('1234');
-    await session.writeTerminalIds(['a', 'b']);
-    const before = card.snapshot();
-    const nine = Array.from({ length: 9 }, (_, i) => `t${i}`);
-    await expect(session.writeTerminalIds(nine)).rejects.toMatchObject({ kind: 'no-space' });
-    await expect(session.writeTerminalIds(['ok', 'x'.repeat(33)])).rejects.toMatchObject({
-      kind: 'bad-argument',
-    });
-    expect(card.snapshot()).toEqual(before);
-    const eight = nine.slice(0, 8);
-    await session.writeTerminalIds(eight);
-    expect(await session.readTerminalIds()).toEqual(eight);
-  });
 });
 
-describe('EF_ADN fallback keeps the user’s phonebook intact', () => {
-  const phonebook = [
-    { name: 'Mum', number: '0123456789' },
-    { name: '', number: '112' },
-    { name: 'Dad', number: '0049301234' },
-  ];
-
-  it('writes only into free records and leaves every user record byte-identical', async () => {
-    const { session, card } = await open({ terminalIdFile: false, adnRecords: 6, phonebook });
-    const userRecords = card.snapshot().adnRecords.slice(0, 3);
+describe('UiccSession record file access', () => {
+  it('reads every record of an EF and updates one whole record, selecting from the MF each time', async () => {
+    const { session } = await open({ adnRecords: 4 });
+    await expect(session.readRecords(EF_ADN)).rejects.toMatchObject({ kind: 'pin-required', sw: 0x6982 });
     await session.verifyPin('1234');
-    await session.writeTerminalIds(['111', '222', '333']);
-    const after = card.snapshot().adnRecords;
-    expect(after.slice(0, 3)).toEqual(userRecords);
-    expect(readIdList(after, adnTerminalIdCodec)).toEqual(['111', '222', '333']);
-    expect(await session.readTerminalIds()).toEqual(['111', '222', '333']);
+    const before = await session.readRecords(EF_ADN);
+    expect(before.map((r) => r.length)).toEqual([28, 28, 28, 28]);
+    const record = Uint8Array.from({ length: 28 }, (_, i) => (i < 3 ? 0x30 + i : 0xff));
+    await session.updateRecord(EF_ADN, 4, record);
+    expect(await session.readRecords(EF_ADN)).toEqual([...before.slice(0, 3), record]);
   });
 
-  it('shrinking the list empties our no-longer-needed records (all FF)', async () => {
-    const { session, card } = await open({ terminalIdFile: false, adnRecords: 6, phonebook });
-    await session.verifyPin('1234');
-    await session.writeTerminalIds(['111', '222', '333']);
-    await session.writeTerminalIds(['222']);
-    const after = card.snapshot().adnRecords;
-    expect(after.slice(3).filter((r) => r.every((b) => b === 0xff)).length).toBe(2);
-    expect(await session.readTerminalIds()).toEqual(['222']);
-    await session.writeTerminalIds([]);
-    expect(
-      card
-        .snapshot()
-        .adnRecords.slice(3)
-        .every((r) => r.every((b) => b === 0xff)),
-    ).toBe(true);
+  it("a missing EF is 'not-found' with its SW (3G 6A82, 2G 9404)", async () => {
+    for (const [classes, sw] of [
+      ['both', 0x6a82],
+      ['sim-only', 0x9404],
+    ] as const) {
+      const { session } = await open({ classes, terminalIdFile: false });
+      await expect(session.readRecords([0x3f00, 0x7fde, 0x6f01])).rejects.toMatchObject({
+        kind: 'not-found',
+        sw,
+      });
+    }
   });
 
-  it("'no-space' when the free records are too few, changing nothing", async () => {
-    const { session, card } = await open({ terminalIdFile: false, adnRecords: 5, phonebook });
+  it("a path not from the MF, a record the EF lacks or data of the wrong length is 'bad-argument', with no UPDATE sent", async () => {
+    const { session, transport, card } = await open({ adnRecords: 4 });
     await session.verifyPin('1234');
-    await session.writeTerminalIds(['111']);
-    const before = card.snapshot();
-    await expect(session.writeTerminalIds(['111', '222', '333'])).rejects.toMatchObject({ kind: 'no-space' });
-    expect(card.snapshot()).toEqual(before);
-    await session.writeTerminalIds(['111', '222']);
-    expect(await session.readTerminalIds()).toEqual(['111', '222']);
-  });
-
-  it("IDs outside 0-9 * # are 'bad-argument' in this storage, changing nothing", async () => {
-    const { session, card } = await open({ terminalIdFile: false, phonebook });
-    await session.verifyPin('1234');
-    const before = card.snapshot();
-    await expect(session.writeTerminalIds(['123', 'pi-kitchen'])).rejects.toMatchObject({
-      kind: 'bad-argument',
-    });
-    expect(card.snapshot()).toEqual(before);
-  });
-
-  it("a phonebook with no free record is 'no-space' even for one ID", async () => {
-    const { session } = await open({ terminalIdFile: false, adnRecords: 3, phonebook });
-    await session.verifyPin('1234');
-    await expect(session.writeTerminalIds(['1'])).rejects.toMatchObject({ kind: 'no-space' });
-    expect(await session.readTerminalIds()).toEqual([]);
+    const before = card.snapshot().adnRecords;
+    transport.reset();
+    const ok = new Uint8Array(28).fill(0x41);
+    for (const call of [
+      () => session.readRecords([]),
+      () => session.readRecords([0x7f10, 0x6f3a]),
+      () => session.readRecords([0x3f00, 0x1_0000]),
+      () => session.updateRecord([0x7f10, 0x6f3a], 1, ok),
+    ]) {
+      await expect(call()).rejects.toMatchObject({ kind: 'bad-argument' });
+    }
+    expect(transport.log).toEqual([]);
+    for (const call of [
+      () => session.updateRecord(EF_ADN, 0, ok),
+      () => session.updateRecord(EF_ADN, 5, ok),
+      () => session.updateRecord(EF_ADN, 1.5, ok),
+      () => session.updateRecord(EF_ADN, 1, new Uint8Array(27)),
+      () => session.updateRecord([0x3f00, 0x2fe2], 1, ok),
+    ]) {
+      await expect(call()).rejects.toMatchObject({ kind: 'bad-argument' });
+    }
+    expect(transport.log.filter((x) => x.command[1] === 0xdc)).toEqual([]);
+    expect(card.snapshot().adnRecords).toEqual(before);
   });
 });
 
@@ -299,17 +242,18 @@ describe('UiccSession lifecycle', () => {
   it('serialises concurrent calls so their SELECTs do not interleave', async () => {
     const { session } = await open({ t0GetResponse: true });
     await session.verifyPin('1234');
-    await session.writeTerminalIds(['77']);
-    const [iccid, imsi, ids, status] = await Promise.all([
+    const record = Uint8Array.from({ length: 28 }, (_, i) => (i === 0 ? 0x41 : 0xff));
+    await session.updateRecord(EF_ADN, 1, record);
+    const [iccid, imsi, records, status] = await Promise.all([
       session.iccid(),
       session.imsi(),
-      session.readTerminalIds(),
+      session.readRecords(EF_ADN),
       session.pinStatus(),
     ]);
-    expect([iccid, imsi, ids, status]).toEqual([
+    expect([iccid, imsi, records[0], status]).toEqual([
       ICCID,
       IMSI,
-      ['77'],
+      record,
       { enabled: true, verified: true, retriesLeft: 3, blocked: false, pukRetriesLeft: 10 },
     ]);
   });

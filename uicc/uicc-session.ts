@@ -1,14 +1,24 @@
+import type { CardFilePath, PinResult, PinStatus } from '../hal/index.js';
 import { type Application, CardChannel } from './card-channel.js';
 import { decodeApplicationTemplate, isUsimAid } from './ef-dir.js';
 import { isUiccError, UiccError } from './errors.js';
 import type { ApduTransport } from './exchange.js';
 import { FID } from './file-ids.js';
+import { swHex } from './hex.js';
 import { decodeIccid } from './iccid.js';
 import { decodeImsi } from './imsi.js';
-import { type PinResult, type PinStatus, pinStatus, unblockPin, verifyPin } from './pin-operations.js';
+import { pinStatus, unblockPin, verifyPin } from './pin-operations.js';
 import { simCommands } from './sim-commands.js';
 import { SW } from './status-words.js';
-import { type TerminalIdStorage, TerminalIdStore } from './terminal-id-store.js';
+
+/** `path` checked to be file identifiers from the MF (TS 102 221 §8.4: 3F00 first). */
+function fromMf(path: CardFilePath): CardFilePath {
+  const fid = (n: number) => Number.isInteger(n) && n >= 0 && n <= 0xffff;
+  if (path.length === 0 || path[0] !== FID.MF || !path.every(fid)) {
+    throw new UiccError('bad-argument', 'a file path is file identifiers from the MF (3F00) down');
+  }
+  return path;
+}
 
 /** What probing for a USIM found: its AID, or why a USIM that EF_DIR lists could not be selected. */
 type UsimProbe = { aid: Uint8Array } | { aid: undefined; failure?: UiccError };
@@ -45,8 +55,8 @@ async function findUsim(transport: ApduTransport): Promise<UsimProbe> {
 }
 
 /**
- * One open session with a SIM or USIM, shaped like hal/card-reader.ts
- * `SimCard` so every HAL (simulated, PC/SC, modem) can wrap it.
+ * One open session with a SIM or USIM: the card operations of hal/card-reader.ts
+ * `SimCard` in the APDU layer's terms; UiccSimCard presents it as one.
  *
  * Commands are serialised: concurrent calls run one after another, since
  * each is a sequence of SELECTs and reads that must not interleave.
@@ -58,7 +68,6 @@ export class UiccSession {
   readonly application: Application;
   readonly #transport: ApduTransport;
   readonly #channel: CardChannel;
-  readonly #terminalIds: TerminalIdStore;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -67,7 +76,6 @@ export class UiccSession {
     this.atr = atr.slice();
     this.application = channel.application;
     this.#channel = channel;
-    this.#terminalIds = new TerminalIdStore(channel);
   }
 
   /**
@@ -124,19 +132,32 @@ export class UiccSession {
     return this.#serial(() => unblockPin(this.#channel, puk, newPin));
   }
 
-  /** Which storage holds the terminal-ID list on this card. */
-  terminalIdStorage(): Promise<TerminalIdStorage> {
-    return this.#serial(() => this.#terminalIds.storage());
+  /** Every record of the record EF at `path` (from the MF). 'bad-argument' for a path not from the MF. */
+  readRecords(path: CardFilePath): Promise<Uint8Array[]> {
+    return this.#serial(async () => (await this.#channel.readRecords(fromMf(path))).records);
   }
 
-  /** FIG. 11-A/B: the terminal IDs stored on the card. Rejects 'pin-required' before PIN1. */
-  readTerminalIds(): Promise<string[]> {
-    return this.#serial(() => this.#terminalIds.read());
-  }
-
-  /** Replaces the list; 'no-space' or 'bad-argument' change nothing on the card. */
-  writeTerminalIds(ids: readonly string[]): Promise<void> {
-    return this.#serial(() => this.#terminalIds.write(ids));
+  /**
+   * UPDATE RECORD `record` of the record EF at `path`, selected in the same
+   * serialised step. 'bad-argument', before the UPDATE, for a path not from
+   * the MF, a record number the EF does not have, or `data` that is not one
+   * record long.
+   */
+  updateRecord(path: CardFilePath, record: number, data: Uint8Array): Promise<void> {
+    return this.#serial(async () => {
+      const info = await this.#channel.select(fromMf(path));
+      const { recordLength, recordCount } = info;
+      if (info.type !== 'ef' || recordLength === undefined || recordCount === undefined) {
+        throw new UiccError('bad-argument', `file ${swHex(info.fid)} is not a record EF`);
+      }
+      if (!Number.isInteger(record) || record < 1 || record > recordCount) {
+        throw new UiccError('bad-argument', `record ${record} is not one of 1..${recordCount}`);
+      }
+      if (data.length !== recordLength) {
+        throw new UiccError('bad-argument', `a record is ${recordLength} bytes, not ${data.length}`);
+      }
+      await this.#channel.updateRecord(record, data.slice());
+    });
   }
 
   /** Raw APDU exchange, no GET RESPONSE handling. The session re-selects its files per call, so this is safe. */

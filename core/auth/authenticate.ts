@@ -1,5 +1,6 @@
 import type { SimCard, UserAgent } from '../../hal/index.js';
 import { isHalError } from '../../hal/index.js';
+import { readTerminalIds } from '../../uicc/index.js';
 import { SyncError } from '../errors.js';
 import { verifyPassword } from './password.js';
 import type { AuthPolicy } from './policy.js';
@@ -90,7 +91,7 @@ export async function authenticate(input: AuthInput): Promise<string> {
   }
   if (policy.binding === 'terminal-list') {
     // FIG. 11-B S31a–S32a.
-    const listed = await card.readTerminalIds();
+    const listed = await readTerminalIds(card);
     if (!listed.includes(input.terminalId)) {
       throw refuse('terminal-not-listed', 'this terminal is not associated with the SIM');
     }

@@ -1,4 +1,5 @@
 import { isHalError, type PinResult, type PinStatus, type SimCard, type UserAgent } from '../../hal/index.js';
+import { readTerminalIds, writeTerminalIds } from '../../uicc/index.js';
 import { verifyTerminalPassword } from '../auth/authenticate.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { POLICIES, type PolicyName } from '../auth/policy.js';
@@ -158,11 +159,9 @@ export function registerTerminal(
       });
     } catch (e) {
       if (joined?.added) {
-        await card
-          .writeTerminalIds(joined.before)
-          .catch((undo: unknown) =>
-            log.error({ err: undo }, 'could not take the terminal ID off the SIM again'),
-          );
+        await writeTerminalIds(card, joined.before).catch((undo: unknown) =>
+          log.error({ err: undo }, 'could not take the terminal ID off the SIM again'),
+        );
       }
       throw e;
     }
@@ -265,17 +264,20 @@ export async function leaveSimList(parts: TerminalParts, cards: CardSession): Pr
   if (!parts.hal.reader.present()) return;
   await parts.mutex.run(async () => {
     const card = await cards.openCard();
-    const listed = await card.readTerminalIds();
+    const listed = await readTerminalIds(card);
     if (listed.includes(parts.terminalId))
-      await card.writeTerminalIds(listed.filter((t) => t !== parts.terminalId));
+      await writeTerminalIds(
+        card,
+        listed.filter((t) => t !== parts.terminalId),
+      );
   });
 }
 
 /** FIG. 11-A S25a–S26a: this terminal's ID joins the SIM's list; says what the list was. */
 async function joinSimList(card: SimCard, terminalId: string): Promise<{ before: string[]; added: boolean }> {
-  const listed = await card.readTerminalIds();
+  const listed = await readTerminalIds(card);
   if (listed.includes(terminalId)) return { before: listed, added: false };
-  await card.writeTerminalIds([...listed, terminalId]);
+  await writeTerminalIds(card, [...listed, terminalId]);
   return { before: listed, added: true };
 }
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CardReader, isHalError, type SimCard } from '../../hal/index.js';
+import { readTerminalIds, writeTerminalIds } from '../../uicc/index.js';
 import { delay, waitFor } from './wait.js';
 
 /**
@@ -38,6 +39,9 @@ export interface CardReaderUnderTest {
   hang: () => Promise<void>;
   cleanup?: () => Promise<void> | void;
 }
+
+/** EF_ADN under DF_TELECOM (TS 51.011 §10.5.1), a record EF every SIM and USIM has. */
+const EF_ADN = [0x3f00, 0x7f10, 0x6f3a] as const;
 
 /** Bound on `SimCard.close()` with a card that does not answer (hal/card-reader.ts). */
 const CLOSE_BOUND_MS = 3000;
@@ -112,7 +116,7 @@ export function describeCardReaderContract(
         pukRetriesLeft: 10,
       });
       expect(isHalError(await rejection(sim.imsi()), 'pin-required')).toBe(true);
-      expect(isHalError(await rejection(sim.readTerminalIds()), 'pin-required')).toBe(true);
+      expect(isHalError(await rejection(readTerminalIds(sim)), 'pin-required')).toBe(true);
       expect(await sim.verifyPin(CONTRACT_CARD.pin)).toEqual({ status: 'ok' });
       expect(await sim.imsi()).toBe(CONTRACT_CARD.imsi);
       expect(await sim.pinStatus()).toEqual({
@@ -154,8 +158,8 @@ export function describeCardReaderContract(
       expect(await sim.imsi()).toBe(CONTRACT_CARD.imsi);
       expect(await sim.verifyPin('0000')).toEqual({ status: 'disabled' });
       expect(await sim.pinStatus()).toMatchObject({ retriesLeft: 3 });
-      await sim.writeTerminalIds(['4711']);
-      expect(await sim.readTerminalIds()).toEqual(['4711']);
+      await writeTerminalIds(sim, ['4711']);
+      expect(await readTerminalIds(sim)).toEqual(['4711']);
     });
 
     it('issue 14: a USIM-only card whose ADF FCP has no 83 is a USIM, not a blocked card', async () => {
@@ -185,11 +189,45 @@ export function describeCardReaderContract(
     it('FIG. 11-A: writes the terminal-ID list and reads it back', async () => {
       const sim = await insertAndOpen();
       await sim.verifyPin(CONTRACT_CARD.pin);
-      expect(await sim.readTerminalIds()).toEqual([]);
-      await sim.writeTerminalIds(['term-a', 'term-b']);
-      expect(await sim.readTerminalIds()).toEqual(['term-a', 'term-b']);
-      await sim.writeTerminalIds(['term-b']);
-      expect(await sim.readTerminalIds()).toEqual(['term-b']);
+      expect(await readTerminalIds(sim)).toEqual([]);
+      await writeTerminalIds(sim, ['term-a', 'term-b']);
+      expect(await readTerminalIds(sim)).toEqual(['term-a', 'term-b']);
+      await writeTerminalIds(sim, ['term-b']);
+      expect(await readTerminalIds(sim)).toEqual(['term-b']);
+    });
+
+    it('readRecords / updateRecord: EF_ADN after PIN1, one whole record written and read back', async () => {
+      const sim = await insertAndOpen();
+      expect(isHalError(await rejection(sim.readRecords(EF_ADN)), 'pin-required')).toBe(true);
+      await sim.verifyPin(CONTRACT_CARD.pin);
+      const before = await sim.readRecords(EF_ADN);
+      expect(before.length).toBeGreaterThan(1);
+      const length = before[0]!.length;
+      const record = Uint8Array.from({ length }, (_, i) => (i < 4 ? 0x41 + i : 0xff));
+      await sim.updateRecord(EF_ADN, 2, record);
+      const after = await sim.readRecords(EF_ADN);
+      expect(after[1]).toEqual(record);
+      expect(after.filter((_, i) => i !== 1)).toEqual(before.filter((_, i) => i !== 1));
+    });
+
+    it("bad file access is refused before anything is written: 'not-supported', or 'card-error' with the SW for no file", async () => {
+      const sim = await insertAndOpen();
+      await sim.verifyPin(CONTRACT_CARD.pin);
+      const before = await sim.readRecords(EF_ADN);
+      const length = before[0]!.length;
+      for (const bad of [
+        () => sim.updateRecord(EF_ADN, 1, new Uint8Array(length + 1).fill(0x41)),
+        () => sim.updateRecord(EF_ADN, 0, new Uint8Array(length).fill(0x41)),
+        () => sim.updateRecord(EF_ADN, before.length + 1, new Uint8Array(length).fill(0x41)),
+        () => sim.updateRecord([0x7f10, 0x6f3a], 1, new Uint8Array(length).fill(0x41)),
+        () => sim.readRecords([]),
+      ]) {
+        expect(isHalError(await rejection(bad()), 'not-supported')).toBe(true);
+      }
+      expect(await sim.readRecords(EF_ADN)).toEqual(before);
+      const missing = await rejection(sim.readRecords([0x3f00, 0x7f10, 0x6fee]));
+      expect(isHalError(missing, 'card-error')).toBe(true);
+      expect([0x6a82, 0x9404]).toContain((missing as { sw?: number }).sw);
     });
 
     it('transmit() exchanges a raw APDU and returns at least SW1 SW2', async () => {
@@ -208,7 +246,7 @@ export function describeCardReaderContract(
       for (const call of [
         () => sim.iccid(),
         () => sim.verifyPin(CONTRACT_CARD.pin),
-        () => sim.readTerminalIds(),
+        () => readTerminalIds(sim),
       ]) {
         expect(isHalError(await rejection(call()), 'card-removed')).toBe(true);
       }
