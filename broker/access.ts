@@ -180,6 +180,24 @@ async function countFailure(deps: AccessDeps, keys: string[], refusal: Refusal):
   }
 }
 
+/** The audit line of an accepted CONNECT: who, and on reg how it proved itself ([0038], FIG. 19). */
+async function auditAccepted(deps: AccessDeps, session: Session): Promise<void> {
+  const proof = session.secret?.kind === 'code' ? 'reg: one-time code' : 'reg: login password';
+  await deps.store.appendAudit({
+    at: deps.now(),
+    subscriber: session.subscriber,
+    terminalId: session.terminalId,
+    terminalOwner: null,
+    action: 'connect',
+    outcome: 'accepted',
+    reason: session.channel === 'reg' ? proof : null,
+    uploaded: 0,
+    uploadedBytes: 0,
+    downloaded: 0,
+    downloadedBytes: 0,
+  });
+}
+
 async function audit(deps: AccessDeps, refusal: Refusal): Promise<void> {
   if (!refusal.audit) return;
   await deps.store.appendAudit({
@@ -259,7 +277,10 @@ export function accessHooks(
         (session) => {
           sessions.attach(client, session);
           logger.debug({ terminalId: session.terminalId, channel: session.channel }, 'connected');
-          done(null, true);
+          // Audited before the CONNACK; a failed audit never keeps a proven terminal out.
+          auditAccepted(deps, session)
+            .catch((err: unknown) => logger.error({ err, terminalId: session.terminalId }, 'audit failed'))
+            .finally(() => done(null, true));
         },
         (e: unknown) => {
           const refusal =

@@ -70,8 +70,14 @@ describe('server side of data selection, limits and lazy download', () => {
     expect(page.next).toBe(5);
     const probe = await phone.request({ type: 'probe', subscriber: X, after: 3, category: 'mail' });
     expect(probe).toMatchObject({ pending: true });
-    // Nothing filtered out is deleted: the PC still gets everything.
-    const all = await pc.request<'changes'>({ type: 'download', subscriber: X, after: 0, maxBytes: 4096 });
+    // Nothing filtered out is deleted: a terminal without filters still gets everything.
+    const laptop = await onlineTerminal(server, 'laptop-1', X, ['contacts', 'mail']);
+    const all = await laptop.request<'changes'>({
+      type: 'download',
+      subscriber: X,
+      after: 0,
+      maxBytes: 4096,
+    });
     expect(all.changes).toHaveLength(5);
   });
 
@@ -96,7 +102,8 @@ describe('server side of data selection, limits and lazy download', () => {
       [C, 'c2', 0, now, b],
       [M, 'm2', 0, now, b],
     ]);
-    const mail = await pc.request<'changes'>({
+    const phone = await onlineTerminal(server, 'phone-1', X, ['contacts', 'mail']);
+    const mail = await phone.request<'changes'>({
       type: 'download',
       subscriber: X,
       after: 0,
@@ -114,7 +121,8 @@ describe('server side of data selection, limits and lazy download', () => {
       [C, 'small', 0, now, new Uint8Array(1000)],
       [C, 'big', 0, now, new Uint8Array(3000)],
     ]);
-    const first = await pc.request<'changes'>({
+    const phone = await onlineTerminal(server, 'phone-1', X, ['contacts']);
+    const first = await phone.request<'changes'>({
       type: 'download',
       subscriber: X,
       after: 0,
@@ -123,7 +131,7 @@ describe('server side of data selection, limits and lazy download', () => {
     });
     expect(ids(first.changes)).toEqual(['small']);
     expect(first).toMatchObject({ more: true, next: 1 });
-    const second = await pc.request<'changes'>({
+    const second = await phone.request<'changes'>({
       type: 'download',
       subscriber: X,
       after: 1,
@@ -131,7 +139,12 @@ describe('server side of data selection, limits and lazy download', () => {
       strict: true,
     });
     expect(second).toMatchObject({ changes: [], more: true, next: 1 });
-    const loose = await pc.request<'changes'>({ type: 'download', subscriber: X, after: 1, maxBytes: 2048 });
+    const loose = await phone.request<'changes'>({
+      type: 'download',
+      subscriber: X,
+      after: 1,
+      maxBytes: 2048,
+    });
     expect(ids(loose.changes)).toEqual(['big']);
   });
 
@@ -142,7 +155,8 @@ describe('server side of data selection, limits and lazy download', () => {
       [A, 'photo', 0, now, photo, { title: 'Beach' }],
       [C, 'bob', 0, now, new Uint8Array(3000)],
     ]);
-    const page = await pc.request<'changes'>({
+    const phone = await onlineTerminal(server, 'phone-1', X, ['archive', 'contacts']);
+    const page = await phone.request<'changes'>({
       type: 'download',
       subscriber: X,
       after: 0,
@@ -157,7 +171,7 @@ describe('server side of data selection, limits and lazy download', () => {
     });
     // The stub cost no body bytes, so the contact came in the same page.
     expect(ids(page.changes)).toEqual(['photo', 'bob']);
-    const part = await pc.request({
+    const part = await phone.request({
       type: 'fetch',
       subscriber: X,
       category: 'archive',
@@ -168,7 +182,7 @@ describe('server side of data selection, limits and lazy download', () => {
     });
     expect(part).toMatchObject({ type: 'substance', seq: 1, offset: 9000, size: 10_000 });
     expect(part.type === 'substance' && part.bytes).toEqual(photo.slice(9000));
-    const stale = await pc.request({
+    const stale = await phone.request({
       type: 'fetch',
       subscriber: X,
       category: 'archive',

@@ -304,12 +304,13 @@ describe.each(STORES)(
       const body = photo(300 * KIB);
       await sendAll(pc, 'ann', body);
       await pc.request({ type: 'upload', subscriber: X, batch: 1, changes: [staged('ann', body)] });
-      const page = await pc.request({ type: 'download', subscriber: X, after: 0, maxBytes: 64 * KIB });
+      const phone = await onlineTerminal(server, 'phone-1', X, ['contacts']);
+      const page = await phone.request({ type: 'download', subscriber: X, after: 0, maxBytes: 64 * KIB });
       expect(page).toMatchObject({
         type: 'changes',
         changes: [[C, 'ann', 1, T0, new Uint8Array(0), { stub: { size: body.length, hash: sha256(body) } }]],
       });
-      const range = await pc.request({
+      const range = await phone.request({
         type: 'fetch',
         subscriber: X,
         category: 'contacts',

@@ -188,7 +188,8 @@ describe('server-side sync (FIG. 13/14)', () => {
         ],
       });
       expect(del).toMatchObject({ seqs: [2, 3], issues: [] });
-      const page = await pc.request({ type: 'download', subscriber: X, after: 0, maxBytes: 4096 });
+      const reader = await onlineTerminal(server, 'reader', X);
+      const page = await reader.request({ type: 'download', subscriber: X, after: 0, maxBytes: 4096 });
       expect(page).toMatchObject({
         changes: [
           [C, 'a', 2, T0 + 1, null],

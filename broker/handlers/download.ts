@@ -1,4 +1,5 @@
-import type { DownloadRequest } from '../../core/protocol/index.js';
+import { type DownloadRequest, decodeReply } from '../../core/protocol/index.js';
+import type { TerminalRow } from '../store/sync-store.js';
 import { downloadPage } from '../sync/download.js';
 import { type Handled, refuse, type SyncCall, tally } from './handled.js';
 
@@ -19,6 +20,7 @@ export async function handleDownload(
     stubs: request.stubs,
     maxMessageBytes: deps.limits.maxMessageBytes - 1024,
     now: deps.now(),
+    held: heldVersions(terminal),
   });
   if (page.kind === 'out-of-order') {
     return refuse(
@@ -32,4 +34,18 @@ export async function handleDownload(
     reply: { type: 'changes', req: request.req, changes: page.changes, next: page.next, more: page.more },
     audit: tally({ ...who, downloaded: page.changes.length, downloadedBytes: page.bytes }),
   };
+}
+
+/**
+ * The versions the terminal's last applied batch wrote (its stored ack's
+ * `seqs`): its own edits, held since it took the ack. Until the ack reaches
+ * it they are unacknowledged local edits, which a download never replaces
+ * (core/store/download-apply.ts) and a retry of the batch settles. A new
+ * registration clears the stored ack, so a terminal starting afresh gets
+ * every version again.
+ */
+function heldVersions(terminal: TerminalRow): ReadonlySet<number> | undefined {
+  if (terminal.lastAck === null) return undefined;
+  const ack = decodeReply(terminal.lastAck);
+  return ack.type === 'upload-ack' ? new Set(ack.seqs.filter((seq) => seq > 0)) : undefined;
 }

@@ -20,6 +20,12 @@ export interface DownloadQuery {
   maxMessageBytes: number;
   /** The server's clock, for recency filters. */
   now: number;
+  /**
+   * Versions (seqs) the terminal is known to hold, written by its own last
+   * acknowledged upload: passed over like filtered ones, never sent, so a
+   * page carries, and counts, only what the terminal lacks.
+   */
+  held?: ReadonlySet<number> | undefined;
 }
 
 export type DownloadPage =
@@ -69,7 +75,8 @@ export async function downloadPage(store: SyncStore, q: DownloadQuery): Promise<
       limit: CHUNK,
     });
     for (const r of rows) {
-      if (r.body !== null && !passesFilters(q.filters, r.category, r.meta, r.editedAt, q.now)) {
+      const filtered = r.body !== null && !passesFilters(q.filters, r.category, r.meta, r.editedAt, q.now);
+      if (filtered || q.held?.has(r.seq)) {
         cursor = r.seq;
         continue;
       }
