@@ -98,7 +98,11 @@ export class ServerSession {
     const session = new ServerSession(client, options, traffic);
     try {
       await session.waitConnected();
-      const granted = await session.withTimeout(client.subscribeAsync(replies, { qos: 1 }), 'subscribe');
+      // A connection lost before SUBACK rejects with mqtt.js' own error: it is a link-down like any other.
+      const subscribed = client.subscribeAsync(replies, { qos: 1 }).catch((e: Error) => {
+        throw new SyncError('link-down', `subscription failed: ${e.message}`, undefined, { cause: e });
+      });
+      const granted = await session.withTimeout(subscribed, 'subscribe');
       if (granted.some((g) => g.qos === 128))
         throw new SyncError('server-refused', 'server refused the subscription');
     } catch (e) {
