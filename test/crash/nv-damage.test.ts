@@ -152,7 +152,8 @@ describe('issue 21: FileNvStore damage is detected on open, never used', () => {
 
   it('moveAside: the damaged log is kept under another name and the next open starts empty', async () => {
     const damaged = fixture.log.slice();
-    damaged[(fixture.ends[1] as number) + 3] ^= 0x10;
+    const at = (fixture.ends[1] as number) + 3;
+    damaged[at] = (damaged[at] as number) ^ 0x10;
     const opened = await openLog(root, 'aside', damaged);
     expect(opened).toMatchObject({ error: { kind: 'store-corrupt', offset: fixture.ends[1] } });
     const moved = await FileNvStore.moveAside(opened.dir, new Date('2026-12-02T00:00:00Z'));
