@@ -1,3 +1,4 @@
+import type { ChangeLogEntry } from '../../broker/index.js';
 import { CATEGORIES, type Category, fromUtf8, parseConflictCopyId } from '../../core/index.js';
 import type { HistoryWorld, Node } from './history-world.js';
 import type { Observations } from './run-history.js';
@@ -31,7 +32,7 @@ export async function checkHistory(world: HistoryWorld, seen: Observations): Pro
   const area = await userArea(world);
   for (const node of world.nodes) problems.push(...(await converged(world, node, area)));
   problems.push(...(await acknowledged(world, seen, area)));
-  problems.push(...duplicates(seen, area));
+  problems.push(...duplicates(world, seen, area, await world.server.store.changeLog(IMSI)));
   problems.push(...(await conflicts(world, seen, area)));
   return problems;
 }
@@ -109,8 +110,34 @@ async function acknowledged(world: HistoryWorld, seen: Observations, area: Area)
   return problems;
 }
 
-function duplicates(seen: Observations, area: Area): Problem[] {
+function duplicates(
+  world: HistoryWorld,
+  seen: Observations,
+  area: Area,
+  log: readonly ChangeLogEntry[],
+): Problem[] {
   const problems: Problem[] = [];
+  // Each user write enters the change log at most once (an upload retried is applied once).
+  const written = new Map<string, number>();
+  for (const w of seen.writes) {
+    const key = `${w.t}|${w.category}/${w.id}`;
+    written.set(key, (written.get(key) ?? 0) + 1);
+  }
+  const logged = new Map<string, number>();
+  for (const e of log) {
+    const t = world.nodes.findIndex((n) => n.terminal.terminalId === e.origin);
+    const key = `${t}|${e.category}/${e.recordId}`;
+    logged.set(key, (logged.get(key) ?? 0) + 1);
+  }
+  for (const [key, n] of logged) {
+    if (parseConflictCopyId(key.split('/').slice(1).join('/')) !== undefined) continue;
+    const writes = written.get(key) ?? 0;
+    if (n > writes)
+      problems.push({
+        kind: 'duplicate',
+        detail: `t${key.replace('|', "'s ")} entered the change log ${n} times for ${writes} write(s)`,
+      });
+  }
   const holders = new Map<string, string[]>();
   for (const [key, value] of Object.entries(area)) holders.set(value, [...(holders.get(value) ?? []), key]);
   for (const [value, keys] of holders) {
