@@ -4,7 +4,7 @@ import { AtEngine } from './at-engine.js';
 import { AtError } from './at-errors.js';
 import { PtyPair } from './sim-modem/pty-pair.js';
 import { SimModemHost } from './sim-modem/sim-modem-host.js';
-import { card, FAST, rejection } from './test-support.js';
+import { card, FAST, POLL, rejection } from './test-support.js';
 
 let host: SimModemHost;
 let at: AtEngine;
@@ -22,14 +22,6 @@ async function start(dialect: 'quectel' | 'simcom' = 'quectel'): Promise<void> {
 const kindOf = async (p: Promise<unknown>) => {
   const e = await rejection(p);
   return isHalError(e) ? e.kind : `not a HalError: ${String(e)}`;
-};
-
-const waitUntil = async (what: string, condition: () => boolean, ms = 3000) => {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 };
 
 afterEach(async () => {
@@ -76,7 +68,7 @@ describe('AtEngine over a pty', () => {
     await at.command('AT+CEREG=1');
     host.modem.delayNextReply(60);
     const running = at.command('AT+CREG?', { prefix: '+CREG:' });
-    await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => host.modem.commands(), POLL).toContain('AT+CREG?');
     host.modem.setRegistration(5);
     host.modem.removeCard();
     const { lines } = await running;
@@ -118,7 +110,7 @@ describe('AtEngine over a pty', () => {
     at.onEvent((e) => events.push(e));
     host.modem.delayNextReply(200);
     const running = kindOf(at.command('AT+CSQ'));
-    await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => host.modem.commands(), POLL).toContain('AT+CSQ');
     void host.modem.reboot({ downMs: 30 });
     expect(await running).toBe('device-unavailable');
     expect(events).toEqual(['restarted']);
@@ -135,14 +127,14 @@ describe('AtEngine over a pty', () => {
     host.modem.delayNextReply(3_000);
     const running = kindOf(at.command('AT+CSQ', { timeoutMs: 10_000 }));
     const queued = kindOf(at.command('AT+CGMM', { timeoutMs: 10_000 }));
-    await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => host.modem.commands(), POLL).toContain('AT+CSQ');
     await host.unplug();
     expect(await running).toBe('device-unavailable');
     expect(await queued).toBe('device-unavailable');
-    await waitUntil('disconnect', () => !at.connected);
+    await expect.poll(() => at.connected, POLL).toBe(false);
     expect(await kindOf(at.command('AT'))).toBe('device-unavailable');
     await host.replug();
-    await waitUntil('reconnect', () => at.connected);
+    await expect.poll(() => at.connected, POLL).toBe(true);
     // The simulated modem finishes the delayed reply before it reads the next command.
     expect((await at.command('AT+CGMM', { timeoutMs: 10_000 })).lines).toEqual(['EC25']);
     expect(events.slice(0, 2)).toEqual(['disconnected', 'reconnected']);

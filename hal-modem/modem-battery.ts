@@ -49,21 +49,32 @@ export class ModemBattery implements Battery {
     return { percent: Math.max(0, Math.min(100, bcl)), charging: bcs === 1 };
   }
 
-  /** Polls every `pollMs`; fires when the level falls to or below the threshold (edge-triggered). */
+  /**
+   * Polls every `pollMs`; fires when the level falls from above the threshold
+   * to at or below it (edge-triggered, as hal/battery.ts promises). The first
+   * reading only arms: a level already low when subscribing waits for a rise.
+   * A failed read is skipped; a poll still running when the next is due is not doubled.
+   */
   onLow(thresholdPercent: number, listener: (reading: BatteryReading) => void): Unsubscribe {
-    let armed = true;
+    let armed: boolean | undefined;
+    let reading = false;
+    let stopped = false;
     const check = async () => {
-      const reading = await this.read().catch(() => undefined);
-      if (reading === undefined) return;
-      if (reading.percent > thresholdPercent) armed = true;
-      else if (armed) {
-        armed = false;
-        listener(reading);
-      }
+      if (reading) return;
+      reading = true;
+      const level = await this.read().catch(() => undefined);
+      reading = false;
+      if (level === undefined || stopped) return;
+      const fire = armed === true && level.percent <= thresholdPercent;
+      armed = level.percent > thresholdPercent;
+      if (fire) listener(level);
     };
     void check();
     const timer = setInterval(() => void check(), this.#pollMs);
     timer.unref?.();
-    return () => clearInterval(timer);
+    return () => {
+      stopped = true;
+      clearInterval(timer);
+    };
   }
 }

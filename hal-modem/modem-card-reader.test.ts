@@ -1,20 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isHalError } from '../hal/index.js';
 import { readTerminalIds, writeTerminalIds } from '../uicc/index.js';
-import { type Bench, bench, CARD, card, rejection } from './test-support.js';
+import { type Bench, bench, CARD, card, POLL, rejection } from './test-support.js';
 
 let b: Bench;
 afterEach(async () => {
   await b?.close();
 });
 
-const waitUntil = async (what: string, condition: () => boolean, ms = 3000) => {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+/** How many times the simulated modem has received `command`. */
+const sent = (command: string) => b.host.modem.commands().filter((c) => c === command).length;
 
 const kindOf = async (p: Promise<unknown>) => {
   const e = await rejection(p);
@@ -64,11 +59,11 @@ for (const dialect of ['quectel', 'simcom', 'generic'] as const) {
       b.modem.reader.on('inserted', () => events.push('inserted'));
       b.modem.reader.on('removed', () => events.push('removed'));
       b.host.modem.removeCard();
-      await waitUntil('removed', () => events.length === 1);
+      await expect.poll(() => events.length, POLL).toBe(1);
       b.host.modem.insertCard(card());
-      await waitUntil('inserted', () => events.length === 2);
+      await expect.poll(() => events.length, POLL).toBe(2);
       b.host.modem.removeCard();
-      await waitUntil('removed again', () => events.length === 3);
+      await expect.poll(() => events.length, POLL).toBe(3);
       expect(events).toEqual(['removed', 'inserted', 'removed']);
       expect(await kindOf(b.modem.reader.open())).toBe('no-card');
     });
@@ -81,8 +76,9 @@ describe('ModemCardReader faults', () => {
     const sim = await b.modem.reader.open();
     await sim.verifyPin(CARD.pin!);
     b.host.modem.delayNextReply(150);
+    const before = sent('AT+CIMI');
     const pending = kindOf(sim.imsi());
-    await new Promise((r) => setTimeout(r, 30));
+    await expect.poll(() => sent('AT+CIMI'), POLL).toBeGreaterThan(before);
     b.host.modem.removeCard();
     expect(await pending).toBe('card-removed');
     expect(await kindOf(sim.iccid())).toBe('card-removed');
@@ -123,7 +119,7 @@ describe('ModemCardReader faults', () => {
     const sim = await b.modem.reader.open();
     await sim.verifyPin(CARD.pin!);
     await b.host.modem.reboot({ downMs: 30 });
-    await waitUntil('re-inserted', () => events.length === 2);
+    await expect.poll(() => events.length, POLL).toBe(2);
     expect(events).toEqual(['removed', 'inserted']);
     expect(await kindOf(sim.imsi())).toBe('card-removed');
     const again = await b.modem.reader.open();
@@ -143,12 +139,15 @@ describe('ModemCardReader faults', () => {
     b.modem.reader.on('removed', () => events.push('removed'));
     const sim = await b.modem.reader.open();
     await b.host.unplug();
-    await waitUntil('removed', () => events.length === 1);
+    await expect.poll(() => events.length, POLL).toBe(1);
     expect(await kindOf(sim.iccid())).toBe('card-removed');
     await b.host.replug();
     // Depending on who is first, the port or the modem's RDY, the card may be announced twice.
-    await waitUntil('inserted', () => events.at(-1) === 'inserted');
-    await new Promise((r) => setTimeout(r, 200));
+    await expect.poll(() => events.at(-1), POLL).toBe('inserted');
+    // Barrier, not a sleep: a RDY the modem sent on replug precedes its answer to this AT+CPIN? on the
+    // line, so it has been seen by then; the second refresh joins the SIM wait such a RDY started.
+    await b.modem.reader.refresh();
+    await b.modem.reader.refresh();
     expect(events.at(-1)).toBe('inserted');
     const again = await b.modem.reader.open();
     expect(await again.iccid()).toBe(CARD.iccid);
@@ -190,8 +189,9 @@ describe('issue 14 item 5: a hung SIM does not block shutdown', () => {
     b = await bench('quectel', { card: card() });
     const sim = await b.modem.reader.open();
     b.host.modem.hangSim();
+    const before = sent('AT+QCCID');
     const pending = kindOf(sim.iccid());
-    await new Promise((r) => setTimeout(r, 50));
+    await expect.poll(() => sent('AT+QCCID'), POLL).toBeGreaterThan(before);
     let started = Date.now();
     await sim.close();
     expect(Date.now() - started).toBeLessThan(500);

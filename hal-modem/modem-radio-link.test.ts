@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ByteStream } from '../hal/index.js';
 import { isHalError } from '../hal/index.js';
 import { rssiToDbm } from './modem-radio-link.js';
-import { type Bench, bench, card, rejection } from './test-support.js';
+import { type Bench, bench, card, POLL, rejection } from './test-support.js';
 
 let b: Bench;
 afterEach(async () => {
@@ -28,12 +28,10 @@ describe('ModemRadioLink (AT+CREG? / AT+CEREG? / AT+CSQ)', () => {
       const states: boolean[] = [];
       link.onState((s) => states.push(s.up));
       b.host.modem.setRegistration(2);
-      await new Promise((r) => setTimeout(r, 50));
-      expect(link.state().up).toBe(false);
+      await expect.poll(() => link.state().up, POLL).toBe(false);
       expect(isHalError(await rejection(link.open()), 'link-down')).toBe(true);
       b.host.modem.setRegistration(5);
-      await new Promise((r) => setTimeout(r, 50));
-      expect(link.state().up).toBe(true);
+      await expect.poll(() => link.state().up, POLL).toBe(true);
       expect(states).toEqual([false, true]);
       b.host.modem.setSignal(99);
       expect((await link.refresh()).signalDbm).toBeUndefined();
@@ -59,15 +57,22 @@ describe('ModemBattery (AT+CBC)', () => {
     expect(await b.modem.battery().read()).toEqual({ percent: 50, charging: false });
   });
 
-  it('onLow fires once when the level falls to the threshold, again only after it rose', async () => {
+  it('onLow fires once when the level falls to the threshold, not again while it stays low', async () => {
     b = await bench('generic', { battery: { percent: 50, charging: false, millivolts: 3800 } });
     const battery = b.modem.battery({ pollMs: 20 });
+    // Barrier: n + 2 AT+CBC polls reached the modem, so the (n + 1)th was answered and checked before.
+    const reads = () => b.host.modem.commands().filter((c) => c === 'AT+CBC').length;
+    const polled = async () => {
+      const before = reads();
+      await expect.poll(reads, POLL).toBeGreaterThanOrEqual(before + 2);
+    };
     const lows: number[] = [];
     const off = battery.onLow(20, (r) => lows.push(r.percent));
+    await polled();
     b.host.modem.setBattery({ percent: 15, charging: false, millivolts: 3600 });
-    await new Promise((r) => setTimeout(r, 100));
+    await expect.poll(() => lows, POLL).toEqual([15]);
     b.host.modem.setBattery({ percent: 10, charging: false, millivolts: 3550 });
-    await new Promise((r) => setTimeout(r, 100));
+    await polled();
     expect(lows).toEqual([15]);
     off();
   });

@@ -3,7 +3,7 @@ import { isHalError, type SimCard } from '../hal/index.js';
 import { readTerminalIds } from '../uicc/index.js';
 import { Modem } from './modem.js';
 import { SimModemHost } from './sim-modem/sim-modem-host.js';
-import { type Bench, bench, CARD, card, FAST } from './test-support.js';
+import { type Bench, bench, CARD, card, FAST, POLL } from './test-support.js';
 
 /**
  * Issue 14 item 4: after insertion and after boot a module reads the SIM
@@ -26,14 +26,6 @@ afterEach(async () => {
 });
 
 const BUSY_MS = 400;
-
-const waitUntil = async (what: string, condition: () => boolean, ms = 5000) => {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 /** What an engine does on 'inserted': open at once, read what it needs, ask for the PIN if needed. */
 async function mount(sim: SimCard): Promise<unknown[]> {
@@ -63,7 +55,7 @@ describe.each(['quectel', 'simcom'] as const)('%s: SIM re-insert with a SIM-busy
   it('announces the card only once the SIM has started, and the mount that follows works', async () => {
     b = await bench(dialect, { card: card() });
     b.host.modem.removeCard();
-    await waitUntil('removed', () => !b!.modem.reader.present());
+    await expect.poll(() => b!.modem.reader.present(), POLL).toBe(false);
     b.host.modem.setSimBusy(BUSY_MS);
     const inserted = onInserted(b.modem);
     const pushedIn = Date.now();
@@ -77,7 +69,7 @@ describe.each(['quectel', 'simcom'] as const)('%s: SIM re-insert with a SIM-busy
   it('PIN1 disabled: file access during the SMS / phonebook load is retried, not reported as busy', async () => {
     b = await bench(dialect, { card: card() });
     b.host.modem.removeCard();
-    await waitUntil('removed', () => !b!.modem.reader.present());
+    await expect.poll(() => b!.modem.reader.present(), POLL).toBe(false);
     b.host.modem.setSimBusy(BUSY_MS);
     const inserted = onInserted(b.modem);
     b.host.modem.insertCard(card({ pin1Enabled: false }));
@@ -114,6 +106,6 @@ describe('SIM-busy window after boot', () => {
     modem = await Modem.open({ path: host.path, ...FAST, reader: { simWait: { timeoutMs: 600 } } });
     expect(Date.now() - started).toBeLessThan(2000);
     expect(modem.reader.present()).toBe(false);
-    await waitUntil('the late +CPIN URC', () => modem!.reader.present(), 5000);
+    await expect.poll(() => modem!.reader.present(), POLL).toBe(true);
   });
 });

@@ -11,6 +11,9 @@ export const FAST: Pick<ModemOptions, 'timeoutMs' | 'settleMs' | 'reopenMs'> = {
   reopenMs: 50,
 };
 
+/** Bound and interval of `expect.poll` waits on the simulated modem (it answers in well under a millisecond). */
+export const POLL = { timeout: 5000, interval: 5 };
+
 export const CARD: VirtualUiccProfile = {
   iccid: '8988211000000430010',
   imsi: '001010000000102',

@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { vi } from 'vitest';
 import { isHalError } from '../hal/index.js';
 import { VirtualUicc, type VirtualUiccProfile } from '../uicc/index.js';
 import { openPcscReader } from './open-reader.js';
@@ -79,27 +80,24 @@ function tryLock(path: string): boolean {
 /** Claims a free virtual reader, waiting up to `timeoutMs` while other test files hold both. */
 export async function claimVpcdSlot(timeoutMs = 120_000): Promise<VpcdSlot> {
   const readers = await vpcdReaders();
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    for (const [index, readerName] of readers.entries()) {
-      const port = VPCD_DEFAULT_PORT + index;
-      const path = join(tmpdir(), `simsync-vpcd-${port}.lock`);
-      if (tryLock(path)) {
-        return {
-          port,
-          readerName,
-          release: () => {
-            try {
-              unlinkSync(path);
-            } catch {
-              // Already gone: nothing to release.
-            }
-          },
-        };
+  return vi.waitFor(
+    () => {
+      for (const [index, readerName] of readers.entries()) {
+        const port = VPCD_DEFAULT_PORT + index;
+        const path = join(tmpdir(), `simsync-vpcd-${port}.lock`);
+        if (tryLock(path)) return { port, readerName, release: () => unlock(path) };
       }
-    }
-    if (Date.now() > deadline) throw new Error(`both vpcd readers stayed claimed for ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+      throw new Error(`both vpcd readers stayed claimed for ${timeoutMs} ms`);
+    },
+    { timeout: timeoutMs, interval: 100 },
+  );
+}
+
+function unlock(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone: nothing to release.
   }
 }
 
@@ -192,11 +190,12 @@ export class VpcdRig {
   }
 }
 
-/** Polls `condition` every 5 ms; rejects after `timeoutMs` (pcscd polls cards every ~400 ms). */
+/** Waits until `condition` holds, trying every 5 ms; rejects after `timeoutMs` (pcscd polls cards every ~400 ms). */
 export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
+  await vi.waitFor(
+    () => {
+      if (!condition()) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    },
+    { timeout: timeoutMs, interval: 5 },
+  );
 }

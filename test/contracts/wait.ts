@@ -1,3 +1,5 @@
+import { vi } from 'vitest';
+
 /**
  * Waiting helpers for contract suites, which run against simulated and real
  * hardware alike. Every wait has a real-time bound so a broken
@@ -10,20 +12,22 @@ export function delay(ms: number): Promise<void> {
 }
 
 /**
- * Polls `condition` until it holds, calling `step` between polls (a virtual
+ * Waits until `condition` holds, calling `step` between tries (a virtual
  * clock passes its advance there; real hardware passes nothing and waits).
- * Rejects after `timeoutMs` of real time.
+ * Rejects after `timeoutMs` of real time (vitest's `vi.waitFor`).
  */
 export async function waitFor(
   condition: () => boolean,
   options: { step?: () => Promise<void>; timeoutMs?: number; what?: string } = {},
 ): Promise<void> {
-  const deadline = Date.now() + (options.timeoutMs ?? 5000);
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'condition'}`);
-    if (options.step) await options.step();
-    await delay(1);
-  }
+  await vi.waitFor(
+    async () => {
+      if (condition()) return;
+      await options.step?.();
+      throw new Error(`timed out waiting for ${options.what ?? 'condition'}`);
+    },
+    { timeout: options.timeoutMs ?? 5000, interval: 1 },
+  );
 }
 
 /** Concatenates chunks (streams may split or merge writes). */
