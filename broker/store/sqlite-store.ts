@@ -372,10 +372,14 @@ export class SqliteSyncStore implements SyncStore {
 
   /** Runs `fn` after every operation queued before it has finished. */
   private exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
-    const run = this.queue.then(() => {
-      if (this.closed) throw new Error('store is closed');
-      return fn();
-    });
+    const run = this.queue
+      .then(() => {
+        if (this.closed) throw new Error('store is closed');
+        return fn();
+      })
+      .catch((e: unknown) => {
+        throw diskFull(e);
+      });
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -438,6 +442,23 @@ export class SqliteSyncStore implements SyncStore {
     this.queue = done.catch(() => undefined);
     return done;
   }
+}
+
+/**
+ * SQLite's "database or disk is full" (SQLITE_FULL, also reported by a
+ * COMMIT): the transaction was rolled back and nothing was applied, so the
+ * same request may succeed once there is room. Marked `retryable`
+ * (SyncStore), which the server answers `unavailable`, not `internal`.
+ */
+export class SqliteDiskFullError extends Error {
+  override readonly name = 'SqliteDiskFullError';
+  readonly retryable = true;
+}
+
+function diskFull(e: unknown): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code !== 'SQLITE_FULL') return e;
+  return new SqliteDiskFullError(`the sync store's disk is full: ${(e as Error).message}`, { cause: e });
 }
 
 /** The database file's name when a data directory is given. */
