@@ -1,4 +1,4 @@
-import { SyncError, type Terminal, type Trigger } from '../core/index.js';
+import { isOutOfReach, SyncError, type Terminal, type Trigger } from '../core/index.js';
 import { ControlServer, type RemoteIO, socketPath } from './control-socket.js';
 import { failureLine } from './failure-text.js';
 import { Cancelled } from './first-run.js';
@@ -39,6 +39,8 @@ export class AgentLoop {
   private control: ControlServer | undefined;
   private draining = false;
   private readonly printed = new WeakSet<object>();
+  /** The failure line last said while the server was out of reach (its retries' failures are not said again). */
+  private retrying: string | undefined;
   private readonly offs: (() => void)[] = [];
 
   constructor(
@@ -291,8 +293,26 @@ export class AgentLoop {
     this.io.print(removedLine(event));
   }
 
-  private triggerFailed(_trigger: Trigger, error: unknown): void {
+  private triggerFailed(trigger: Trigger, error: unknown): void {
     if (this.stopping !== undefined) return;
+    // While the server stays out of reach, the retries' failures are the same line: said once, with when the next try is.
+    const retryMs = this.agent.terminal.triggers.retryPendingMs;
+    const line = failureLine(error, 'sync');
+    if (trigger === 'retry' && line === this.retrying) {
+      if (error instanceof Error) this.agent.ui.claim(error.message);
+      this.agent.noteFailure(line);
+      return;
+    }
+    const retried = retryMs > 0 && isOutOfReach(error);
+    this.retrying = retried ? line : undefined;
+    if (retried) {
+      this.tell(error, 'sync', (text) =>
+        this.io.print(
+          `${text}; trying again within ${Math.ceil(retryMs / 1000)} s, then less often until it answers`,
+        ),
+      );
+      return;
+    }
     this.report(error, 'sync');
     // The mount found the PIN blocked: the PUK prompt follows (never tried again by itself).
     if (this.io.interactive && error instanceof SyncError && error.code === 'pin-blocked')

@@ -36,7 +36,7 @@ import {
 import { changePassword } from './passwd.js';
 import { pinStateText, unblockPin } from './pin-unblock.js';
 import { recordName } from './record-names.js';
-import type { TerminalSettings } from './terminal-settings.js';
+import { type TerminalSettings, triggersOf } from './terminal-settings.js';
 import { TtyUserAgent } from './tty-agent.js';
 import { readVcardFile } from './vcard.js';
 
@@ -154,7 +154,7 @@ export class TerminalAgent {
         idle: new LinuxIdleSensor({ clock }),
       },
       {
-        ...(settings.triggers ? { triggers: settings.triggers } : {}),
+        triggers: triggersOf(settings.triggers),
         ...(settings.withoutSim ? { withoutSim: settings.withoutSim } : {}),
         ...(settings.lazyAboveBytes ? { lazy: { aboveBytes: settings.lazyAboveBytes } } : {}),
       },
@@ -444,6 +444,11 @@ export class TerminalAgent {
       `last sync   ${last ? `${last.at} (${last.trigger}: ${last.uploaded} up, ${last.downloaded} down)` : 'never'}`,
       ...(this.lastFailure
         ? [`last error  ${this.lastFailure.at} ${this.lastFailure.line.replace(/^[!•] /, '')}`]
+        : []),
+      ...(this.terminal.triggers.retryPendingMs > 0
+        ? [
+            `next try    within ${Math.ceil(this.terminal.triggers.retryPendingMs / 1000)} s (the server was out of reach)`,
+          ]
         : []),
     ];
     for (const line of more) this.io.print(line);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { CATEGORIES, isPolicyName, POLICIES } from '../core/index.js';
+import { CATEGORIES, isPolicyName, POLICIES, type TriggerSettings } from '../core/index.js';
 
 const Ms = z.number().int().min(0);
 const Limits = z.strictObject({
@@ -13,12 +13,15 @@ const Limits = z.strictObject({
   totalMs: Ms.optional(),
 });
 
-/** core's TriggerSettings, as a config file spells them. */
+/**
+ * core's TriggerSettings, as a config file spells them. `null` switches off
+ * a trigger the agent has on by default (DEFAULT_TRIGGERS).
+ */
 const Triggers = z.strictObject({
   onMount: z.enum(['sync', 'check', 'none']).optional(),
   onDemount: z.boolean().optional(),
   periodicMs: Ms.optional(),
-  afterEditMs: Ms.optional(),
+  afterEditMs: z.number().int().min(1).nullable().optional(),
   afterEditMaxMs: Ms.optional(),
   dirtyThreshold: z.number().int().min(1).optional(),
   askPermission: z.boolean().optional(),
@@ -41,7 +44,31 @@ const Triggers = z.strictObject({
     })
     .optional(),
   remindUnsyncedMs: Ms.optional(),
+  retry: z
+    .strictObject({ firstMs: z.number().int().min(100), maxMs: z.number().int().min(100).optional() })
+    .nullable()
+    .optional(),
 });
+
+/**
+ * What the agent syncs on when the config says nothing ([0042]): at mount
+ * and before demount (core's own defaults), 5 s after a burst of edits ends
+ * (a minute at most into a long one), and, while the server is out of reach,
+ * again after 5 s, 10 s, … up to 5 minutes, until a sync gets through.
+ */
+export const DEFAULT_TRIGGERS = {
+  afterEditMs: 5_000,
+  afterEditMaxMs: 60_000,
+  retry: { firstMs: 5_000, maxMs: 300_000 },
+} as const satisfies TriggerSettings;
+
+/** The config's triggers over the defaults; a trigger set to `null` is off. */
+export function triggersOf(configured: TerminalSettings['triggers']): TriggerSettings {
+  const merged: Record<string, unknown> = { ...DEFAULT_TRIGGERS, ...configured };
+  for (const [key, value] of Object.entries(merged)) if (value === null) delete merged[key];
+  if (merged.afterEditMs === undefined) delete merged.afterEditMaxMs;
+  return merged as TriggerSettings;
+}
 
 /**
  * The terminal agent's settings: flags over a config file over defaults

@@ -14,7 +14,12 @@ export {
   type TerminalOptions,
   type Trigger,
 } from './engine/terminal.js';
-export { type SkipReason, type TriggerHost, TriggerScheduler } from './engine/trigger-scheduler.js';
+export {
+  isOutOfReach,
+  type SkipReason,
+  type TriggerHost,
+  TriggerScheduler,
+} from './engine/trigger-scheduler.js';
 export type { SyncPlan, TriggerSettings } from './engine/trigger-settings.js';
 export { SyncError, type SyncErrorKind } from './errors.js';
 export { type Logger, silentLogger } from './logger.js';

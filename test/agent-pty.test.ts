@@ -585,4 +585,41 @@ describe('simsync terminal in a pseudo-terminal', () => {
     await alone.waitFor('ONESHOT-EXITED-0');
     expect(alone.text()).toContain('categories: contacts');
   });
+  it('syncs without being asked: an edit goes up 5 s after it, and while the server is down it tries again with a back-off until the server is back', async () => {
+    const store = openSqliteStore(':memory:');
+    const first = await startSyncServer({ store, host: '127.0.0.1', port: 0 });
+    const { port } = first;
+    await first.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
+    const data = path.join(dir, 'retry');
+    const command = agentCommand(data).replace(`:${server.port} `, `:${port} `);
+    const screen = screenFor('retry', `${command}; echo AGENT-EXITED-$?`);
+    await firstRun(screen, 'retry-pw');
+    await screen.waitFor(/synced: 0 up, \d+ down/);
+    // After an edit: no `sync` typed, the upload follows the burst's quiet delay.
+    screen.type('put pim note-r1 water the plants');
+    await screen.waitFor('synced: 1 up');
+    expect((await store.getRecord(IMSI, 'pim', 'note-r1'))?.body).toBeDefined();
+
+    await first.close();
+    screen.type('put pim note-r2 call the plumber');
+    await screen.waitFor('stored pim/note-r2');
+    const down = await screen.waitFor(/sync failed:[\s\S]*trying again within \d+ s, then less often/);
+    // Said once: the retries that fail the same way say nothing more.
+    await new Promise((r) => setTimeout(r, 8_000));
+    expect(screen.text().match(/sync failed/g)).toHaveLength(down.match(/sync failed/g)?.length ?? 0);
+    screen.type('status');
+    await screen.waitFor(/next try\s+within \d+ s \(the server was out of reach\)/);
+    const second = await startSyncServer({ store, host: '127.0.0.1', port });
+    try {
+      // The second upload, made by a retry once the server answers again.
+      await screen.waitFor(/synced: 1 up[\s\S]*synced: 1 up/, 60_000);
+      const stored = await store.getRecord(IMSI, 'pim', 'note-r2');
+      expect(stored?.body && Buffer.from(stored.body).toString()).toBe('call the plumber');
+      screen.type('quit');
+      await screen.waitFor('AGENT-EXITED-0');
+    } finally {
+      await second.close();
+      await store.close();
+    }
+  }, 120_000);
 });

@@ -75,11 +75,8 @@ export class Terminal {
     this.parts = { hal, terminalId, settings, log, config, records: this.records, mutex: new Mutex() };
     this.cards = new CardSession(this.parts);
     this.runner = new SyncRunner(this.parts, this.cards);
-    this.runs = new TriggeredRuns((trigger, error) => {
-      this.cards.rejected(error);
-      log.error({ trigger, error: String(error) }, 'trigger failed');
-      for (const listener of this.failureListeners) listener(trigger, error);
-    });
+    this.runs = new TriggeredRuns((trigger, error) => this.triggerFailed(trigger, error));
+    this.runs.onReport(() => this.triggers.syncSucceeded());
     this.lifecycle = new CardLifecycle(this.parts, this.cards, this.runner, this.runs, this.pinEntries);
     this.access = new RecordAccess(this.parts, this.cards, this.runner, this.runs);
     this.local = new LocalAccess(this.parts, this.cards);
@@ -95,6 +92,7 @@ export class Terminal {
         dirtyCount: () => this.records.dirtyCount(),
         onEdit: (listener) => this.records.onEdit(listener),
         run: (trigger, plan) => this.runs.launch(trigger, () => this.sync(trigger, plan)),
+        failed: (trigger, error) => this.triggerFailed(trigger, error),
       },
       settings.triggers ?? {},
     );
@@ -116,6 +114,14 @@ export class Terminal {
       });
     }
     return terminal;
+  }
+
+  /** A run the triggers or card events started failed: told once to the log, the listeners and the retry. */
+  private triggerFailed(trigger: Trigger, error: unknown): void {
+    this.cards.rejected(error);
+    this.parts.log.error({ trigger, error: String(error) }, 'trigger failed');
+    this.triggers.syncFailed(trigger, error);
+    for (const listener of this.failureListeners) listener(trigger, error);
   }
 
   registration(): Promise<Registration | undefined> {
@@ -242,8 +248,16 @@ export class Terminal {
   }
 
   /** A sync now: authenticate by policy (FIG. 10-B/11-B/20/21/22), then download and upload as planned. */
-  sync(trigger: Trigger = 'user', plan: SyncPlan = {}): Promise<SyncReport> {
-    return this.runner.sync(trigger, plan);
+  async sync(trigger: Trigger = 'user', plan: SyncPlan = {}): Promise<SyncReport> {
+    try {
+      const report = await this.runner.sync(trigger, plan);
+      this.triggers.syncSucceeded();
+      return report;
+    } catch (e) {
+      // The server out of reach: with TriggerSettings.retry set, another sync follows after a back-off.
+      this.triggers.syncFailed(trigger, e);
+      throw e;
+    }
   }
 
   /** [0042] a1: the user's directive to upload now, just before removing the SIM. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type Notice, sleep } from '../../hal/index.js';
+import { HalError, type Notice, sleep } from '../../hal/index.js';
 import { ScriptedUserAgent, SimBattery, SimIdleSensor, VirtualClock } from '../../hal-sim/index.js';
-import { type TriggerHost, TriggerScheduler } from './trigger-scheduler.js';
+import { SyncError } from '../errors.js';
+import { isOutOfReach, type TriggerHost, TriggerScheduler } from './trigger-scheduler.js';
 import type { SyncPlan, SyncReport, Trigger, TriggerSettings } from './trigger-settings.js';
 
 const MIN = 60_000;
@@ -15,7 +16,16 @@ interface Run {
 }
 
 /** A terminal stand-in: syncs take `syncMs` of virtual time and clear the dirty count. */
-function world(settings: TriggerSettings, options: { syncMs?: number; permit?: boolean[] } = {}) {
+function world(
+  settings: TriggerSettings,
+  options: {
+    syncMs?: number;
+    permit?: boolean[];
+    /** The next syncs fail with these errors, one each, in order (as Terminal reports them: syncFailed). */
+    failWith?: unknown[];
+    dirtyCount?: () => Promise<number>;
+  } = {},
+) {
   const clock = new VirtualClock();
   const battery = new SimBattery({ clock, percent: 80 });
   const idle = new SimIdleSensor();
@@ -26,6 +36,8 @@ function world(settings: TriggerSettings, options: { syncMs?: number; permit?: b
   let dirty = 0;
   let active = 0;
   let mounted = true;
+  const failures: { trigger: Trigger; error: unknown }[] = [];
+  const failWith = [...(options.failWith ?? [])];
   const host: TriggerHost = {
     clock,
     agent,
@@ -33,7 +45,7 @@ function world(settings: TriggerSettings, options: { syncMs?: number; permit?: b
     idle,
     ready: async () => mounted,
     syncing: () => active > 0,
-    dirtyCount: async () => dirty,
+    dirtyCount: options.dirtyCount ?? (async () => dirty),
     onEdit: (l) => {
       editListeners.add(l);
       return () => editListeners.delete(l);
@@ -45,9 +57,17 @@ function world(settings: TriggerSettings, options: { syncMs?: number; permit?: b
       await sleep(clock, options.syncMs ?? 1000);
       active--;
       run.end = clock.now();
+      const error = failWith.shift();
+      if (error !== undefined) {
+        scheduler.syncFailed(trigger, error);
+        return undefined;
+      }
       if (plan.upload !== false) dirty = 0;
+      scheduler.syncSucceeded();
       return { trigger } as SyncReport;
     },
+    failed: (trigger, error) => failures.push({ trigger, error }),
+    random: () => 0.999_999,
   };
   const scheduler = new TriggerScheduler(host, settings);
   scheduler.start();
@@ -58,6 +78,7 @@ function world(settings: TriggerSettings, options: { syncMs?: number; permit?: b
     agent,
     notices,
     runs,
+    failures,
     scheduler,
     /** A local edit; lets the scheduler react before time moves on. */
     async edit(count = 1) {
@@ -261,5 +282,103 @@ describe('FIG. 21: idle', () => {
     await w.clock.advance(2 * HOUR);
     // Checks at 15, 30, 45 min: one sync until 55 min; the next starts at the 60 min check.
     expect(w.runs.map((r) => (r.at - (w.runs[0]?.at ?? 0)) / MIN)).toEqual([0, 45, 90]);
+  });
+});
+
+describe('retry with back-off while the server is out of reach (issue 16)', () => {
+  const SEC = 1000;
+  const down = () => new SyncError('link-down', 'connect ECONNREFUSED 127.0.0.1:1883');
+  const retry = { afterEditMs: 5 * SEC, retry: { firstMs: 2 * SEC, maxMs: 16 * SEC } };
+
+  it('tries again after 2, 4, 8, 16, 16 s while the link is down, then stops once a sync gets through', async () => {
+    const w = world(retry, { syncMs: 0, failWith: [down(), down(), down(), down(), down(), down()] });
+    const t0 = w.clock.now();
+    await w.edit();
+    await w.clock.advance(10 * MIN);
+    const starts = w.runs.map((r) => (r.at - t0) / SEC);
+    // The edit's upload at 5 s, then each retry one back-off after the previous failure.
+    expect(starts).toEqual([5, 7, 11, 19, 35, 51, 67]);
+    expect(triggers(w.runs)).toEqual(['update', 'retry', 'retry', 'retry', 'retry', 'retry', 'retry']);
+    expect(w.scheduler.retryPendingMs).toBe(0);
+  });
+
+  it('a sync that gets through starts the back-off again from the first wait', async () => {
+    const w = world(retry, { syncMs: 0, failWith: [down(), down(), down()] });
+    const t0 = w.clock.now();
+    await w.edit();
+    await w.clock.advance(MIN);
+    expect(w.runs.map((r) => (r.at - t0) / SEC)).toEqual([5, 7, 11, 19]);
+    w.scheduler.syncFailed('user', down());
+    expect(w.scheduler.retryPendingMs).toBe(2 * SEC);
+  });
+
+  it('each wait is drawn between half and all of its length, so terminals do not come back together', async () => {
+    const clock = new VirtualClock();
+    const waits: number[] = [];
+    for (const r of [0, 0.5, 0.999]) {
+      const scheduler = new TriggerScheduler(
+        {
+          clock,
+          agent: new ScriptedUserAgent(),
+          ready: async () => true,
+          syncing: () => false,
+          dirtyCount: async () => 0,
+          onEdit: () => () => {},
+          run: async (trigger) => {
+            waits.push(clock.now() - started);
+            return { trigger } as SyncReport;
+          },
+          failed: () => {},
+          random: () => r,
+        },
+        { retry: { firstMs: 10 * SEC } },
+      );
+      scheduler.start();
+      const started = clock.now();
+      scheduler.syncFailed('mount', down());
+      await clock.advance(MIN);
+      scheduler.stop();
+    }
+    expect(waits).toEqual([5 * SEC, 7.5 * SEC, 9.995 * SEC]);
+  });
+
+  it('is not retried: a refusal, a demount upload, a missing card, or with retry unset', async () => {
+    const w = world(retry, { syncMs: 0 });
+    w.scheduler.syncFailed('mount', new SyncError('server-refused', 'wrong password', 'bad-password'));
+    w.scheduler.syncFailed('mount', new SyncError('auth-refused', 'PIN', 'pin'));
+    w.scheduler.syncFailed('demount', down());
+    w.scheduler.syncFailed('user', new SyncError('no-card', 'no SIM'));
+    expect(w.scheduler.retryPendingMs).toBe(0);
+    const plain = world({ afterEditMs: 5 * SEC }, { syncMs: 0 });
+    plain.scheduler.syncFailed('mount', down());
+    expect(plain.scheduler.retryPendingMs).toBe(0);
+  });
+
+  it('out of reach: timeouts, a broken link, the server unavailable, and the radio link HAL errors', () => {
+    expect(isOutOfReach(new SyncError('timeout', 'no answer'))).toBe(true);
+    expect(isOutOfReach(new SyncError('server-refused', 'busy', 'unavailable'))).toBe(true);
+    expect(isOutOfReach(new HalError('link-down', 'ECONNREFUSED'))).toBe(true);
+    expect(isOutOfReach(new HalError('timeout', 'connect'))).toBe(true);
+    expect(isOutOfReach(new HalError('store-corrupt', 'nv'))).toBe(false);
+    expect(isOutOfReach(new Error('other'))).toBe(false);
+  });
+
+  it('stop() drops a retry still waiting', async () => {
+    const w = world(retry, { syncMs: 0 });
+    w.scheduler.syncFailed('mount', down());
+    w.scheduler.stop();
+    await w.clock.advance(MIN);
+    expect(w.runs).toEqual([]);
+  });
+});
+
+describe('trigger work never floats (issue 17 item 5)', () => {
+  it('a store that fails under a trigger is handed to the host once, not left as an unhandled rejection', async () => {
+    const corrupt = new HalError('store-corrupt', 'nv/log: bad checksum at offset 4096');
+    const w = world({ afterEditMs: 1000, dirtyThreshold: 5 }, { dirtyCount: () => Promise.reject(corrupt) });
+    await w.edit();
+    await w.clock.advance(MIN);
+    expect(w.failures).toEqual([{ trigger: 'update', error: corrupt }]);
+    expect(w.runs).toEqual([]);
   });
 });

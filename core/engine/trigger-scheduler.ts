@@ -1,13 +1,15 @@
-import type {
-  Battery,
-  BatteryReading,
-  Clock,
-  IdleSensor,
-  IdleState,
-  TimerId,
-  Unsubscribe,
-  UserAgent,
+import {
+  type Battery,
+  type BatteryReading,
+  type Clock,
+  type IdleSensor,
+  type IdleState,
+  isHalError,
+  type TimerId,
+  type Unsubscribe,
+  type UserAgent,
 } from '../../hal/index.js';
+import { SyncError } from '../errors.js';
 import type { SyncPlan, SyncReport, Trigger, TriggerSettings } from './trigger-settings.js';
 
 /** What the scheduler needs of a terminal. */
@@ -24,6 +26,27 @@ export interface TriggerHost {
   onEdit(listener: () => void): Unsubscribe;
   /** Runs a sync; resolves undefined when it failed (the host has told the user). */
   run(trigger: Trigger, plan: SyncPlan): Promise<SyncReport | undefined>;
+  /** A trigger's own work failed outside a sync (the NV store, the sensor): told once, never thrown. */
+  failed(trigger: Trigger, error: unknown): void;
+  /** A number in [0, 1) (Math.random by default): spreads the retry waits. */
+  random?: () => number;
+}
+
+/**
+ * A sync that failed because the server was out of reach, which a later try
+ * may get through: no answer in time, the link down (including a connect
+ * that found nothing listening), or the server answering `unavailable`. A
+ * refusal is not: the same credentials get the same answer.
+ */
+export function isOutOfReach(error: unknown): boolean {
+  if (error instanceof SyncError) {
+    return (
+      error.kind === 'timeout' ||
+      error.kind === 'link-down' ||
+      (error.kind === 'server-refused' && error.code === 'unavailable')
+    );
+  }
+  return isHalError(error) && (error.kind === 'timeout' || error.kind === 'link-down');
 }
 
 export type SkipReason = 'not-ready' | 'busy' | 'refused' | 'not-idle';
@@ -43,6 +66,10 @@ export class TriggerScheduler {
   private idleNow = false;
   private idleRunning = false;
   private idleWaiting = false;
+  /** The retry waiting to run, and the length of the wait it was given (doubled after each failure). */
+  private retryTimer: TimerId | undefined;
+  private retryDelayMs = 0;
+  private started = false;
 
   constructor(
     private readonly host: TriggerHost,
@@ -50,35 +77,85 @@ export class TriggerScheduler {
   ) {}
 
   start(): void {
+    this.started = true;
     const { clock } = this.host;
     const s = this.settings;
     if (s.periodicMs !== undefined) {
-      this.timers.push(clock.setInterval(() => void this.periodic(), s.periodicMs));
+      this.timers.push(clock.setInterval(() => this.fire('periodic', this.periodic()), s.periodicMs));
     }
     if (s.afterEditMs !== undefined || s.dirtyThreshold !== undefined) {
-      this.off.push(this.host.onEdit(() => void this.edited()));
+      this.off.push(this.host.onEdit(() => this.fire('update', this.edited())));
     }
     if (s.batteryLow !== undefined && this.host.battery !== undefined) {
-      this.off.push(this.host.battery.onLow(s.batteryLow.percent, (r) => void this.batteryLow(r)));
+      this.off.push(
+        this.host.battery.onLow(s.batteryLow.percent, (r) => this.fire('battery-low', this.batteryLow(r))),
+      );
     }
     if (s.idle !== undefined && this.host.idle !== undefined) {
       const sensor = this.host.idle;
-      void sensor.read().then((state) => {
-        this.idleNow = this.isIdle(state);
-      });
+      this.fire(
+        'idle',
+        sensor.read().then((state) => {
+          this.idleNow = this.isIdle(state);
+        }),
+      );
       this.off.push(sensor.onChange((state) => this.idleChanged(state)));
-      this.timers.push(clock.setInterval(() => void this.idleCheck(), s.idle.checkEveryMs));
+      this.timers.push(clock.setInterval(() => this.fire('idle', this.idleCheck()), s.idle.checkEveryMs));
     }
     if (s.remindUnsyncedMs !== undefined) {
-      this.timers.push(clock.setInterval(() => void this.remind(), s.remindUnsyncedMs));
+      this.timers.push(clock.setInterval(() => this.fire('periodic', this.remind()), s.remindUnsyncedMs));
     }
   }
 
   stop(): void {
+    this.started = false;
+    this.cancelRetry();
+    this.retryDelayMs = 0;
     for (const off of this.off.splice(0)) off();
     for (const id of this.timers.splice(0)) this.host.clock.clearInterval(id);
     if (this.burst) this.host.clock.clearTimeout(this.burst.timer);
     this.burst = undefined;
+  }
+
+  /**
+   * A sync failed (any trigger, the user's too): with `retry` set and the
+   * server out of reach, another sync is due after the next wait of the
+   * back-off. A demount's upload is not retried here: the SIM is gone, and
+   * the next mount uploads what stayed behind.
+   */
+  syncFailed(trigger: Trigger, error: unknown): void {
+    const retry = this.settings.retry;
+    if (!this.started || retry === undefined || trigger === 'demount' || !isOutOfReach(error)) return;
+    if (this.retryTimer !== undefined) return;
+    const maxMs = retry.maxMs ?? 64 * retry.firstMs;
+    this.retryDelayMs = Math.min(maxMs, this.retryDelayMs === 0 ? retry.firstMs : 2 * this.retryDelayMs);
+    const random = this.host.random ?? Math.random;
+    const wait = Math.round(this.retryDelayMs * (0.5 + random() / 2));
+    this.retryTimer = this.host.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      this.fire('retry', this.automatic('retry', {}, true));
+    }, wait);
+  }
+
+  /** A sync went through: the back-off starts again from `firstMs`, and a retry still waiting is not needed. */
+  syncSucceeded(): void {
+    this.cancelRetry();
+    this.retryDelayMs = 0;
+  }
+
+  /** The wait of the retry now pending, in ms (0: none pending). */
+  get retryPendingMs(): number {
+    return this.retryTimer === undefined ? 0 : this.retryDelayMs;
+  }
+
+  private cancelRetry(): void {
+    if (this.retryTimer !== undefined) this.host.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  /** Every trigger's work ends here: a failure is handed to the host, never left as an unhandled rejection. */
+  private fire(trigger: Trigger, work: Promise<unknown>): void {
+    work.catch((error: unknown) => this.host.failed(trigger, error));
   }
 
   /** Starts an automatic sync unless the SIM is away, another sync runs (`skipIfBusy`), or the user says no. */
@@ -122,7 +199,7 @@ export class TriggerScheduler {
     if (this.burst) clock.clearTimeout(this.burst.timer);
     const latest = firstAt + (s.afterEditMaxMs ?? 10 * s.afterEditMs);
     const delay = Math.max(0, Math.min(s.afterEditMs, latest - clock.now()));
-    this.burst = { firstAt, timer: clock.setTimeout(() => void this.burstEnded(), delay) };
+    this.burst = { firstAt, timer: clock.setTimeout(() => this.fire('update', this.burstEnded()), delay) };
   }
 
   private endBurst(): void {
@@ -135,7 +212,7 @@ export class TriggerScheduler {
     if (this.host.syncing()) {
       // Try again after another quiet delay rather than queue behind the running sync.
       this.skipped.busy++;
-      void this.edited();
+      await this.edited();
       return;
     }
     if ((await this.host.dirtyCount()) === 0) return;
@@ -176,7 +253,8 @@ export class TriggerScheduler {
   private idleChanged(state: IdleState): void {
     this.idleNow = this.isIdle(state);
     // [0087]: "another means is provided to detect that the terminal becomes idle".
-    if (this.idleNow && this.idleWaiting && this.settings.idle?.waitForNotice) void this.idleCheck();
+    if (this.idleNow && this.idleWaiting && this.settings.idle?.waitForNotice)
+      this.fire('idle', this.idleCheck());
   }
 
   /** FIG. 21 S91–S96: idle → verify binding and sync within the limits of [0085]. */

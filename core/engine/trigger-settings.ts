@@ -40,6 +40,8 @@ export type Trigger =
   | 'battery-low'
   /** FIG. 21. */
   | 'idle'
+  /** A sync that failed because the server was out of reach, tried again (TriggerSettings.retry). */
+  | 'retry'
   /** [0043]: a record of a category with server updates was opened. */
   | 'access'
   /** FIG. 20 S84–S85: the upload before a collective erase. */
@@ -113,4 +115,14 @@ export interface TriggerSettings {
   };
   /** [0044] manual mode: remind the user this often while local changes are not on the server. */
   remindUnsyncedMs?: number;
+  /**
+   * After a sync that failed because the server was out of reach (no
+   * answer in time, the link down, the server `unavailable`), sync again
+   * after `firstMs`, then after twice as long each time it fails again, up
+   * to `maxMs` (default 64 × firstMs), until a sync succeeds. Each wait is
+   * drawn between half and all of its length, so terminals that lost the
+   * same server do not all come back at the same instant. A refusal (wrong
+   * password, revoked) is never retried: trying again cannot change it.
+   */
+  retry?: { firstMs: number; maxMs?: number };
 }
