@@ -11,6 +11,7 @@ import { type AttemptLimiter, InFlight } from './attempt-limits.js';
 import { sourceAddress } from './listeners.js';
 import type { Logger } from './logger.js';
 import { dummyVerify, hashCode, sameDigest, sha256, verifyPassword } from './secrets.js';
+import { type ServerLog, shortSubscriber } from './server-log.js';
 import type { Session, Sessions } from './sessions.js';
 import type { AuditEntry, SyncStore } from './store/sync-store.js';
 import { codeUsable, type RegSecret } from './sync/register.js';
@@ -53,6 +54,8 @@ export interface AccessDeps {
   store: SyncStore;
   sessions: Sessions;
   logger: Logger;
+  /** The operator's lines: connections and refusals. */
+  log: ServerLog;
   now: () => number;
   /** Attempt limits per source address and per subscriber (attempt-limits.ts). */
   limiter: AttemptLimiter;
@@ -163,7 +166,11 @@ async function countFailure(deps: AccessDeps, keys: string[], refusal: Refusal):
   for (const key of keys) {
     const outcome = await deps.limiter.fail(key, now);
     if (!outcome.lockedOut) continue;
-    deps.logger.warn({ key, failures: outcome.failures }, 'locked out after failed attempts');
+    const shown = key.startsWith('sub:') ? `sub:${shortSubscriber(key.slice(4))}` : key;
+    deps.logger.warn(
+      { key: shown, failures: outcome.failures },
+      `locked out ${shown} after ${outcome.failures} failed attempts`,
+    );
     await deps.store.appendAudit({
       at: deps.now(),
       subscriber: key.startsWith('sub:') ? key.slice(4) : (refusal.audit?.subscriber ?? null),
@@ -260,7 +267,8 @@ export function accessHooks(
       const secret = password?.toString('utf8') ?? '';
       // Failures count against the source address and, on reg, the subscriber
       // named; a terminal's own ID is no key, or anyone who saw it could lock it out.
-      const keys = [`addr:${sourceAddress(client.conn)}`];
+      const from = sourceAddress(client.conn);
+      const keys = [`addr:${from}`];
       const subscriberId = parsed?.channel === 'reg' ? secret.slice(0, secret.indexOf(':')) : '';
       if (SubscriberId.safeParse(subscriberId).success) keys.push(`sub:${subscriberId}`);
       const attempt: Promise<Session> =
@@ -275,8 +283,8 @@ export function accessHooks(
             );
       attempt.then(
         (session) => {
+          deps.log.connected(session, from);
           sessions.attach(client, session);
-          logger.debug({ terminalId: session.terminalId, channel: session.channel }, 'connected');
           // Audited before the CONNACK; a failed audit never keeps a proven terminal out.
           auditAccepted(deps, session)
             .catch((err: unknown) => logger.error({ err, terminalId: session.terminalId }, 'audit failed'))
@@ -285,11 +293,8 @@ export function accessHooks(
         (e: unknown) => {
           const refusal =
             e instanceof Refusal ? e : new Refusal(SERVER_UNAVAILABLE, 'internal error', 'unavailable');
-          if (!(e instanceof Refusal)) logger.error({ err: e, username }, 'authenticate failed');
-          logger.info(
-            { username, reason: refusal.message, returnCode: refusal.returnCode },
-            'connect refused',
-          );
+          const failed = e instanceof Refusal ? undefined : e;
+          deps.log.refusedConnect(parsed, from, refusal.message, refusal.returnCode, failed);
           deps.onAuthFailure?.(refusal.failure);
           // A throttled attempt is not audited one by one (a flood would fill the
           // log); the lockout that caused it was.
@@ -315,7 +320,7 @@ export function accessHooks(
             parseRegReplyTopic(sub.topic)?.terminalId === session.terminalId &&
             sessions.bindReplyTopic(client, sub.topic);
       if (!allowed) {
-        logger.warn({ clientId: client.id, topic: sub.topic }, 'subscribe refused');
+        deps.log.refusedTopic(session, 'subscribe to', sub.topic);
         done(null, null);
         return;
       }
@@ -328,7 +333,7 @@ export function accessHooks(
         done(null);
         return;
       }
-      logger.warn({ clientId: client?.id, topic: packet.topic, retain: packet.retain }, 'publish refused');
+      deps.log.refusedTopic(session, packet.retain ? 'publish retained to' : 'publish to', packet.topic);
       done(new Error('publish not authorized'));
     },
 

@@ -8,6 +8,7 @@ import {
 } from '../core/protocol/index.js';
 import type { Logger } from './logger.js';
 import { hashCode, hashPassword, newCode } from './secrets.js';
+import { shortSubscriber } from './server-log.js';
 import type { Sessions } from './sessions.js';
 import type { AuditEntry, SubscriberRow, SyncStore, SyncTx, TerminalRow } from './store/sync-store.js';
 
@@ -168,7 +169,7 @@ export function createAdmin(deps: {
         await tx.putSubscriber(next);
         return next;
       });
-      logger.info({ subscriber: input.subscriber }, 'subscriber saved');
+      logger.info({ subscriber: shortSubscriber(input.subscriber) }, 'subscriber saved');
       return subscriberInfo(row);
     },
 
@@ -224,7 +225,10 @@ export function createAdmin(deps: {
                 lastAck: null,
               },
         );
-        logger.info({ subscriber: input.subscriber, terminalId: input.terminalId }, 'shop registration');
+        logger.info(
+          { subscriber: shortSubscriber(input.subscriber), terminalId: input.terminalId },
+          'shop registration',
+        );
         return putCode(tx, input.subscriber, input.terminalId, lifetime);
       });
     },
@@ -250,7 +254,10 @@ export function createAdmin(deps: {
         return t;
       });
       const closed = sessions.kick(terminalId);
-      logger.info({ terminalId, subscriber: terminal.subscriber, closed }, 'terminal revoked');
+      logger.info(
+        { terminalId, subscriber: shortSubscriber(terminal.subscriber), closed },
+        'terminal revoked',
+      );
     },
 
     listSubscribers: async () => (await store.listSubscribers()).map(subscriberInfo),

@@ -20,6 +20,7 @@ import {
 } from './listeners.js';
 import { type Logger, silentLogger } from './logger.js';
 import { budgetKey, budgetOf } from './request-budget.js';
+import { ServerLog } from './server-log.js';
 import { Sessions } from './sessions.js';
 import type { SyncStore } from './store/sync-store.js';
 import { DEFAULT_MAX_RECORD_BYTES } from './sync/staging.js';
@@ -79,7 +80,8 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
   const maxPacketBytes = options.maxPacketBytes ?? maxMessageBytes + 64 * 1024;
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-  const sessions = new Sessions();
+  const log = new ServerLog(logger, now);
+  const sessions = new Sessions((session) => log.disconnected(session));
 
   let broker: Aedes | undefined;
   const publish = (topic: string, reply: Reply) =>
@@ -95,6 +97,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     store,
     sessions,
     logger,
+    log,
     now,
     publish,
     clustered: options.redis !== undefined,
@@ -124,6 +127,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
       store,
       sessions,
       logger,
+      log,
       now,
       limiter,
       maxConcurrent,
@@ -148,8 +152,9 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
         .then(() => done(null));
     },
   });
+  // Named by the session, never by client ID: that starts with the username, which may be a mistyped password.
   broker.on('clientError', (client, err) =>
-    logger.debug({ clientId: client.id, err: err.message }, 'client error'),
+    logger.debug({ terminalId: sessions.of(client)?.terminalId, err: err.message }, 'client error'),
   );
   broker.on('connectionError', (_client, err) => logger.debug({ err: err.message }, 'connection error'));
 
@@ -185,6 +190,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
         await stopped;
         await router.idle();
+        log.close();
         await cluster?.close();
       },
     };

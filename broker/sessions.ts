@@ -27,6 +27,9 @@ export class Sessions {
   /** Registration reply topics bound by live connections: one connection each. */
   private readonly replyTopics = new Map<string, Client>();
 
+  /** `ended` is told once of each attached session, when its connection closes. */
+  constructor(private readonly ended: (session: Session) => void = () => {}) {}
+
   attach(client: Client, session: Session): void {
     this.byClient.set(client, session);
     let clients = this.byTerminal.get(session.terminalId);
@@ -47,6 +50,7 @@ export class Sessions {
     if (session.channel === 'reg' && session.replyTopic !== null) {
       if (this.replyTopics.get(session.replyTopic) === client) this.replyTopics.delete(session.replyTopic);
     }
+    this.ended(session);
   }
 
   /**

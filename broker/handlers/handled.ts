@@ -1,5 +1,6 @@
 import type { ErrorCode, Reply } from '../../core/protocol/index.js';
 import type { Logger } from '../logger.js';
+import type { ServerLog } from '../server-log.js';
 import type { Session, Sessions } from '../sessions.js';
 import type { AuditEntry, SyncStore, TerminalRow } from '../store/sync-store.js';
 import type { UploadLimits } from '../sync/upload.js';
@@ -9,6 +10,8 @@ export interface RequestDeps {
   store: SyncStore;
   sessions: Sessions;
   logger: Logger;
+  /** The operator's lines: refusals and syncs. */
+  log: ServerLog;
   now: () => number;
   limits: UploadLimits & { maxMessageBytes: number };
   /** Publishes a reply or notice on a down topic, QoS 1. */

@@ -1,5 +1,6 @@
 import { decodeRequest, ProtocolError, type Request } from '../../core/protocol/index.js';
 import { budgetKey, budgetOf } from '../request-budget.js';
+import type { Failure } from '../server-log.js';
 import type { Session } from '../sessions.js';
 import { checkPair } from '../sync/pair.js';
 import { handleDownload } from './download.js';
@@ -50,6 +51,7 @@ export class RequestRouter {
 
   private async serve(session: Session, payload: Uint8Array): Promise<void> {
     const { logger, now } = this.deps;
+    const receivedAt = now();
     const topic = session.replyTopic;
     if (topic === null) {
       // A reg connection must bind its own reply topic first; nothing is done for one that did not.
@@ -58,22 +60,25 @@ export class RequestRouter {
     }
     let handled: Handled;
     let req: number | null = null;
+    let action = 'request';
+    let failure: Failure | undefined;
     try {
       const request = this.decode(session, payload);
       if ('reply' in request) {
         handled = request;
       } else {
         req = request.req;
+        action = request.type;
         handled = await this.route(session, request);
       }
     } catch (e) {
       const who = { subscriber: session.subscriber };
       if (isRetryable(e)) {
         // The store is away (a PostgreSQL restart): nothing was applied; the same request may succeed later.
-        logger.warn({ err: e, terminalId: session.terminalId }, 'request failed: store unavailable');
+        failure = { err: e, level: 'warn' };
         handled = refuse(req, 'unavailable', 'the sync store is unavailable: retry later', who);
       } else {
-        logger.error({ err: e, terminalId: session.terminalId }, 'request failed');
+        failure = { err: e, level: 'error' };
         handled = refuse(req, 'internal', 'the server failed to handle this request', who);
       }
     }
@@ -83,6 +88,7 @@ export class RequestRouter {
         .appendAudit({ ...handled.audit, at: now(), terminalId: session.terminalId })
         .catch((e: unknown) => logger.error({ err: e, terminalId: session.terminalId }, 'audit failed'));
     }
+    this.deps.log.served(session, action, handled.audit, receivedAt, failure);
     await this.deps
       .publish(topic, handled.reply)
       .catch((e: unknown) => logger.error({ err: e, terminalId: session.terminalId }, 'reply failed'));
