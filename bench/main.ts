@@ -1,19 +1,32 @@
+import { benchOptions } from './bench-options.js';
 import { save } from './report.js';
 
 /**
- * `npm run bench -- <name> [--quick]`: each bench prints a table and writes
- * JSON under bench/results/. A bench module exports `run(options)`,
- * `print(result)` and `quick`, the options of its `--quick` variant.
+ * `npm run bench -- <name> [--quick] [--<option> <value>]…`: each bench
+ * prints a table and writes JSON under bench/results/. A bench module exports
+ * `run(options)`, `print(result)` and `quick`, the options of its `--quick`
+ * variant, and may export `failed(result)`: true makes the command exit 1
+ * (a gate for CI, as `npm run reliability -- --quick` is).
+ *
+ * Other flags become options of `run()`, over `quick` when both are given:
+ * `--histories 50 --seed 7` → `{ histories: 50, seed: 7 }` (kebab-case to
+ * camelCase; a value that reads as a number is one; a flag with no value is
+ * true).
  */
-const BENCHES: Record<
-  string,
-  () => Promise<{ run: (o?: never) => Promise<never>; print: (r: never) => void; quick: unknown }>
-> = {
+interface BenchModule {
+  run: (o?: never) => Promise<never>;
+  print: (r: never) => void;
+  quick: unknown;
+  failed?: (r: never) => boolean;
+}
+
+const BENCHES: Record<string, () => Promise<BenchModule>> = {
   abuse: () => import('./abuse.js') as never,
   cluster: () => import('./cluster.js') as never,
   connections: () => import('./connections.js') as never,
   'first-sync': () => import('./first-sync.js') as never,
   'nv-store': () => import('./nv-store.js') as never,
+  reliability: () => import('./reliability.js') as never,
   startup: () => import('./startup.js') as never,
   'sync-k-of-n': () => import('./sync-k-of-n.js') as never,
   'sync-throughput': () => import('./sync-throughput.js') as never,
@@ -22,12 +35,20 @@ const BENCHES: Record<
 
 const [name, ...flags] = process.argv.slice(2);
 if (name === undefined || !(name in BENCHES)) {
-  console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [--quick]`);
+  console.error(
+    `usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [--quick] [--<option> <value>]…`,
+  );
   process.exit(2);
 }
 const bench = await BENCHES[name]!();
-const quick = flags.includes('--quick');
-const result = await bench.run((quick ? bench.quick : undefined) as never);
+let options: Record<string, unknown> | undefined;
+try {
+  options = benchOptions(flags, bench.quick);
+} catch (e) {
+  console.error(`bench ${name}: ${(e as Error).message}`);
+  process.exit(2);
+}
+const result = await bench.run(options as never);
 bench.print(result);
 console.log(`wrote ${save(result)}`);
-process.exit(0);
+process.exit(bench.failed?.(result) ? 1 : 0);
