@@ -306,10 +306,24 @@ export class TerminalAgent {
         return;
       }
       const report = await this.terminal.erase({ factory, ...(categories ? { categories } : {}) });
-      const state = report.factory ? '; factory state: the next start registers it anew' : '';
+      const names = report.categories.join(', ');
+      const after = report.factory
+        ? '; factory state: the next start registers it anew'
+        : `. ${names} stays a sync target: changes made elsewhere from now on come down; \`restore ${report.categories.join(' ')}\` brings the erased data back from the server`;
       this.io.print(
-        `erased ${report.erased} record(s) of ${report.categories.join(', ')} after uploading ${report.uploaded}; the server keeps them for your other terminals${state}`,
+        `erased ${report.erased} record(s) of ${names} after uploading ${report.uploaded}; the server keeps them for your other terminals${after}`,
       );
+    },
+    // The way back from an erase: the category's whole server data comes down again.
+    restore: async (args) => {
+      if (args.length === 0) throw new CommandError('usage: restore CATEGORIES (e.g. restore pim)');
+      const categories = parseCategories(args.join(','));
+      const report = await this.terminal.restore(categories);
+      this.remember(report);
+      const back = report.downloaded.filter(
+        (c) => categories.includes(c.category) && (c.body !== null || c.stub !== undefined),
+      ).length;
+      this.io.print(`restored ${back} record(s) of ${categories.join(', ')} from the server`);
     },
     // Personal data: every command below opens it through the engine's checks
     // (Terminal.personalData, core/engine/local-access.ts) before reading any of it.
@@ -346,6 +360,7 @@ export class TerminalAgent {
       const data = await this.terminal.personalData('read');
       const rows: LocalRecord[] = [];
       for (const c of chosen) rows.push(...(await data.list(c)));
+      if (rows.length === 0) this.io.print(`(no records${category ? ` in ${category}` : ''})`);
       for (const line of listing(rows)) this.io.print(line);
     },
     // Imports and exports report every item they left out and why (cli/import-report.ts):
@@ -609,6 +624,7 @@ const HELP = `commands:
   status                    card, binding, server, pending changes, last sync
   categories [LIST]         show or choose the sync-target categories (FIG. 15)
   erase [CATEGORIES] [factory] [--yes]  upload, confirm, then erase (FIG. 20); factory = hand the terminal on
+  restore CATEGORIES        bring erased data back from the server
   ls [CATEGORY]             list records: ID, name (FN, SUMMARY), size, not synced
   get CATEGORY ID           show a record
   put CATEGORY ID TEXT…     create or change a record

@@ -540,7 +540,18 @@ describe('simsync terminal in a pseudo-terminal', () => {
     screen.type('erase pim');
     await screen.waitFor(/nothing erased[\s\S]*Erase the pim data/);
     screen.type('y');
-    await screen.waitFor(/erased \d+ record\(s\) of pim after uploading 1;/);
+    // Uploaded by the erase, or already by the edit's own upload 5 s after it: on the server either way.
+    await screen.waitFor(/erased \d+ record\(s\) of pim after uploading [01];/);
+    // After the erase the state is said, and the way back.
+    await screen.waitFor(/pim stays a sync target[\s\S]*`restore pim` brings the erased data back/);
+    screen.type('ls pim');
+    await screen.waitFor('(no records in pim)');
+    screen.type('restore pim');
+    await screen.waitFor('restored 1 record(s) of pim from the server');
+    screen.type('ls pim');
+    await screen.waitFor(/restored[\s\S]*pim\/todo-1\s+water the roses/);
+    screen.type('restore mail,bogus');
+    await screen.waitFor(/unknown category bogus|not a category/);
     screen.type('quit');
     await screen.waitFor('AGENT-EXITED-0');
   });

@@ -20,7 +20,9 @@ export async function handleDownload(
     stubs: request.stubs,
     maxMessageBytes: deps.limits.maxMessageBytes - 1024,
     now: deps.now(),
-    held: heldVersions(terminal),
+    // A catch-up (upTo set: a category added, or brought back after an erase) wants every version:
+    // the terminal may no longer hold what it once uploaded.
+    held: request.upTo === undefined ? heldVersions(terminal) : undefined,
   });
   if (page.kind === 'out-of-order') {
     return refuse(

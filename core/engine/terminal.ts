@@ -1,4 +1,5 @@
 import type { PinResult, PinStatus, SimCard, Unsubscribe } from '../../hal/index.js';
+import { SyncError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { Mutex } from '../mutex.js';
 import type { Category, Filters, RecordMeta } from '../protocol/index.js';
@@ -322,5 +323,25 @@ export class Terminal {
       { cards: this.cards, runner: this.runner, intent: this.eraseIntent, local: this.local },
       options,
     );
+  }
+
+  /**
+   * Brings a category's data back from the server after it was erased here
+   * (FIG. 20 erases this terminal's copy only): its whole server data comes
+   * down again in this sync, as for a category just added (FIG. 15). Only
+   * sync-target categories; the same checks as any sync.
+   */
+  async restore(categories: Category[]): Promise<SyncReport> {
+    const registration = await this.cards.requireRegistration();
+    const outside = categories.filter((c) => !registration.categories.includes(c));
+    if (outside.length > 0) {
+      throw new SyncError(
+        'aborted',
+        `not synced on this terminal: ${outside.join(', ')} (add with categories first)`,
+        'not-a-target',
+      );
+    }
+    await this.records.addCatchUp(categories);
+    return this.sync('user', {});
   }
 }

@@ -27,6 +27,35 @@ describe('FIG. 20: collective erase', () => {
     expect(await a.terminal.registration()).toBeDefined();
   });
 
+  it('restore brings an erased category back from the server, its own uploads too; a category not synced here is refused', async () => {
+    s = await scene();
+    const a = await member(s, 'a');
+    const b = await member(s, 'b');
+    a.reader.insert(s.sim);
+    await a.terminal.edit('contacts', 'c1', utf8('Carol'));
+    await a.terminal.edit('mail', 'm1', utf8('hi'));
+    await a.terminal.sync();
+    await a.terminal.erase({ categories: ['contacts'] });
+    a.reader.remove();
+    // Meanwhile another terminal adds a contact: a plain sync brings only that one down.
+    b.reader.insert(s.sim);
+    await b.terminal.edit('contacts', 'c2', utf8('Dave'));
+    await b.terminal.sync();
+    b.reader.remove();
+    a.reader.insert(s.sim);
+    await a.terminal.sync();
+    expect(await terminalData(a)).toEqual({ 'contacts/c2': 'Dave', 'mail/m1': 'hi' });
+    const report = await a.terminal.restore(['contacts']);
+    expect(report.downloaded.map((c) => c.id)).toEqual(['c1']);
+    expect(await terminalData(a)).toEqual(await userArea(s.world));
+    // Restoring again changes nothing here.
+    await a.terminal.restore(['contacts']);
+    expect(await terminalData(a)).toEqual(await userArea(s.world));
+
+    await a.terminal.setCategories(['contacts']);
+    await expect(a.terminal.restore(['mail'])).rejects.toMatchObject({ kind: 'aborted', code: 'not-a-target' });
+  });
+
   it('[0072]: factory state: data, sync state, registration and password gone, the SIM list entry removed', async () => {
     s = await scene();
     const a = await member(s, 'a', { policy: 'fig11-terminal-list' });
