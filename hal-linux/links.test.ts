@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type ByteStream, isHalError, type LinkState } from '../hal/index.js';
 import { describeByteStreamContract } from '../test/contracts/byte-stream.contract.js';
 import { describeClockContract } from '../test/contracts/clock.contract.js';
+import { describeRadioLinkContract } from '../test/contracts/radio-link.contract.js';
 import { delay, waitFor } from '../test/contracts/wait.js';
 import { linkFromUrl } from './link-from-url.js';
 import { SystemClock } from './system-clock.js';
@@ -55,6 +56,34 @@ async function deadPort(): Promise<number> {
   const server = await socketServer();
   await server.close();
   return server.port;
+}
+
+/**
+ * A host link learns its state from its own attempts (link-state.ts): going
+ * down is the server stopping and an open() refused, coming up the server
+ * back on the same port and an open() accepted.
+ */
+for (const scheme of ['mqtt', 'ws'] as const) {
+  describeRadioLinkContract(`${scheme === 'mqtt' ? 'TcpLink' : 'WsLink'} over ${scheme}://`, async () => {
+    const serve = (port?: number) =>
+      scheme === 'mqtt' ? socketServer(undefined, port) : wsServer(undefined, '/mqtt', port);
+    let server: LocalServer | undefined = await serve();
+    const port = server.port;
+    const link = linkFromUrl(`${scheme}://127.0.0.1:${port}/mqtt`);
+    return {
+      link,
+      goDown: async () => {
+        await server?.close();
+        server = undefined;
+        await rejection(link.open());
+      },
+      goUp: async () => {
+        server ??= await serve(port);
+        (await link.open()).close();
+      },
+      cleanup: () => server?.close(),
+    };
+  });
 }
 
 describe('linkFromUrl', () => {

@@ -4,9 +4,46 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { IdleState } from '../hal/index.js';
 import { VirtualClock } from '../hal-sim/index.js';
+import { BUSY, describeIdleSensorContract } from '../test/contracts/idle-sensor.contract.js';
 import { waitFor } from '../test/contracts/wait.js';
 import { combinedIdleSource, interruptsIdleSource, ttyIdleSource, xprintidleSource } from './input-idle.js';
 import { LinuxIdleSensor } from './linux-idle-sensor.js';
+
+describeIdleSensorContract(
+  'LinuxIdleSensor (input source, ACPI lid file, foreground predicate)',
+  async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'simsync-idle-'));
+    const clock = new VirtualClock();
+    let now: IdleState = BUSY;
+    const sensor = new LinuxIdleSensor({
+      clock,
+      inputIdle: async () => now.msSinceInput,
+      lidRoot: root,
+      noForegroundWork: () => now.noForegroundWork,
+      pollMs: 1000,
+    });
+    // The clock's beat starts a poll; polls run one at a time, so the next one ends after it.
+    const settle = async () => {
+      await clock.advance(1000);
+      await sensor.poll();
+    };
+    const lid = async (closed: boolean) => {
+      await mkdir(path.join(root, 'LID0'), { recursive: true });
+      await writeFile(path.join(root, 'LID0', 'state'), `state:      ${closed ? 'closed' : 'open'}\n`);
+    };
+    await lid(false);
+    return {
+      sensor,
+      set: async (state) => {
+        now = state;
+        await lid(state.lidClosed);
+        await settle();
+      },
+      settle,
+      cleanup: () => rm(root, { recursive: true, force: true }),
+    };
+  },
+);
 
 describe('LinuxIdleSensor', () => {
   let root: string;
@@ -51,6 +88,21 @@ describe('LinuxIdleSensor', () => {
     await lid('closed');
     foreground = false;
     expect(await sensor().read()).toEqual({ noForegroundWork: true, msSinceInput: 42_000, lidClosed: true });
+  });
+
+  it('poll() with nobody listening keeps no baseline: the first listener hears only later changes', async () => {
+    await lid('open');
+    const idle = sensor();
+    await idle.poll();
+    idleMs = 90_000;
+    const heard: IdleState[] = [];
+    const stop = idle.onChange((s) => heard.push(s));
+    await idle.poll();
+    expect(heard).toEqual([]);
+    idleMs = 95_000;
+    await idle.poll();
+    expect(heard.map((s) => s.msSinceInput)).toEqual([95_000]);
+    stop();
   });
 
   it('no lid (a desktop or a Pi) is never closed; the default predicate says no foreground work', async () => {

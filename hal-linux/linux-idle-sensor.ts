@@ -79,6 +79,8 @@ export class LinuxIdleSensor implements IdleSensor {
 
   async #check(): Promise<void> {
     const state = await this.read();
+    // Without listeners there is nobody to tell and no baseline to keep: the first listener's poll sets it.
+    if (this.#listeners.size === 0) return;
     const last = this.#last;
     this.#last = state;
     if (last === undefined) return;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type BatteryReading, isHalError } from '../hal/index.js';
 import { VirtualClock } from '../hal-sim/index.js';
+import { describeBatteryContract } from '../test/contracts/battery.contract.js';
 import { waitFor } from '../test/contracts/wait.js';
 import { SysfsBattery } from './sysfs-battery.js';
 
@@ -24,6 +25,31 @@ const rejection = (promise: Promise<unknown>) =>
     () => undefined,
     (e: unknown) => e,
   );
+
+describeBatteryContract('SysfsBattery on a fake /sys/class/power_supply', async () => {
+  const root = await mkdtemp(path.join(tmpdir(), 'simsync-sysfs-'));
+  const clock = new VirtualClock();
+  const setLevel = (percent: number, charging = false) =>
+    supply(root, 'BAT0', {
+      type: 'Battery',
+      present: 1,
+      status: charging ? 'Charging' : 'Discharging',
+      capacity: percent,
+    });
+  await setLevel(50);
+  const battery = new SysfsBattery({ clock, root, pollMs: 1000 });
+  return {
+    battery,
+    setLevel,
+    // The clock's beat starts a poll; polls run one at a time, so the next one ends after it.
+    settle: async () => {
+      await clock.advance(1000);
+      await battery.poll();
+    },
+    fail: () => rm(path.join(root, 'BAT0'), { recursive: true, force: true }),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+});
 
 describe('SysfsBattery on a fake /sys/class/power_supply', () => {
   let root: string;

@@ -11,6 +11,13 @@ export interface ModemBatteryOptions {
   fullMillivolts?: number;
 }
 
+interface LowWatch {
+  threshold: number;
+  listener: (reading: BatteryReading) => void;
+  /** Undefined until the first reading after subscribing; then true while above the threshold. */
+  armed: boolean | undefined;
+}
+
 /**
  * The battery as the modem measures it, from AT+CBC (TS 27.007 §8.4):
  * "+CBC: <bcs>,<bcl>[,<mV>]" (standard, Quectel) or "+CBC: <V>V" (SIMCom,
@@ -22,6 +29,9 @@ export class ModemBattery implements Battery {
   readonly #pollMs: number;
   readonly #empty: number;
   readonly #full: number;
+  readonly #watches = new Set<LowWatch>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #checking = false;
 
   constructor(at: AtEngine, options: ModemBatteryOptions = {}) {
     this.#at = at;
@@ -50,31 +60,40 @@ export class ModemBattery implements Battery {
   }
 
   /**
-   * Polls every `pollMs`; fires when the level falls from above the threshold
-   * to at or below it (edge-triggered, as hal/battery.ts promises). The first
-   * reading only arms: a level already low when subscribing waits for a rise.
-   * A failed read is skipped; a poll still running when the next is due is not doubled.
+   * Fires when the level falls from above the threshold to at or below it
+   * (edge-triggered, as hal/battery.ts promises). While any listener is
+   * subscribed one AT+CBC poll runs every `pollMs`, shared by all of them; a
+   * listener's first reading only arms it, so a level already low when
+   * subscribing waits for a rise. A failed read is skipped; a poll still
+   * running when the next is due is not doubled.
    */
   onLow(thresholdPercent: number, listener: (reading: BatteryReading) => void): Unsubscribe {
-    let armed: boolean | undefined;
-    let reading = false;
-    let stopped = false;
-    const check = async () => {
-      if (reading) return;
-      reading = true;
-      const level = await this.read().catch(() => undefined);
-      reading = false;
-      if (level === undefined || stopped) return;
-      const fire = armed === true && level.percent <= thresholdPercent;
-      armed = level.percent > thresholdPercent;
-      if (fire) listener(level);
-    };
-    void check();
-    const timer = setInterval(() => void check(), this.#pollMs);
-    timer.unref?.();
+    const watch: LowWatch = { threshold: thresholdPercent, listener, armed: undefined };
+    this.#watches.add(watch);
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => void this.#check(), this.#pollMs);
+      this.#timer.unref?.();
+    }
+    void this.#check();
     return () => {
-      stopped = true;
-      clearInterval(timer);
+      this.#watches.delete(watch);
+      if (this.#watches.size > 0 || this.#timer === undefined) return;
+      clearInterval(this.#timer);
+      this.#timer = undefined;
     };
+  }
+
+  async #check(): Promise<void> {
+    if (this.#checking) return;
+    this.#checking = true;
+    const reading = await this.read().catch(() => undefined);
+    this.#checking = false;
+    if (reading === undefined) return;
+    for (const watch of [...this.#watches]) {
+      if (!this.#watches.has(watch)) continue;
+      const fire = watch.armed === true && reading.percent <= watch.threshold;
+      watch.armed = reading.percent > watch.threshold;
+      if (fire) watch.listener({ ...reading });
+    }
   }
 }

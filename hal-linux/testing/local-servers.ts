@@ -77,14 +77,19 @@ function acceptQueue(): { push: Accept; next: () => Promise<ByteStream> } {
   };
 }
 
-async function listen(server: net.Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+/** Listens on `port` of 127.0.0.1 (0: any free one); resolves with the port. */
+async function listen(server: net.Server, port = 0): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
   return (server.address() as net.AddressInfo).port;
 }
 
 /** A TCP server, or a TLS one when `pem` is given (`requestCert` asks for a client certificate). */
 export async function socketServer(
   pem?: Pem & { clientCa?: string; requestCert?: boolean },
+  atPort = 0,
 ): Promise<LocalServer & { server: net.Server }> {
   const queue = acceptQueue();
   const server = pem
@@ -98,7 +103,7 @@ export async function socketServer(
     : net.createServer({ noDelay: true }, (socket) => queue.push(socketStream(socket)));
   const sockets = new Set<net.Socket>();
   server.on(pem ? 'secureConnection' : 'connection', (s: net.Socket) => sockets.add(s));
-  const port = await listen(server);
+  const port = await listen(server, atPort);
   return {
     server,
     port,
@@ -111,7 +116,7 @@ export async function socketServer(
 }
 
 /** A WebSocket server speaking the 'mqtt' subprotocol on `path`, over TLS when `pem` is given. */
-export async function wsServer(pem?: Pem, wsPath = '/mqtt'): Promise<LocalServer> {
+export async function wsServer(pem?: Pem, wsPath = '/mqtt', atPort = 0): Promise<LocalServer> {
   const queue = acceptQueue();
   const web = pem ? https.createServer(pem) : http.createServer();
   const wss = new WebSocketServer({
@@ -120,7 +125,7 @@ export async function wsServer(pem?: Pem, wsPath = '/mqtt'): Promise<LocalServer
     handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
   });
   wss.on('connection', (ws) => queue.push(websocketStream(ws)));
-  const port = await listen(web);
+  const port = await listen(web, atPort);
   return {
     port,
     nextStream: queue.next,
