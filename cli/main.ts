@@ -177,7 +177,7 @@ program
   )
   .argument(
     '[command...]',
-    'sync | status | categories | ls | get | put | rm | erase | conflicts | resolve | import-vcard | export-vcard | import-ical | export-ical | register | passwd | unblock (help at the prompt says more)',
+    'sync | status | categories | ls | get | put | rm | erase | restore | conflicts | resolve | import-vcard | export-vcard | import-ical | export-ical | register | passwd | unblock (help at the prompt says more)',
   )
   .option('--data <dir>', 'terminal data directory (NV store, config.json)')
   .option('--config <file>', 'config file (JSON; default <data>/config.json)')
