@@ -67,14 +67,9 @@ describe('README command table = --help', () => {
     const fromReadme = backticked(row.split(' | ')[1]!);
     for (const command of fromHelp) expect(fromReadme, `README lacks ${command}`).toContain(command);
     // The agent's `help` (one-shot, no card, no server needed) lists the same commands.
-    const agent = await simsync([
-      'terminal',
-      '--data',
-      path.join(ROOT, '.data', `help-${process.pid}`),
-      '--card',
-      'none',
-      'help',
-    ]);
+    const data = mkdtempSync(path.join(os.tmpdir(), 'simsync-help-'));
+    const agent = await simsync(['terminal', '--data', data, '--card', 'none', 'help']);
+    rmSync(data, { recursive: true, force: true });
     expect(agent.code).toBe(0);
     const fromAgent = agent.stdout
       .split('\n')
