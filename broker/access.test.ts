@@ -9,7 +9,7 @@ import {
   grantedQos,
   onlineTerminal,
   registerVia,
-  sleep,
+  roundTrip,
   startTestServer,
   stopTestServer,
   type TestTerminal,
@@ -79,9 +79,9 @@ describe('per-terminal topic ACL (DESIGN.md "Wire")', () => {
     await b.request({ type: 'upload', subscriber: X, batch: 1, changes: [[C, 'r', 0, 1, bytes(1)]] });
     await b.request({ type: 'download', subscriber: X, after: 0, maxBytes: 4096 });
     await other.request({ type: 'upload', subscriber: Y, batch: 1, changes: [[C, 'r', 0, 1, bytes(2)]] });
-    await sleep(150);
-    expect(seen.every((t) => t === downTopic('term-a'))).toBe(true);
-    expect(seen).toHaveLength(1);
+    // Barrier: whatever reached A before its own round trip's answer has arrived by then.
+    await roundTrip(a, 'term-a', X);
+    expect(seen).toEqual([downTopic('term-a'), downTopic('term-a')]);
   });
 
   it("closes a client that publishes on another terminal's topic, and nothing is done in that terminal's name", async () => {
@@ -121,10 +121,10 @@ describe('per-terminal topic ACL (DESIGN.md "Wire")', () => {
 
   it("cannot take over another terminal's session by reusing its client ID", async () => {
     await plainA(b.client.options.clientId);
-    await sleep(100);
-    expect(b.client.connected).toBe(true);
+    // A takeover closes the old connection before the new one's CONNACK: B's next round trip would fail.
     const reply = await b.request({ type: 'probe', subscriber: X, after: 0 });
     expect(reply.type).toBe('probe-result');
+    expect(b.client.connected).toBe(true);
   });
 
   it('a registration connection may only use the reg topics of its own terminal', async () => {

@@ -9,10 +9,9 @@ import {
   endClients,
   onlineTerminal,
   registerVia,
-  sleep,
   startTestServer,
   stopTestServer,
-  type TestTerminal,
+  TestTerminal,
   within,
   X,
   Y,
@@ -156,8 +155,18 @@ describe('malformed, oversized and hostile input (DESIGN.md "Wire")', () => {
       password: credential,
       will: { topic: upTopic('term-w'), payload: Buffer.from([0xff]), qos: 0, retain: false },
     });
+    const gone = within(
+      new Promise<void>((resolve) =>
+        server.broker.on('clientDisconnect', (c) => c.id.startsWith('t:term-w/') && resolve()),
+      ),
+      'the server seeing term-w go',
+    );
     w.stream.destroy();
-    await sleep(200);
+    // Aedes publishes a will on the way to 'clientDisconnect'; a request of term-w's sent after it
+    // is served after anything the dropped connection left (one queue per terminal).
+    await gone;
+    const again = await TestTerminal.open(server.port ?? 0, 'term-w', 't', credential);
+    expect((await again.request({ type: 'probe', subscriber: X, after: 0 })).type).toBe('probe-result');
     expect(
       (await server.admin.history(X)).filter(
         (e) => e.terminalId === 'term-w' && e.action !== 'register' && e.action !== 'connect',

@@ -170,7 +170,10 @@ describe('the server log: one line per connection, sync, refusal and disconnecti
     const pc = await TestTerminal.open(server.port ?? 0, 'pc-1', 't', registered.credential);
     await pc.request({ type: 'upload', subscriber: X, batch: 1, changes: [[C, 'a', 0, T0, bytes(1)]] });
     const raw = await connectRaw(server.port ?? 0, { username: 't:pc-1', password: registered.credential });
-    const closed = within(new Promise((r) => raw.once('close', r)), 'close after a refused publish');
+    const closed = within(
+      new Promise<void>((r) => raw.once('close', () => r())),
+      'close after a refused publish',
+    );
     raw.publish('ss/1/t/other/up', Buffer.from([1]), { qos: 1 });
     await closed;
     await server.admin.revoke('pc-1');

@@ -7,7 +7,6 @@ import {
   endClients,
   onlineTerminal,
   registerVia,
-  sleep,
   startTestServer,
   stopTestServer,
   TestTerminal,
@@ -394,7 +393,10 @@ describe('server-side sync (FIG. 13/14)', () => {
     expect(await contactsReader.waitNotice()).toEqual([
       { type: 'updates', latest: 2, categories: ['contacts'] },
     ]);
-    await sleep(100);
+    // Barrier: the notices went out before the writer's ack, so any for these would come before their answers.
+    await pimReader.request({ type: 'probe', subscriber: X, after: 0 });
+    await stranger.request({ type: 'probe', subscriber: Y, after: 0 });
+    await writer.request({ type: 'probe', subscriber: X, after: 0 });
     expect(pimReader.notices).toEqual([]);
     expect(stranger.notices).toEqual([]);
     expect(writer.notices).toEqual([]);

@@ -32,7 +32,31 @@ export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Prom
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Request ids for `roundTrip`, apart from those a TestTerminal counts up from 1. */
+let barrierReq = 0x7000_0000;
+
+/**
+ * A barrier on a raw connection: a probe on its up topic and the answer on
+ * its down topic. Whatever the server sent this connection before the answer
+ * (a notice, a message that must not arrive) has arrived once this resolves,
+ * as one connection's packets come in order.
+ */
+export async function roundTrip(client: MqttClient, terminalId: string, subscriber: string): Promise<void> {
+  const req = barrierReq++;
+  const answered = new Promise<void>((resolve) => {
+    const onMessage = (topic: string, payload: Buffer) => {
+      if (topic !== downTopic(terminalId)) return;
+      const reply = decodeReply(payload);
+      if (reply.type === 'updates' || reply.req !== req) return;
+      client.off('message', onMessage);
+      resolve();
+    };
+    client.on('message', onMessage);
+  });
+  const probe = encodeRequest({ type: 'probe', req, subscriber, after: 0 });
+  await within(client.publishAsync(upTopic(terminalId), Buffer.from(probe), { qos: 1 }), 'PUBACK');
+  await within(answered, `the answer to round trip ${req}`);
+}
 
 /**
  * A server on an ephemeral port. Its attempt limits are loose, so tests that
@@ -120,10 +144,10 @@ type Outgoing = Request extends infer R ? (R extends { req: number } ? Omit<R, '
 /** A terminal's connection: requests on its up topic, replies and notices from its down topic. */
 export class TestTerminal {
   private nextReq = 1;
-  private readonly waiting = new Map<number, (reply: Reply) => void>();
+  /** Told of every message as it arrives. */
+  private readonly watchers = new Set<() => void>();
   readonly notices: UpdatesNotice[] = [];
   readonly replies: Reply[] = [];
-  private noticeWaiter: (() => void) | undefined;
 
   private constructor(
     readonly client: MqttClient,
@@ -133,12 +157,24 @@ export class TestTerminal {
     client.on('message', (_topic, payload) => {
       const reply = decodeReply(payload);
       this.replies.push(reply);
-      if (reply.type === 'updates') {
-        this.notices.push(reply);
-        this.noticeWaiter?.();
-        return;
-      }
-      if (reply.req !== null) this.waiting.get(reply.req)?.(reply);
+      if (reply.type === 'updates') this.notices.push(reply);
+      for (const watch of [...this.watchers]) watch();
+    });
+  }
+
+  /** Resolves with what `found` finds in the messages, checked now and at each arrival. */
+  private until<T>(found: () => T | undefined, what: string): Promise<T> {
+    let watch: (() => void) | undefined;
+    const arrived = new Promise<T>((resolve) => {
+      watch = () => {
+        const value = found();
+        if (value !== undefined) resolve(value);
+      };
+      this.watchers.add(watch);
+      watch();
+    });
+    return within(arrived, what).finally(() => {
+      if (watch) this.watchers.delete(watch);
     });
   }
 
@@ -172,27 +208,20 @@ export class TestTerminal {
     );
   }
 
-  /** The next reply with this req (or any `error` with req null). */
+  /** The reply with this req, or (null) the next `error` with req null. */
   waitReply(req: number | null): Promise<Reply> {
-    return within(
-      new Promise<Reply>((resolve) => {
-        const existing = this.replies.find((r) => r.type !== 'updates' && r.req === req);
-        if (existing) return resolve(existing);
-        if (req === null) {
-          const before = this.replies.length;
-          const poll = setInterval(() => {
-            const found = this.replies.slice(before).find((r) => r.type === 'error' && r.req === null);
-            if (found) {
-              clearInterval(poll);
-              resolve(found);
-            }
-          }, 5);
-          return;
-        }
-        this.waiting.set(req, resolve);
-      }),
-      `reply to req ${req}`,
-    );
+    let next = req === null ? this.replies.length : 0;
+    const matches = (r: Reply) =>
+      req === null ? r.type === 'error' && r.req === null : r.type !== 'updates' && r.req === req;
+    // Each message is looked at once, as it arrives (or now, for those already here).
+    const found = () => {
+      for (; next < this.replies.length; next++) {
+        const r = this.replies[next];
+        if (r && matches(r)) return r;
+      }
+      return undefined;
+    };
+    return this.until(found, `reply to req ${req}`);
   }
 
   async request<T extends Reply['type'] = Reply['type']>(
@@ -205,16 +234,7 @@ export class TestTerminal {
   }
 
   async waitNotice(count = 1): Promise<UpdatesNotice[]> {
-    await within(
-      new Promise<void>((resolve) => {
-        const check = () => {
-          if (this.notices.length >= count) resolve();
-        };
-        this.noticeWaiter = check;
-        check();
-      }),
-      `${count} updates notice(s)`,
-    );
+    await this.until(() => (this.notices.length >= count ? true : undefined), `${count} updates notice(s)`);
     return this.notices;
   }
 
