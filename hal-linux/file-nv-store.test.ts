@@ -177,21 +177,26 @@ describe('FileNvStore on disk', () => {
     await store.close();
   });
 
-  it("a flipped byte anywhere before the final record is 'store-corrupt'; in it, the previous state", async () => {
-    const sizes = await commitNumbered(8);
+  it("a flipped byte anywhere is 'store-corrupt', in the final record too (every sector of it holds data: no tear)", async () => {
+    await commitNumbered(8);
     const original = await readFile(log());
-    const finalStart = sizes[7] as number;
     for (let at = 0; at < original.length; at++) {
       const damaged = Buffer.from(original);
       damaged[at] = (damaged[at] as number) ^ 0x40;
       await writeFile(log(), damaged);
-      if (at < finalStart) {
-        const error = await openError(dir);
-        expect(isHalError(error, 'store-corrupt'), `flip at ${at}`).toBe(true);
-      } else {
-        expect(await lastOf(), `flip at ${at}`).toBe(7);
-      }
+      const error = await openError(dir);
+      expect(isHalError(error, 'store-corrupt'), `flip at ${at}`).toBe(true);
     }
+  });
+
+  it('a final record whose last sector was never written (zeros) is a torn append: the previous state', async () => {
+    const sizes = await commitNumbered(8);
+    const original = await readFile(log());
+    const finalStart = sizes[7] as number;
+    const damaged = Buffer.from(original);
+    damaged.fill(0, Math.max(finalStart, Math.floor((original.length - 1) / 512) * 512));
+    await writeFile(log(), damaged);
+    expect(await lastOf()).toBe(7);
   });
 
   it('a tail torn at any byte of the final record opens as the previous state, and commits go on', async () => {

@@ -51,16 +51,39 @@ export function replayLog(file: Uint8Array, path: string): ReplayedLog {
   return { entries, seq, validBytes: offset, tornBytes: file.length - offset };
 }
 
+/**
+ * Whether a damaged record at `offset` is an append cut by a crash (never
+ * acknowledged: dropped) rather than damage (refused). Only the final record
+ * can be torn, and a tear is what power loss leaves of a pwrite: the file
+ * ending inside the record, or sectors of it never written, which read as
+ * zeros. A final record with every one of its sectors holding data, that
+ * still fails its checksum, was written whole and damaged since (a bit flip).
+ */
 function isTornTail(file: Uint8Array, offset: number, fault: string): boolean {
   if (fault === 'short' || fault === 'beyond-end') return true;
   // The checksum matched, so these bytes were written whole: a bad structure is not a tear.
   if (fault === 'structure') return false;
-  if (fault === 'header') return !validRecordAfter(file, offset);
+  if (fault === 'header')
+    return !validRecordAfter(file, offset) && hasUnwrittenSector(file, offset, file.length);
   // The header is intact, so the record's extent is known: search only past it,
   // so that a value which happens to contain a record cannot mislead the search.
   const view = new DataView(file.buffer, file.byteOffset + offset, 8);
   const end = offset + 16 + view.getUint32(4, true);
-  return end >= file.length || !validRecordAfter(file, end - 1);
+  const last = end >= file.length || !validRecordAfter(file, end - 1);
+  return last && hasUnwrittenSector(file, offset, Math.min(end, file.length));
+}
+
+/** What a disk writes whole (the smallest sector): a torn write leaves whole sectors unwritten. */
+const SECTOR_BYTES = 512;
+
+/** True when the part of some 512-byte sector that falls in file[from, to) is all zeros. */
+function hasUnwrittenSector(file: Uint8Array, from: number, to: number): boolean {
+  for (let start = from; start < to; ) {
+    const end = Math.min(to, (Math.floor(start / SECTOR_BYTES) + 1) * SECTOR_BYTES);
+    if (file.subarray(start, end).every((b) => b === 0)) return true;
+    start = end;
+  }
+  return false;
 }
 
 export function applyOps(entries: Map<string, Uint8Array>, ops: readonly NvOp[]): void {
