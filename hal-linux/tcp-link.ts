@@ -1,13 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import {
-  type ByteStream,
-  HalError,
-  type LinkErrorKind,
-  type LinkState,
-  type RadioLink,
-  type Unsubscribe,
-} from '../hal/index.js';
+import type { ByteStream, LinkErrorKind, LinkState, RadioLink, Unsubscribe } from '../hal/index.js';
+import { HalError } from '../hal/index.js';
 import { LinkStateTracker } from './link-state.js';
 
 /** TLS settings for mqtts:// and wss://: the CA to trust and, optionally, a client certificate. */

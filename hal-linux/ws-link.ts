@@ -1,12 +1,6 @@
 import WebSocket from 'ws';
-import {
-  type ByteStream,
-  HalError,
-  type LinkErrorKind,
-  type LinkState,
-  type RadioLink,
-  type Unsubscribe,
-} from '../hal/index.js';
+import type { ByteStream, LinkErrorKind, LinkState, RadioLink, Unsubscribe } from '../hal/index.js';
+import { HalError } from '../hal/index.js';
 import { LinkStateTracker } from './link-state.js';
 import type { LinkTlsOptions } from './tcp-link.js';
 

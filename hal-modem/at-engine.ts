@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import type { Unsubscribe } from '../hal/index.js';
+import type { HalError, Unsubscribe } from '../hal/index.js';
 import { AtError, type AtFinal, parseFinal } from './at-errors.js';
 import { type ModemLogger, silentModemLogger } from './logger.js';
-import { type LinePort, openLinePort } from './serial-lines.js';
+import { type LinePort, type LinePortHandlers, openLinePort } from './serial-lines.js';
 
 export interface AtEngineOptions {
   /** The AT port, e.g. /dev/ttyUSB2 (Quectel) or a simulator's pty link. */
@@ -201,8 +201,8 @@ export class AtEngine {
     await port?.close();
   }
 
-  #handlers() {
-    return { onLine: (line: string) => this.#onLine(line), onLost: (e: Error) => this.#onLost(e) };
+  #handlers(): LinePortHandlers {
+    return { onLine: (line) => this.#onLine(line), onLost: (e) => this.#onLost(e) };
   }
 
   async #pump(): Promise<void> {
@@ -343,7 +343,7 @@ export class AtEngine {
     if (this.#queue.length > 0) void this.#pump();
   }
 
-  #onLost(error: Error): void {
+  #onLost(error: HalError): void {
     if (this.#closed) return;
     this.#log.warn({ path: this.path, error: error.message }, 'modem port lost');
     this.#port = undefined;

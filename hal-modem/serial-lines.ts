@@ -15,8 +15,8 @@ export interface LinePort {
 export interface LinePortHandlers {
   /** One line, CR/LF stripped, bytes mapped 1:1 to chars (latin1) so noise stays visible. */
   onLine(line: string): void;
-  /** The port went away by itself (USB unplug, modem reboot, pty closed). */
-  onLost(error: Error): void;
+  /** The port went away by itself (USB unplug, modem reboot, pty closed): 'device-unavailable', the driver's error as cause. */
+  onLost(error: HalError<'device-unavailable'>): void;
 }
 
 /**
@@ -43,7 +43,8 @@ export function openLinePort(path: string, baudRate: number, handlers: LinePortH
       parser.on('data', (line: string) => handlers.onLine(line.replace(/[\r\n]/g, '')));
       let closing = false;
       port.on('close', (e: (Error & { disconnected?: boolean }) | null) => {
-        if (!closing) handlers.onLost(e ?? new Error('port closed'));
+        if (closing) return;
+        handlers.onLost(new HalError('device-unavailable', `${path} went away`, e ? { cause: e } : {}));
       });
       // Write errors surface through `write`; read errors end in 'close'.
       port.on('error', () => {});

@@ -1,21 +1,12 @@
 import type { HalErrorKind, Unsubscribe } from './errors.js';
 
+/** The card's own kinds: card-*, pin-*, an empty slot, no room left in an EF. */
+type CardOnlyKind = `card-${string}` | `pin-${string}` | 'no-card' | 'no-space';
+
 /** What a CardReader and its SimCard sessions reject with. */
 export type CardErrorKind = Extract<
   HalErrorKind,
-  | 'card-removed'
-  | 'no-card'
-  | 'card-blocked'
-  | 'pin-wrong'
-  | 'pin-blocked'
-  | 'pin-required'
-  | 'card-error'
-  | 'busy'
-  | 'timeout'
-  | 'no-space'
-  | 'not-supported'
-  | 'device-unavailable'
-  | 'other'
+  CardOnlyKind | 'busy' | 'timeout' | 'not-supported' | 'device-unavailable' | 'other'
 >;
 
 /**

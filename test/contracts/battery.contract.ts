@@ -1,5 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Battery, type BatteryReading, isHalError } from '../../hal/index.js';
+import { eachFresh } from './wait.js';
 
 export interface BatteryUnderTest {
   /** Reading 50 %, not charging, when handed over. */
@@ -40,13 +41,9 @@ export function describeBatteryContract(name: string, makeBattery: () => Promise
       await ut.settle();
     };
 
-    beforeEach(async () => {
-      ut = await makeBattery();
+    eachFresh(makeBattery, (made) => {
+      ut = made;
       lows = [];
-    });
-
-    afterEach(async () => {
-      await ut.cleanup?.();
     });
 
     it('reads the level in percent and whether external power is on', async () => {

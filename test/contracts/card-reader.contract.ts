@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CardReader, isHalError, type SimCard } from '../../hal/index.js';
 import { readTerminalIds, writeTerminalIds } from '../../uicc/index.js';
-import { delay, waitFor } from './wait.js';
+import { delay, rejection, waitFor } from './wait.js';
 
 /**
  * The card a contract run puts in the reader. PIN1 is enabled with 3 tries;
@@ -45,15 +45,6 @@ const EF_ADN = [0x3f00, 0x7f10, 0x6f3a] as const;
 
 /** Bound on `SimCard.close()` with a card that does not answer (hal/card-reader.ts). */
 const CLOSE_BOUND_MS = 3000;
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 /**
  * The shared CardReader / SimCard contract (hal/card-reader.ts), run against

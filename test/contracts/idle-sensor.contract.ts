@@ -1,5 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IdleSensor, IdleState } from '../../hal/index.js';
+import { eachFresh } from './wait.js';
 
 export interface IdleSensorUnderTest {
   /** Busy, just touched, lid open (`BUSY`) when handed over. */
@@ -25,21 +26,14 @@ const AWAY: IdleState = { noForegroundWork: true, msSinceInput: 600_000, lidClos
  * change with the new state, never for an unchanged one, never after its
  * Unsubscribe. Run against the simulated sensor and the Linux one.
  */
-export function describeIdleSensorContract(
-  name: string,
-  makeSensor: () => Promise<IdleSensorUnderTest>,
-): void {
+export function describeIdleSensorContract(name: string, make: () => Promise<IdleSensorUnderTest>): void {
   describe(`IdleSensor contract: ${name}`, () => {
     let ut: IdleSensorUnderTest;
     let heard: IdleState[];
 
-    beforeEach(async () => {
-      ut = await makeSensor();
+    eachFresh(make, (made) => {
+      ut = made;
       heard = [];
-    });
-
-    afterEach(async () => {
-      await ut.cleanup?.();
     });
 
     it('[0081]: read() reports each condition as the terminal shows it', async () => {

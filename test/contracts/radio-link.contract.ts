@@ -1,5 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isHalError, type LinkState, type RadioLink } from '../../hal/index.js';
+import { eachFresh, rejection } from './wait.js';
 
 export interface RadioLinkUnderTest {
   /** A link that is up (registered, reachable) when handed over. */
@@ -15,15 +16,6 @@ export interface RadioLinkUnderTest {
   cleanup?: () => Promise<void> | void;
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
-
 /**
  * The shared RadioLink state contract (hal/radio-link.ts): `state()` answers
  * at once with a copy, `onState` fires once per change and never for an
@@ -35,16 +27,12 @@ export function describeRadioLinkContract(name: string, makeLink: () => Promise<
     let ut: RadioLinkUnderTest;
     let heard: LinkState[];
 
-    beforeEach(async () => {
-      ut = await makeLink();
+    eachFresh(makeLink, (made) => {
+      ut = made;
       // This run's own array: a link of an earlier run that changes late cannot write into it.
       const mine: LinkState[] = [];
       heard = mine;
       ut.link.onState((s) => mine.push(s));
-    });
-
-    afterEach(async () => {
-      await ut.cleanup?.();
     });
 
     it('state() is up at first, well formed, and a copy the caller cannot change', () => {

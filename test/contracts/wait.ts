@@ -1,10 +1,28 @@
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 
 /**
- * Waiting helpers for contract suites, which run against simulated and real
+ * Helpers for contract suites, which run against simulated and real
  * hardware alike. Every wait has a real-time bound so a broken
  * implementation fails the test instead of hanging it.
  */
+
+/**
+ * A fresh implementation for every test of a suite: `make` runs before each
+ * test and hands it to `use`; its `cleanup` runs after the test.
+ */
+export function eachFresh<T extends { cleanup?: () => Promise<void> | void }>(
+  make: () => Promise<T>,
+  use: (made: T) => void,
+): void {
+  let made: T | undefined;
+  beforeEach(async () => {
+    made = await make();
+    use(made);
+  });
+  afterEach(async () => {
+    await made?.cleanup?.();
+  });
+}
 
 /** Resolves after `ms` of real time. */
 export function delay(ms: number): Promise<void> {
@@ -28,6 +46,16 @@ export async function waitFor(
     },
     { timeout: options.timeoutMs ?? 5000, interval: 1 },
   );
+}
+
+/** The rejection of `promise`; fails when it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
 }
 
 /** Concatenates chunks (streams may split or merge writes). */
