@@ -80,7 +80,7 @@ export async function runDemo(print: Print = console.log): Promise<number> {
         `${at.padEnd(3)} SIM → ${name}  mount:   downloaded ${names(got)}${exact ? '' : `  ✗ expected ${names(lacking)}`}`,
       );
       if (edit) {
-        await t.terminal.records.put(edit.category, edit.id, utf8(edit.body));
+        await t.terminal.edit(edit.category, edit.id, utf8(edit.body));
         print(`        ${name} edits ${edit.category}/${edit.id}`);
         const demount = await onlyReport(t, () => world.remove(t));
         const area = await userArea(world);

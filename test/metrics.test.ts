@@ -21,7 +21,7 @@ describe('server metrics (Prometheus)', () => {
         terminalPassword: 'pw-12',
         categories: [...CATEGORIES],
       });
-      await t.terminal.records.put('contacts', 'x', utf8('12345'));
+      await t.terminal.edit('contacts', 'x', utf8('12345'));
       await t.terminal.sync();
       const scrape = async () => (await fetch(`http://127.0.0.1:${endpoint.port}/metrics`)).text();
       // The terminal stays connected while its SIM is mounted.

@@ -85,7 +85,10 @@ describe("[0009]: nobody else's terminal or SIM touches the user's data", () => 
   it("FIG. 14: a stranger's SIM in a registered terminal is refused by the server, nothing is uploaded", async () => {
     // FIG. 13 policy: the terminal checks nothing itself, so the server must.
     const { t, agent } = await terminalFor('mine', sim, 'fig13-server-only');
-    await t.terminal.records.put('contacts', 'private', utf8('my secret contact'));
+    // The owner's edit, made with the owner's SIM in; then a stranger's SIM goes in.
+    t.reader.insert(sim);
+    await t.terminal.edit('contacts', 'private', utf8('my secret contact'));
+    t.reader.remove();
     t.reader.insert(strangerSim);
     agent.keyring.pin = '9999';
     const error = await syncError(t);
@@ -108,7 +111,9 @@ describe("[0009]: nobody else's terminal or SIM touches the user's data", () => 
       },
       'stranger-login',
     );
-    await t.terminal.records.put('contacts', 'theirs', utf8('stranger data'));
+    t.reader.insert(strangerSim);
+    await t.terminal.edit('contacts', 'theirs', utf8('stranger data'));
+    t.reader.remove();
     t.reader.insert(sim);
     agent.keyring.pin = '1234';
     expect(await syncError(t)).toMatchObject({ kind: 'server-refused', code: 'not-registered' });
@@ -147,8 +152,9 @@ describe("[0009]: nobody else's terminal or SIM touches the user's data", () => 
   it('a revoked (lost) terminal is refused at connection and its data goes nowhere', async () => {
     const { t, agent } = await terminalFor('lost', sim, 'fig10-subscriber-binding');
     await world.server.admin.revoke(t.terminal.terminalId);
-    await t.terminal.records.put('contacts', 'x', utf8('X'));
+    // The terminal does not know yet: the edit is made, and goes nowhere.
     t.reader.insert(sim);
+    await t.terminal.edit('contacts', 'x', utf8('X'));
     expect(await syncError(t)).toMatchObject({ kind: 'server-refused' });
     expect(rejections(agent).some((r) => r.includes('not authorized'))).toBe(true);
     expect(await userArea(world)).toEqual({});
@@ -185,7 +191,7 @@ describe("FIG. 9 / FIG. 12: the user must be the card's and the terminal's owner
     expect(await syncError(t)).toMatchObject({ kind: 'auth-refused', code: 'password-wrong' });
     expect(link.opened).toBe(opens);
     (t.agent as KeyringAgent).keyring.terminalPassword = TERMINAL_PASSWORD;
-    await t.terminal.records.put('pim', 'e', utf8('event'));
+    await t.terminal.edit('pim', 'e', utf8('event'));
     const report = await t.terminal.sync();
     expect(report.uploaded.map((u) => u.id)).toEqual(['e']);
     expect(await terminalData(t)).toEqual(await userArea(world));

@@ -80,7 +80,8 @@ describe('[0023] / [0044] / [0068]: conflicts and editing without the SIM', () =
       (slow as unknown as Record<string, unknown>)[k] = s.world.clock[k].bind(s.world.clock);
     }
     const a = await member(s, 'a', { clock: slow });
-    const b = await member(s, 'b');
+    // B's user edits while the SIM is in A ([0068]: they chose editable without the SIM).
+    const b = await member(s, 'b', { options: { withoutSim: 'editable' } });
     b.reader.insert(s.sim);
     await b.terminal.edit('contacts', 'bob', utf8('v1'));
     await b.terminal.sync();
@@ -94,7 +95,7 @@ describe('[0023] / [0044] / [0068]: conflicts and editing without the SIM', () =
     await a.terminal.sync();
     a.reader.remove();
     // B, which still holds v1 and edits it concurrently a moment later, meets A's later stamp.
-    await b.terminal.records.put('contacts', 'bob', utf8('v1 edited on B'));
+    await b.terminal.edit('contacts', 'bob', utf8('v1 edited on B'));
     const report = await syncWithSim(s, b);
     expect(report.conflicts).toEqual([expect.objectContaining({ id: 'bob' })]);
     const current = await s.world.server.store.getRecord(IMSI, 'contacts', 'bob');

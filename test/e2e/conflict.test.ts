@@ -15,9 +15,13 @@ afterEach(async () => {
   await closeScene(s);
 });
 
-/** A terminal registered with `card` (the user's SIM unless a twin is given), the card then taken out. */
+/**
+ * A terminal registered with `card` (the user's SIM unless a twin is given),
+ * the card then taken out. Its user chose to edit without the SIM ([0068]:
+ * `withoutSim: 'editable'`; the default, read-only, would refuse those edits).
+ */
 function registered(name: string, card?: VirtualUicc): Promise<Member> {
-  return member(s, name, card ? { card } : {});
+  return member(s, name, { ...(card ? { card } : {}), options: { withoutSim: 'editable' } });
 }
 
 async function syncWithSim(t: SimTerminal): Promise<void> {
@@ -28,14 +32,14 @@ describe('[0044] / [0068]: edits on two terminals since their common base', () =
   it('the later edit wins everywhere, the other is preserved as a copy, both users are told', async () => {
     const a = await registered('a');
     const b = await registered('b');
-    await a.terminal.records.put('contacts', 'bob', utf8('Bob v1'));
+    await a.terminal.edit('contacts', 'bob', utf8('Bob v1'));
     await syncWithSim(a);
     await syncWithSim(b);
 
     // Without the SIM ([0068]) A edits first, then B edits (later) and syncs.
-    await a.terminal.records.put('contacts', 'bob', utf8('Bob from A'));
+    await a.terminal.edit('contacts', 'bob', utf8('Bob from A'));
     await new Promise((r) => setTimeout(r, 5));
-    await b.terminal.records.put('contacts', 'bob', utf8('Bob from B'));
+    await b.terminal.edit('contacts', 'bob', utf8('Bob from B'));
     await syncWithSim(b);
     await syncWithSim(a);
 
@@ -58,7 +62,7 @@ describe('[0044] / [0068]: edits on two terminals since their common base', () =
     a.reader.insert(twin);
     await a.terminal.sync();
     b.reader.insert(s.sim);
-    await b.terminal.records.put('mail', 'm1', utf8('news'));
+    await b.terminal.edit('mail', 'm1', utf8('news'));
     await b.terminal.sync();
     const deadline = Date.now() + 3000;
     while (!a.agent.notices.some((n) => n.kind === 'server-updates') && Date.now() < deadline) {

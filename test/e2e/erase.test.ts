@@ -1,12 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { type SyncServer, startSyncServer } from '../../broker/index.js';
 import { KeyringAgent } from '../../cli/sim-world.js';
 import { SyncError, Terminal, utf8 } from '../../core/index.js';
+import { TcpLink } from '../../hal-linux/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
 import { closeScene, KEYRING, member, type Scene, scene } from './scene.js';
 import { IMSI, terminalData, userArea } from './world.js';
 
 let s: Scene | undefined;
+let small: SyncServer | undefined;
 afterEach(async () => {
+  await small?.close();
+  small = undefined;
   if (s) await closeScene(s);
   s = undefined;
 });
@@ -17,9 +22,9 @@ describe('FIG. 20: collective erase', () => {
   it('S81–S86 per category: uploads what is unsynced, then erases only the chosen data', async () => {
     s = await scene();
     const a = await member(s, 'a');
-    await a.terminal.records.put('contacts', 'c1', utf8('Carol'));
-    await a.terminal.records.put('mail', 'm1', utf8('hi'));
     a.reader.insert(s.sim);
+    await a.terminal.edit('contacts', 'c1', utf8('Carol'));
+    await a.terminal.edit('mail', 'm1', utf8('hi'));
     const report = await a.terminal.erase({ categories: ['contacts'] });
     expect(report).toMatchObject({ categories: ['contacts'], erased: 1, factory: false });
     expect(await terminalData(a)).toEqual({ 'mail/m1': 'hi' });
@@ -53,14 +58,17 @@ describe('FIG. 20: collective erase', () => {
     expect(await terminalData(a)).toEqual(await userArea(s.world));
 
     await a.terminal.setCategories(['contacts']);
-    await expect(a.terminal.restore(['mail'])).rejects.toMatchObject({ kind: 'aborted', code: 'not-a-target' });
+    await expect(a.terminal.restore(['mail'])).rejects.toMatchObject({
+      kind: 'aborted',
+      code: 'not-a-target',
+    });
   });
 
   it('[0072]: factory state: data, sync state, registration and password gone, the SIM list entry removed', async () => {
     s = await scene();
     const a = await member(s, 'a', { policy: 'fig11-terminal-list' });
-    await a.terminal.records.put('pim', 'p1', utf8('dentist'));
     a.reader.insert(s.sim);
+    await a.terminal.edit('pim', 'p1', utf8('dentist'));
     const sim = s.sim;
     const listed = () => {
       const snap = sim.snapshot();
@@ -80,7 +88,9 @@ describe('FIG. 20: collective erase', () => {
   it("S87: refuses with another subscriber's SIM; nothing is erased", async () => {
     s = await scene();
     const a = await member(s, 'a');
-    await a.terminal.records.put('contacts', 'c1', utf8('Carol'));
+    a.reader.insert(s.sim);
+    await a.terminal.edit('contacts', 'c1', utf8('Carol'));
+    a.reader.remove();
     const stranger = (await import('../../cli/sim-world.js')).SimWorld.sim({ imsi: '228062800000208' });
     a.reader.insert(stranger);
     await expect(a.terminal.erase()).rejects.toMatchObject({
@@ -92,17 +102,23 @@ describe('FIG. 20: collective erase', () => {
 
   it('never erases data the server does not hold: a change it cannot take keeps the erase from happening', async () => {
     s = await scene();
-    const a = await member(s, 'a', { categories: ['contacts'] });
-    await a.terminal.records.put('contacts', 'c1', utf8('Carol'));
-    await a.terminal.records.put('mail', 'local-only', utf8('not synced by this terminal'));
+    // A server on the same store that takes records of at most 64 KiB: a bigger one is set aside, unsent.
+    small = await startSyncServer({
+      store: s.world.server.store,
+      host: '127.0.0.1',
+      port: 0,
+      maxRecordBytes: 64 * 1024,
+    });
+    const link = new TcpLink({ host: '127.0.0.1', port: small.port ?? 0, timeoutMs: 5000 });
+    const a = await member(s, 'a', { link });
     a.reader.insert(s.sim);
+    await a.terminal.edit('contacts', 'c1', utf8('Carol'));
+    await a.terminal.edit('archive', 'scan', new Uint8Array(100 * 1024).fill(7));
     const error = await a.terminal.erase().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SyncError);
     expect(error).toMatchObject({ kind: 'aborted', code: 'unsynced' });
-    expect(await terminalData(a)).toEqual({
-      'contacts/c1': 'Carol',
-      'mail/local-only': 'not synced by this terminal',
-    });
+    expect(Object.keys(await terminalData(a)).sort()).toEqual(['archive/scan', 'contacts/c1']);
+    expect(await userArea(s.world)).toEqual({ 'contacts/c1': 'Carol' });
     expect(await a.nv.get('e/intent')).toBeUndefined();
   });
 
@@ -111,9 +127,9 @@ describe('FIG. 20: collective erase', () => {
       const sc = await scene();
       const nv = new SimNvStore();
       const a = await member(sc, 'a', { nv, options: { batchBytes: 2000 } });
-      for (let i = 0; i < 5; i++) await a.terminal.records.put('contacts', `c${i}`, body(`c${i}`));
-      await a.terminal.records.put('mail', 'keep', utf8('kept'));
       a.reader.insert(sc.sim);
+      for (let i = 0; i < 5; i++) await a.terminal.edit('contacts', `c${i}`, body(`c${i}`));
+      await a.terminal.edit('mail', 'keep', utf8('kept'));
       return { sc, a, nv };
     }
     const first = await setup();

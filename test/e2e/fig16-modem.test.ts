@@ -98,7 +98,7 @@ describe('FIG. 16 with a modem terminal ([0058]–[0066])', () => {
     // T0–T1 on 10a.
     a.reader.insert(sim);
     await a.terminal.settled();
-    await a.terminal.records.put('contacts', 'a1', utf8('Alice'));
+    await a.terminal.edit('contacts', 'a1', utf8('Alice'));
     a.reader.remove();
     await a.terminal.settled();
     expect(await userArea(world)).toEqual({ 'contacts/a1': 'Alice' });
@@ -106,7 +106,7 @@ describe('FIG. 16 with a modem terminal ([0058]–[0066])', () => {
     // [0061]: the SIM goes into the Pi's modem: mount downloads a1 (PIN entered through AT+CPIN).
     expect(ids(await mountPi(), 'downloaded')).toEqual(['a1']);
     expect(host.modem.commands()).toContain('AT+CPIN="1234"');
-    await pi.records.put('mail', 'p1', utf8('Hello from the Pi'));
+    await pi.edit('mail', 'p1', utf8('Hello from the Pi'));
     // Pulling the SIM out of the modem (+QSIMSTAT: 1,0) uploads p1.
     expect(ids(await demountPi(), 'uploaded')).toEqual(['p1']);
     expect(await userArea(world)).toEqual({ 'contacts/a1': 'Alice', 'mail/p1': 'Hello from the Pi' });
@@ -114,7 +114,7 @@ describe('FIG. 16 with a modem terminal ([0058]–[0066])', () => {
     // [0063]: back on 10a, only p1 is new there.
     a.reader.insert(sim);
     await a.terminal.settled();
-    await a.terminal.records.put('pim', 'a2', utf8('Dentist 10:00'));
+    await a.terminal.edit('pim', 'a2', utf8('Dentist 10:00'));
     a.reader.remove();
     await a.terminal.settled();
 

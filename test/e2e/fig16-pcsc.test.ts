@@ -108,19 +108,19 @@ describe('FIG. 16 with a PC/SC terminal: one SIM moved between a PC reader and a
 
     // T0: SIM in the PC's reader, user area empty ([0059]).
     expect(ids(await mountPc(), 'downloaded')).toEqual([]);
-    await pc.records.put('contacts', 'a1', utf8('Alice'));
+    await pc.edit('contacts', 'a1', utf8('Alice'));
     // T1: pulling the SIM out of the reader uploads a1 ([0060]).
     expect(ids(await demountPc(), 'uploaded')).toEqual(['a1']);
     expect(await userArea(world)).toEqual({ 'contacts/a1': 'Alice' });
 
     // [0061]: on 10b a1 comes down; b1 goes up.
     expect(ids(await mountSim(b), 'downloaded')).toEqual(['a1']);
-    await b.terminal.records.put('mail', 'b1', utf8('Hello'));
+    await b.terminal.edit('mail', 'b1', utf8('Hello'));
     expect(ids(await demountSim(b), 'uploaded')).toEqual(['b1']);
 
     // [0063]: back in the PC's reader only b1 is new; a2 goes up.
     expect(ids(await mountPc(), 'downloaded')).toEqual(['b1']);
-    await pc.records.put('browser', 'a2', utf8('https://example.org'));
+    await pc.edit('browser', 'a2', utf8('https://example.org'));
     expect(ids(await demountPc(), 'uploaded')).toEqual(['a2']);
 
     expect(ids(await mountSim(b), 'downloaded')).toEqual(['a2']);
@@ -135,7 +135,7 @@ describe('FIG. 16 with a PC/SC terminal: one SIM moved between a PC reader and a
     await setUpPc('fig11-terminal-list');
     const b = await registeredSimTerminal('10b', 'fig11-terminal-list');
     expect(ids(await mountPc(), 'downloaded')).toEqual([]);
-    await pc.records.put('pim', 'p1', utf8('Dentist 10:00'));
+    await pc.edit('pim', 'p1', utf8('Dentist 10:00'));
     expect(ids(await demountPc(), 'uploaded')).toEqual(['p1']);
     expect(ids(await mountSim(b), 'downloaded')).toEqual(['p1']);
     await demountSim(b);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeyringAgent, type SimTerminal, SimWorld } from '../../cli/sim-world.js';
-import { CATEGORIES, type SyncReport, utf8 } from '../../core/index.js';
+import { CATEGORIES, type SyncReport, type TerminalOptions, utf8 } from '../../core/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
 import { worldOptions } from '../support/backend.js';
 import { ICCID, IMSI, LOGIN, TERMINAL_PASSWORD, terminalData, userArea } from './world.js';
@@ -8,10 +8,11 @@ import { ICCID, IMSI, LOGIN, TERMINAL_PASSWORD, terminalData, userArea } from '.
 let world: SimWorld;
 let sim: VirtualUicc;
 
-async function registeredTerminal(name: string): Promise<SimTerminal> {
+async function registeredTerminal(name: string, options: TerminalOptions = {}): Promise<SimTerminal> {
   const t = await world.addTerminal(
     name,
     new KeyringAgent({ pin: '1234', terminalPassword: TERMINAL_PASSWORD }),
+    options,
   );
   t.reader.insert(sim);
   await world.register(t, {
@@ -64,30 +65,30 @@ describe('FIG. 16: one SIM moved between three terminals ([0058]–[0066])', () 
 
     // T0: SIM on 10a, user area empty ([0059]).
     expect(ids(await mount(a), 'downloaded')).toEqual([]);
-    await a.terminal.records.put('contacts', 'a1', utf8('Alice'));
+    await a.terminal.edit('contacts', 'a1', utf8('Alice'));
     // T1: demount uploads a1 ([0060]).
     expect(ids(await demount(a), 'uploaded')).toEqual(['a1']);
     expect(await userArea(world)).toEqual({ 'contacts/a1': 'Alice' });
 
     // [0061]: mounted on 10b, a1 comes down; b1 goes up at T2.
     expect(ids(await mount(b), 'downloaded')).toEqual(['a1']);
-    await b.terminal.records.put('mail', 'b1', utf8('Hello'));
+    await b.terminal.edit('mail', 'b1', utf8('Hello'));
     expect(ids(await demount(b), 'uploaded')).toEqual(['b1']);
     expect(Object.keys(await userArea(world)).sort()).toEqual(['contacts/a1', 'mail/b1']);
 
     // [0062]: 10c gets a1 + b1; c1 goes up at T3.
     expect(ids(await mount(c), 'downloaded')).toEqual(['a1', 'b1']);
-    await c.terminal.records.put('pim', 'c1', utf8('Dentist 10:00'));
+    await c.terminal.edit('pim', 'c1', utf8('Dentist 10:00'));
     expect(ids(await demount(c), 'uploaded')).toEqual(['c1']);
 
     // [0063]: back on 10a, only b1 + c1 are new there; a2 goes up at T4.
     expect(ids(await mount(a), 'downloaded')).toEqual(['b1', 'c1']);
-    await a.terminal.records.put('browser', 'a2', utf8('https://example.org'));
+    await a.terminal.edit('browser', 'a2', utf8('https://example.org'));
     expect(ids(await demount(a), 'uploaded')).toEqual(['a2']);
 
     // [0064]: 10b lacks c1 + a2; b2 goes up at T5.
     expect(ids(await mount(b), 'downloaded')).toEqual(['a2', 'c1']);
-    await b.terminal.records.put('settings', 'b2', utf8('ringtone=bells'));
+    await b.terminal.edit('settings', 'b2', utf8('ringtone=bells'));
     expect(ids(await demount(b), 'uploaded')).toEqual(['b2']);
     expect(Object.keys(await userArea(world)).sort()).toEqual([
       'browser/a2',
@@ -107,7 +108,7 @@ describe('FIG. 16: one SIM moved between three terminals ([0058]–[0066])', () 
     const a = await registeredTerminal('10a');
     const b = await registeredTerminal('10b');
     await mount(a);
-    await a.terminal.records.put('contacts', 'x', utf8('X'));
+    await a.terminal.edit('contacts', 'x', utf8('X'));
     await demount(a);
     await mount(b);
     expect(await terminalData(b)).toEqual({ 'contacts/x': 'X' });
@@ -121,7 +122,7 @@ describe('FIG. 16: one SIM moved between three terminals ([0058]–[0066])', () 
   it("[0067]: data already on the server comes down at a new terminal's first sync", async () => {
     const a = await registeredTerminal('10a');
     await mount(a);
-    for (let i = 0; i < 25; i++) await a.terminal.records.put('contacts', `c${i}`, utf8(`contact ${i}`));
+    for (let i = 0; i < 25; i++) await a.terminal.edit('contacts', `c${i}`, utf8(`contact ${i}`));
     await demount(a);
     const late = await registeredTerminal('late');
     expect((await mount(late)).downloaded).toHaveLength(25);
@@ -129,9 +130,11 @@ describe('FIG. 16: one SIM moved between three terminals ([0058]–[0066])', () 
   });
 
   it('[0068]: edits made while the SIM was elsewhere upload at the next mount', async () => {
-    const a = await registeredTerminal('10a');
+    // The user of A chose to edit without the SIM ([0023]/[0068]; the default is read-only).
+    const a = await registeredTerminal('10a', { withoutSim: 'editable' });
     const b = await registeredTerminal('10b');
-    await a.terminal.records.put('archive', 'photo', utf8('jpeg bytes'));
+    // Opened with the terminal password alone: the SIM is in neither terminal.
+    await a.terminal.edit('archive', 'photo', utf8('jpeg bytes'));
     await mount(b);
     await demount(b);
     const report = await mount(a);

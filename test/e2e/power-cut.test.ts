@@ -31,11 +31,11 @@ async function scene() {
     t.reader.remove();
   }
   b.reader.insert(sim);
-  for (let i = 0; i < 6; i++) await b.terminal.records.put('mail', `b${i}`, body(`b${i}`));
+  for (let i = 0; i < 6; i++) await b.terminal.edit('mail', `b${i}`, body(`b${i}`));
   await b.terminal.sync();
   b.reader.remove();
-  for (let i = 0; i < 6; i++) await a.terminal.records.put('contacts', `a${i}`, body(`a${i}`));
   a.reader.insert(sim);
+  for (let i = 0; i < 6; i++) await a.terminal.edit('contacts', `a${i}`, body(`a${i}`));
   return { world, sim, a, nv, options };
 }
 

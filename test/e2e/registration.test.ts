@@ -39,7 +39,7 @@ describe('registration', () => {
     expect(registration).toMatchObject({ subscriberId: IMSI, categories: ['contacts', 'pim'] });
     // S71–S74: PIN asked and verified by the card, the terminal password never.
     expect(agent.prompts.map((p) => p.kind)).toEqual(['pin']);
-    await t.terminal.records.put('contacts', 'c', utf8('C'));
+    await t.terminal.edit('contacts', 'c', utf8('C'));
     await t.terminal.sync();
     expect(await userArea(world)).toEqual({ 'contacts/c': 'C' });
     // The shop code was single use.
