@@ -171,33 +171,27 @@ async function countFailure(deps: AccessDeps, keys: string[], refusal: Refusal):
       { key: shown, failures: outcome.failures },
       `locked out ${shown} after ${outcome.failures} failed attempts`,
     );
-    await deps.store.appendAudit({
-      at: deps.now(),
+    const until = new Date(outcome.blockedUntil).toISOString();
+    await appendConnect(deps, 'refused', {
       subscriber: key.startsWith('sub:') ? key.slice(4) : (refusal.audit?.subscriber ?? null),
       terminalId: refusal.audit?.terminalId ?? null,
       terminalOwner: null,
-      action: 'connect',
-      outcome: 'refused',
-      reason: `locked-out: ${outcome.failures} failed attempts from ${key} until ${new Date(outcome.blockedUntil).toISOString()}`,
-      uploaded: 0,
-      uploadedBytes: 0,
-      downloaded: 0,
-      downloadedBytes: 0,
+      reason: `locked-out: ${outcome.failures} failed attempts from ${key} until ${until}`,
     });
   }
 }
 
-/** The audit line of an accepted CONNECT: who, and on reg how it proved itself ([0038], FIG. 19). */
-async function auditAccepted(deps: AccessDeps, session: Session): Promise<void> {
-  const proof = session.secret?.kind === 'code' ? 'reg: one-time code' : 'reg: login password';
+/** Appends a CONNECT's line to the audit log: nothing moves at CONNECT. */
+async function appendConnect(
+  deps: AccessDeps,
+  outcome: AuditEntry['outcome'],
+  who: Pick<AuditEntry, 'subscriber' | 'terminalId' | 'terminalOwner' | 'reason'>,
+): Promise<void> {
   await deps.store.appendAudit({
+    ...who,
     at: deps.now(),
-    subscriber: session.subscriber,
-    terminalId: session.terminalId,
-    terminalOwner: null,
     action: 'connect',
-    outcome: 'accepted',
-    reason: session.channel === 'reg' ? proof : null,
+    outcome,
     uploaded: 0,
     uploadedBytes: 0,
     downloaded: 0,
@@ -205,19 +199,17 @@ async function auditAccepted(deps: AccessDeps, session: Session): Promise<void> 
   });
 }
 
+/** The line of an accepted CONNECT: who, and on reg how it proved itself ([0038], FIG. 19). */
+function auditAccepted(deps: AccessDeps, session: Session): Promise<void> {
+  const proof = session.secret?.kind === 'code' ? 'reg: one-time code' : 'reg: login password';
+  const { subscriber, terminalId } = session;
+  const reason = session.channel === 'reg' ? proof : null;
+  return appendConnect(deps, 'accepted', { subscriber, terminalId, terminalOwner: null, reason });
+}
+
+/** The line of a refused CONNECT whose subscriber is known. */
 async function audit(deps: AccessDeps, refusal: Refusal): Promise<void> {
-  if (!refusal.audit) return;
-  await deps.store.appendAudit({
-    ...refusal.audit,
-    at: deps.now(),
-    action: 'connect',
-    outcome: 'refused',
-    reason: refusal.message,
-    uploaded: 0,
-    uploadedBytes: 0,
-    downloaded: 0,
-    downloadedBytes: 0,
-  });
+  if (refusal.audit) await appendConnect(deps, 'refused', { ...refusal.audit, reason: refusal.message });
 }
 
 /**
