@@ -1,7 +1,14 @@
 import { SyncError } from '../errors.js';
-import { expectReply } from '../net/expect-reply.js';
-import { type Category, type Filters, loosened, normaliseSelection } from '../protocol/index.js';
+import { type Category, type Filters, normaliseSelection } from '../protocol/index.js';
 import type { CardSession } from './card-session.js';
+import {
+  applySelection,
+  dropSelection,
+  forgetIfRefused,
+  keepSelection,
+  type SelectionIntent,
+  strandable,
+} from './selection-intent.js';
 import type { SyncRunner } from './sync-runner.js';
 import type { TerminalParts } from './terminal-parts.js';
 
@@ -19,6 +26,12 @@ import type { TerminalParts } from './terminal-parts.js';
  * 'unsynced') while any stays unsent, so nothing is stranded. Added back
  * later, the category catches up (stale records replaced, deleted ones
  * removed); erasing the kept records is a collective erase (FIG. 20).
+ *
+ * Terminal and server never disagree for long: the choice is kept in NV
+ * before it is sent, edits in the categories it removes are refused from
+ * then on, and a choice whose answer never arrived (link drop, power cut) is
+ * sent again at the start of the next sync (selection-intent.ts); recorded here, it ends in the
+ * same commit as the new registration.
  */
 export async function selectCategories(
   parts: TerminalParts,
@@ -27,42 +40,30 @@ export async function selectCategories(
   categories: Category[],
   filters?: Filters,
 ): Promise<Category[]> {
-  const selected = normaliseSelection(categories);
-  await uploadDropped(parts, runner, selected);
-  const { registration, subscriber } = await cards.authenticated();
-  const granted = await parts.mutex.run(async () => {
-    const session = await cards.connect(registration);
+  const { registration } = await cards.authenticated();
+  const intent: SelectionIntent = {
+    categories: normaliseSelection(categories),
+    ...(filters ? { filters } : {}),
+    registeredAt: registration.registeredAt,
+  };
+  await uploadDropped(parts, runner, intent.categories);
+  await keepSelection(parts, intent);
+  // An edit that slipped in before the choice was kept would be stranded by it.
+  const left = await strandable(parts, intent.categories);
+  if (left > 0) {
+    await dropSelection(parts);
+    throw unsynced(left);
+  }
+  const { subscriber } = await cards.authenticated();
+  return parts.mutex.run(async () => {
     try {
-      const reply = await session.request({
-        type: 'set-categories',
-        subscriber,
-        categories: selected,
-        ...(filters ? { filters } : {}),
-      });
-      return expectReply(reply, 'ok').categories ?? selected;
+      return await applySelection(parts, await cards.connect(registration), subscriber, intent);
     } catch (e) {
+      await forgetIfRefused(parts, e);
       await cards.noteStanding(e);
       throw e;
     }
   });
-  const added = granted.filter((c) => !registration.categories.includes(c));
-  const widened = loosened(registration.filters, filters).filter((c) => granted.includes(c));
-  // The catch-up is recorded first: a power cut before the registration is
-  // updated leaves a harmless extra download, never a missing one.
-  await parts.records.addCatchUp([...new Set([...added, ...widened])]);
-  const { filters: _old, ...rest } = registration;
-  await parts.config.setRegistration({ ...rest, categories: granted, ...(filters ? { filters } : {}) });
-  return granted;
-}
-
-/** Changes in categories about to be removed that are not on the server yet (dirty, or in a batch in flight). */
-async function strandable(parts: TerminalParts, selected: readonly Category[]): Promise<number> {
-  const registration = await parts.config.registration();
-  const dropped = (registration?.categories ?? []).filter((c) => !selected.includes(c));
-  if (dropped.length === 0) return 0;
-  const { records } = parts;
-  const inFlight = (await records.pendingBatch())?.items.some((i) => dropped.includes(i.category)) ? 1 : 0;
-  return (await records.dirty(dropped)).length + inFlight;
 }
 
 /** Uploads what the removed categories still hold unsent; refuses the removal if anything stays. */
@@ -74,8 +75,11 @@ async function uploadDropped(
   if ((await strandable(parts, selected)) === 0) return;
   await runner.sync('user', { download: false });
   const left = await strandable(parts, selected);
-  if (left === 0) return;
-  throw new SyncError(
+  if (left > 0) throw unsynced(left);
+}
+
+function unsynced(left: number): SyncError {
+  return new SyncError(
     'aborted',
     `categories not changed: ${left} change(s) of the categories to remove are not on the server yet`,
     'unsynced',

@@ -3,6 +3,7 @@ import type { Category, RecordMeta } from '../protocol/index.js';
 import { PartialFetches } from '../store/partial-fetches.js';
 import type { LocalRecord } from '../store/record-store.js';
 import type { CardSession } from './card-session.js';
+import { pendingSelection } from './selection-intent.js';
 import { fetchSubstance } from './substance.js';
 import type { SyncRunner } from './sync-runner.js';
 import type { TerminalParts } from './terminal-parts.js';
@@ -55,7 +56,10 @@ export class RecordAccess {
    */
   private async refuseUnsynced(category: Category): Promise<void> {
     const registration = await this.parts.config.registration();
-    if (registration?.categories.includes(category)) return;
+    // A choice of categories not yet answered by the server already counts (category-selection.ts).
+    const pending = await pendingSelection(this.parts);
+    if (registration?.categories.includes(category) && (pending?.categories.includes(category) ?? true))
+      return;
     throw new SyncError(
       'read-only',
       `${category} is not a sync-target category of this terminal (claim 6): add it with setCategories to change its records here`,

@@ -8,6 +8,7 @@ import type { Registration } from '../store/terminal-config.js';
 import { Budget } from './budget.js';
 import type { CardSession } from './card-session.js';
 import type { RunContext } from './run-context.js';
+import { resumeSelection } from './selection-intent.js';
 import { SUBSTANCE_CHUNK_BYTES } from './substance.js';
 import { catchUp, downloadChanges } from './sync-download.js';
 import { uploadDirty } from './sync-upload.js';
@@ -59,7 +60,12 @@ export class SyncRunner {
       } catch (e) {
         throw this.cards.rejected(e);
       }
-      const work = runPlan(this.context(session, registration, subscriberId, plan), trigger, plan);
+      const work = (async () => {
+        // A choice of categories whose answer was lost goes first: both sides then agree on them.
+        await resumeSelection(this.parts, session, subscriberId);
+        const current = await this.cards.requireRegistration();
+        return runPlan(this.context(session, current, subscriberId, plan), trigger, plan);
+      })();
       try {
         const report = await (limitMs === undefined ? work : stopAfter(this.parts, work, limitMs));
         const up = report.uploaded.length;

@@ -82,7 +82,12 @@ export class TerminalConfig {
   }
 
   async setRegistration(registration: Registration): Promise<void> {
-    await this.nv.commit([{ op: 'put', key: 'c/registration', value: encode(registration) }]);
+    await this.nv.commit(this.registrationOps(registration));
+  }
+
+  /** The operations of `setRegistration`, to commit together with others. */
+  registrationOps(registration: Registration): NvOp[] {
+    return [{ op: 'put', key: 'c/registration', value: encode(registration) }];
   }
 
   /**

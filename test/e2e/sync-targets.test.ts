@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SyncError, utf8 } from '../../core/index.js';
+import { SyncError, Terminal, utf8 } from '../../core/index.js';
 import { type ByteStream, HalError, type RadioLink } from '../../hal/index.js';
+import { SimNvStore } from '../../hal-sim/index.js';
 import { closeScene, member, type Scene, scene, syncWithSim } from './scene.js';
 import { terminalData, userArea } from './world.js';
 
@@ -88,6 +89,41 @@ describe('claim 6 / FIG. 7b: changes only in the sync-target categories (issue 2
     expect((await a.terminal.registration())?.categories).toEqual(['contacts', 'mail']);
     expect(await a.terminal.records.dirtyCount()).toBe(1);
     a.reader.remove();
+  });
+});
+
+describe('FIG. 15: a category change cut by a power failure (found by the convergence model, issue 21)', () => {
+  it('at any NV commit, terminal and server agree on the categories after the next sync, and edits follow them', async () => {
+    let fired = true;
+    for (let cut = 1; fired; cut++) {
+      const nv = new SimNvStore();
+      const a = await member(s, `a${cut}`, { categories: ['contacts', 'mail'], nv });
+      a.reader.insert(s.sim);
+      nv.cutPowerAtCommit(cut);
+      await a.terminal.setCategories(['contacts']).catch(() => undefined);
+      fired = nv.stats().powerCuts > 0;
+      // Past the change's last commit the cut never comes.
+      nv.cutPowerAtCommit(Number.MAX_SAFE_INTEGER);
+      nv.powerOn();
+      // Reboot: the card loses power with the terminal; a fresh engine over the same flash.
+      a.reader.remove();
+      a.reader.insert(s.sim);
+      const rebooted = await Terminal.create(
+        { reader: a.reader, nv, link: s.world.link(), clock: s.world.clock, agent: a.agent },
+        { timeoutMs: 5000 },
+      );
+      s.own.push(rebooted);
+      await rebooted.sync();
+      const here = (await rebooted.registration())?.categories;
+      const there = (await s.world.server.store.getTerminal(rebooted.terminalId))?.categories;
+      expect(here, `cut at commit ${cut}`).toEqual(there);
+      const edit = rebooted.edit('mail', 'm1', utf8('after the cut'));
+      if (here?.includes('mail')) await edit;
+      else expect((await refusal(edit)).code, `cut at commit ${cut}`).toBe('category-not-synced');
+      await rebooted.sync();
+      expect(await rebooted.records.setAside(), `cut at commit ${cut}`).toEqual([]);
+      a.reader.remove();
+    }
   });
 });
 
