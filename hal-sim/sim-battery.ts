@@ -1,9 +1,9 @@
 import {
   type Battery,
+  type BatteryErrorKind,
   type BatteryReading,
   type Clock,
   HalError,
-  type HalErrorKind,
   type TimerId,
   type Unsubscribe,
 } from '../hal/index.js';
@@ -48,7 +48,7 @@ export class SimBattery implements Battery {
   #reading: BatteryReading;
   #watches = new Set<LowWatch>();
   #timers: TimerId[] = [];
-  #failReads: HalErrorKind | undefined;
+  #failReads: BatteryErrorKind | undefined;
   #reads = 0;
 
   constructor(options: SimBatteryOptions = {}) {
@@ -101,7 +101,7 @@ export class SimBattery implements Battery {
   }
 
   /** Makes every `read()` reject with `kind` (e.g. 'timeout'), until `failReads(undefined)`. */
-  failReads(kind: HalErrorKind | undefined): void {
+  failReads(kind: BatteryErrorKind | undefined): void {
     this.#failReads = kind;
   }
 
