@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { failed, quick, run } from './reliability.js';
 
 describe('bench reliability (smoke: the --quick form CI runs)', () => {
-  it('runs histories, both kill runs and every fuzz target; all loss counts 0, so it does not fail', async () => {
+  it('runs histories, both kill runs, the NV damage scan and every fuzz target; all loss counts 0, so it does not fail', async () => {
     const result = await run({ ...quick, seed: 21 });
     expect(result.bench).toBe('reliability');
     expect(result.problems).toEqual([]);
@@ -17,8 +17,10 @@ describe('bench reliability (smoke: the --quick form CI runs)', () => {
       lostAcknowledged: 0,
       duplicates: 0,
       unconvergedTerminals: 0,
+      damagedLogsUsed: 0,
       crashes: 0,
     });
+    expect(value('fault: bit flip in the NV log (every byte)')).toBeGreaterThan(100);
     expect(Number(value('peak simsync server RSS, MiB (SIGKILL run)'))).toBeGreaterThan(0);
     expect(failed(result)).toBe(false);
     // Any loss makes the command fail.

@@ -1,4 +1,5 @@
 import { type BrokerKillResult, runBrokerKills } from '../test/crash/broker-kills.js';
+import { type NvDamageResult, runNvDamage } from '../test/crash/nv-damage.js';
 import { type NvKillResult, runNvKills } from '../test/crash/nv-kills.js';
 import { type FuzzResult, fuzzAll } from '../test/fuzz/index.js';
 import { type ReliabilityCounts, runHistories } from '../test/reliability/histories.js';
@@ -11,21 +12,25 @@ import { type BenchResult, machine, printResult, type Row } from './report.js';
  * 1. model-based histories (test/reliability: runHistories) on the simulated
  *    HAL: edits, SIM moves, power cuts, torn commits, link drops, broker
  *    restarts, card yanks, cut fetches;
- * 2. the FileNvStore writer process SIGKILLed mid-commit (test/crash: runNvKills);
+ * 2. the FileNvStore writer process SIGKILLed mid-commit (test/crash: runNvKills),
+ *    and NV logs with a bit flipped at every byte and cut at every length
+ *    (test/crash: runNvDamage);
  * 3. the real `simsync server` process SIGKILLed during uploads from engine
  *    terminals (test/crash: runBrokerKills);
  * 4. fuzzing: the broker sync handler over MQTT, the APDU response parsers,
  *    the AT line parsers, vCard/iCal import (test/fuzz: fuzzAll).
  *
- *   npm run reliability -- [--histories N] [--seed S] [--nv-kills N] [--broker-kills N] [--fuzz N] [--quick]
+ *   npm run reliability -- [--histories N] [--seed S] [--nv-kills N] [--damage-logs N] [--broker-kills N] [--fuzz N] [--quick]
  *
- * Lost acknowledged changes, duplicates, unconverged terminals and crashes
- * must all be 0; `failed()` says when not, and the command exits 1.
+ * Lost acknowledged changes, duplicates, unconverged terminals, damaged
+ * logs used and crashes must all be 0; `failed()` says when not, and the command exits 1.
  */
 export interface ReliabilityOptions {
   histories?: number;
   seed?: number;
   nvKills?: number;
+  /** NV logs damaged at every byte (bit flip) and cut at every length. */
+  damageLogs?: number;
   brokerKills?: number;
   /** Fuzz inputs in all, shared among the targets (test/fuzz/index.ts SHARES). */
   fuzz?: number;
@@ -34,13 +39,21 @@ export interface ReliabilityOptions {
 }
 
 /** The CI form: every part runs, small. */
-export const quick: ReliabilityOptions = { histories: 5, nvKills: 10, brokerKills: 1, fuzz: 4_000 };
+export const quick: ReliabilityOptions = {
+  histories: 5,
+  nvKills: 10,
+  damageLogs: 1,
+  brokerKills: 1,
+  fuzz: 4_000,
+};
 
 export interface ReliabilityResult extends BenchResult {
   totals: {
     lostAcknowledged: number;
     duplicates: number;
     unconvergedTerminals: number;
+    /** Damaged NV logs opened as if whole, or truncated ones opened as anything but a prefix. */
+    damagedLogsUsed: number;
     crashes: number;
   };
   /** What went wrong, one line each (with the seed); empty when sound. */
@@ -70,6 +83,7 @@ export async function run(options: ReliabilityOptions = {}): Promise<Reliability
     histories: options.histories ?? 500,
     seed: options.seed ?? Date.now() % 2 ** 31,
     nvKills: options.nvKills ?? 500,
+    damageLogs: options.damageLogs ?? 10,
     brokerKills: options.brokerKills ?? 20,
     fuzz: options.fuzz ?? 1_000_000,
     terminals: options.terminals ?? 3,
@@ -82,6 +96,8 @@ export async function run(options: ReliabilityOptions = {}): Promise<Reliability
   );
   progress(`${o.nvKills} SIGKILLs of the NV store writer`);
   const nv = await part<NvKillResult>(() => runNvKills({ kills: o.nvKills, seed: o.seed }));
+  progress(`${o.damageLogs} NV logs damaged at every byte`);
+  const damage = await part<NvDamageResult>(() => runNvDamage({ logs: o.damageLogs, seed: o.seed }));
   progress(`${o.brokerKills} SIGKILLs of the simsync server`);
   const broker = await part<BrokerKillResult>(() =>
     runBrokerKills({ kills: o.brokerKills, terminals: o.terminals, seed: o.seed }),
@@ -97,6 +113,7 @@ export async function run(options: ReliabilityOptions = {}): Promise<Reliability
   for (const [name, p] of [
     ['histories', histories],
     ['nv kills', nv],
+    ['nv damage', damage],
     ['broker kills', broker],
     ['fuzz', fuzz],
   ] as const) {
@@ -106,6 +123,7 @@ export async function run(options: ReliabilityOptions = {}): Promise<Reliability
   }
   const h = histories.ok ? histories.value : undefined;
   const n = nv.ok ? nv.value : undefined;
+  const d = damage.ok ? damage.value : undefined;
   const b = broker.ok ? broker.value : undefined;
   const f: FuzzResult[] = fuzz.ok ? fuzz.value.results : [];
 
@@ -113,6 +131,8 @@ export async function run(options: ReliabilityOptions = {}): Promise<Reliability
   add('history steps', h?.steps ?? 0);
   for (const [kind, count] of Object.entries(h?.faults ?? {})) add(`fault: ${kind} (histories)`, count);
   add('fault: SIGKILL of the NV store writer', n?.kills ?? 0);
+  add('fault: bit flip in the NV log (every byte)', d?.flips ?? 0);
+  add('fault: NV log cut short (every length)', d?.truncations ?? 0);
   add('fault: SIGKILL of the simsync server', b?.kills ?? 0);
   for (const r of f) add(`inputs fuzzed: ${r.target}`, r.inputs);
   add(
@@ -132,6 +152,8 @@ export async function run(options: ReliabilityOptions = {}): Promise<Reliability
   add('lost acknowledged changes', lost, '0');
   add('duplicates (and partial NV batches)', duplicates, '0');
   add('unconverged terminals', unconverged, '0');
+  const damagedLogsUsed = (d?.flipsMissed ?? 0) + (d?.truncationsWrong ?? 0);
+  add('damaged NV logs used (flips not refused, cuts not a prefix)', damagedLogsUsed, '0');
   add('crashes', crashes, '0');
   add('peak simsync server RSS, MiB (SIGKILL run)', mib(b?.peakServerRss ?? 0));
   const brokerFuzz = fuzz.ok ? fuzz.value.broker : undefined;
@@ -146,7 +168,12 @@ export async function run(options: ReliabilityOptions = {}): Promise<Reliability
     problems.push(
       `shrunk history (seed ${o.seed}):\n${h.shrunk.history}\n${JSON.stringify(h.shrunk.problems)}`,
     );
-  problems.push(...(n?.problems ?? []), ...(b?.problems ?? []), ...f.flatMap((r) => r.failures));
+  problems.push(
+    ...(n?.problems ?? []),
+    ...(d?.problems ?? []),
+    ...(b?.problems ?? []),
+    ...f.flatMap((r) => r.failures),
+  );
 
   return {
     bench: 'reliability',
@@ -161,9 +188,16 @@ export async function run(options: ReliabilityOptions = {}): Promise<Reliability
       '0 lost acknowledged changes': lost === 0,
       '0 duplicates': duplicates === 0,
       '0 unconverged terminals': unconverged === 0,
+      '0 damaged NV logs used': damagedLogsUsed === 0,
       '0 crashes': crashes === 0,
     },
-    totals: { lostAcknowledged: lost, duplicates, unconvergedTerminals: unconverged, crashes },
+    totals: {
+      lostAcknowledged: lost,
+      duplicates,
+      unconvergedTerminals: unconverged,
+      damagedLogsUsed,
+      crashes,
+    },
     problems,
   };
 }

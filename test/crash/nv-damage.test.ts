@@ -1,89 +1,11 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HalError, type NvOp } from '../../hal/index.js';
+import { HalError } from '../../hal/index.js';
 import { FileNvStore } from '../../hal-linux/index.js';
 import { Seeded } from '../fuzz/seeded.js';
-
-const LOG = 'nv.log';
-const BATCHES = 8;
-
-type State = Map<string, string>;
-
-async function stateOf(store: FileNvStore): Promise<State> {
-  return new Map((await store.scan('')).map((e) => [e.key, Buffer.from(e.value).toString('hex')]));
-}
-
-function batch(random: Seeded, n: number): NvOp[] {
-  const ops: NvOp[] = [];
-  for (let i = 0; i < random.between(1, 4); i++) {
-    const key = `k${random.int(6)}`;
-    ops.push(
-      random.chance(0.2)
-        ? { op: 'del', key }
-        : { op: 'put', key, value: random.bytes(random.between(0, 40)) },
-    );
-  }
-  ops.push({ op: 'put', key: 'n', value: new Uint8Array([n]) });
-  return ops;
-}
-
-interface Fixture {
-  log: Uint8Array;
-  /** states[j]: what the store holds after j batches. */
-  states: State[];
-  /** ends[j]: the log's length after j batches (ends[0]: the file header alone). */
-  ends: number[];
-}
-
-/** A log of BATCHES batches, no compaction, with the state and length after each. */
-async function makeLog(root: string, seed: number): Promise<Fixture> {
-  const dir = path.join(root, 'source');
-  const random = new Seeded(seed);
-  const store = await FileNvStore.open(dir, { compactMinBytes: 1 << 30 });
-  const states = [await stateOf(store)];
-  const ends = [store.stats().logBytes];
-  for (let n = 1; n <= BATCHES; n++) {
-    await store.commit(batch(random, n));
-    states.push(await stateOf(store));
-    ends.push(store.stats().logBytes);
-  }
-  await store.close();
-  return { log: new Uint8Array(await readFile(path.join(dir, LOG))), states, ends };
-}
-
-const made = new Set<string>();
-
-/** Opens a store whose log is `bytes`: its state and stats, or the error open() rejected with. */
-async function openLog(root: string, name: string, bytes: Uint8Array) {
-  const dir = path.join(root, name);
-  // The directory once (a store's creation fsyncs three times); then only its log is replaced.
-  if (!made.has(dir)) await FileNvStore.open(dir).then((s) => s.close());
-  made.add(dir);
-  await writeFile(path.join(dir, LOG), bytes);
-  try {
-    const store = await FileNvStore.open(dir);
-    try {
-      return { dir, state: await stateOf(store), torn: store.stats().tornBytesDiscarded };
-    } finally {
-      await store.close();
-    }
-  } catch (error) {
-    return { dir, error };
-  }
-}
-
-/** The start of the record holding byte `at` (0: the file header). */
-function recordStart(ends: number[], at: number): number {
-  if (at < (ends[0] as number)) return 0;
-  let start = ends[0] as number;
-  for (const end of ends.slice(1)) {
-    if (at < end) return start;
-    start = end;
-  }
-  throw new Error(`byte ${at} is past the log`);
-}
+import { BATCHES, type Fixture, LOG, makeLog, openLog, recordStart } from './nv-damage.js';
 
 describe('issue 21: FileNvStore damage is detected on open, never used', () => {
   let root: string;
