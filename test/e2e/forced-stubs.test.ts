@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ByteStream, RadioLink } from '../../hal/index.js';
-import { closeScene, type Member, member, type Scene, scene, syncWithSim } from './scene.js';
+import { closeScene, type Member, member, type Scene, scene, syncWithSim, withSim } from './scene.js';
 import { IMSI } from './world.js';
 
 let s: Scene;
@@ -23,7 +23,9 @@ const digest = (b: Uint8Array | null | undefined) =>
 /** Terminal A puts these records and syncs: a body above 1 MiB goes up in parts (upload-chunks.test.ts). */
 async function uploadedByA(records: { category: 'contacts' | 'archive'; id: string; body: Uint8Array }[]) {
   const a = await member(s, 'a');
-  for (const r of records) await a.terminal.records.put(r.category, r.id, r.body, { title: r.id });
+  await withSim(s, a, async () => {
+    for (const r of records) await a.terminal.edit(r.category, r.id, r.body, { title: r.id });
+  });
   const report = await syncWithSim(s, a);
   expect(report.uploaded).toHaveLength(records.length);
 }

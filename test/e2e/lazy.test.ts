@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { utf8 } from '../../core/index.js';
-import { closeScene, DroppingLink, member, type Scene, scene, syncWithSim } from './scene.js';
+import { closeScene, DroppingLink, member, type Scene, scene, syncWithSim, withSim } from './scene.js';
 import { IMSI } from './world.js';
 
 let s: Scene;
@@ -16,9 +16,11 @@ const photo = new Uint8Array(200_000).map((_, i) => (i * 7 + (i >> 8)) % 256);
 describe('[0094]: lazy download of large items', () => {
   it('a large archive item comes down as a stub (id, title, size, hash); opening it fetches and verifies the substance', async () => {
     const b = await member(s, 'b');
-    await b.terminal.records.put('archive', 'beach.jpg', photo, { title: 'Beach' });
-    await b.terminal.records.put('archive', 'thumb', utf8('small'));
-    await b.terminal.records.put('contacts', 'c1', new Uint8Array(100_000));
+    await withSim(s, b, async () => {
+      await b.terminal.edit('archive', 'beach.jpg', photo, { title: 'Beach' });
+      await b.terminal.edit('archive', 'thumb', utf8('small'));
+      await b.terminal.edit('contacts', 'c1', new Uint8Array(100_000));
+    });
     await syncWithSim(s, b);
     const a = await member(s, 'a', { options: { lazy: { aboveBytes: 16_384, chunkBytes: 32_768 } } });
     a.reader.insert(s.sim);
@@ -40,7 +42,9 @@ describe('[0094]: lazy download of large items', () => {
 
   it('a fetch cut by a link drop resumes where it stopped, fetching each byte once', async () => {
     const b = await member(s, 'b');
-    await b.terminal.records.put('archive', 'song.mp3', photo);
+    await withSim(s, b, async () => {
+      await b.terminal.edit('archive', 'song.mp3', photo);
+    });
     await syncWithSim(s, b);
     const link = new DroppingLink(s.world.link());
     const a = await member(s, 'a', { link, options: { lazy: { aboveBytes: 1024, chunkBytes: 20_000 } } });
@@ -66,7 +70,9 @@ describe('[0094]: lazy download of large items', () => {
 
   it('a substance that does not match its hash is refused and nothing is kept', async () => {
     const b = await member(s, 'b');
-    await b.terminal.records.put('archive', 'x', photo);
+    await withSim(s, b, async () => {
+      await b.terminal.edit('archive', 'x', photo);
+    });
     await syncWithSim(s, b);
     const a = await member(s, 'a', { options: { lazy: { aboveBytes: 1024 } } });
     a.reader.insert(s.sim);

@@ -96,14 +96,23 @@ export async function member(
   return { ...t, agent, reports };
 }
 
-/** A user sync with the SIM in, then the SIM out. */
-export async function syncWithSim(s: Scene, t: SimTerminal): Promise<SyncReport> {
+/**
+ * The user's SIM in the terminal while `fn` runs, then out again: how a user
+ * edits (Terminal.edit with the SIM in, under the registered policy), and
+ * what `syncWithSim` does around a sync.
+ */
+export async function withSim<T>(s: Scene, t: SimTerminal, fn: () => Promise<T>): Promise<T> {
   t.reader.insert(s.sim);
   try {
-    return await t.terminal.sync();
+    return await fn();
   } finally {
     t.reader.remove();
   }
+}
+
+/** A user sync with the SIM in, then the SIM out. */
+export function syncWithSim(s: Scene, t: SimTerminal): Promise<SyncReport> {
+  return withSim(s, t, () => t.terminal.sync());
 }
 
 /** Waits (real time) until `done()` holds, or fails after `ms`. */

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { utf8 } from '../../core/index.js';
-import { closeScene, member, type Scene, scene, syncWithSim } from './scene.js';
+import { closeScene, member, type Scene, scene, syncWithSim, withSim } from './scene.js';
 import { IMSI, terminalData, userArea } from './world.js';
 
 let s: Scene;
@@ -15,8 +15,10 @@ describe('FIG. 15 / FIG. 7b / [0033]: per-terminal data selection', () => {
   it('adding a category brings its existing server data down; removing one stops its sync, server data kept', async () => {
     const a = await member(s, 'a', { categories: ['contacts'] });
     const b = await member(s, 'b');
-    await b.terminal.records.put('contacts', 'c1', utf8('Carol'));
-    await b.terminal.records.put('mail', 'm1', utf8('old mail'));
+    await withSim(s, b, async () => {
+      await b.terminal.edit('contacts', 'c1', utf8('Carol'));
+      await b.terminal.edit('mail', 'm1', utf8('old mail'));
+    });
     await syncWithSim(s, b);
     await syncWithSim(s, a);
     expect(await terminalData(a)).toEqual({ 'contacts/c1': 'Carol' });
@@ -34,7 +36,9 @@ describe('FIG. 15 / FIG. 7b / [0033]: per-terminal data selection', () => {
 
     await a.terminal.setCategories(['contacts']);
     a.reader.remove();
-    await b.terminal.records.put('mail', 'm2', utf8('new mail'));
+    await withSim(s, b, async () => {
+      await b.terminal.edit('mail', 'm2', utf8('new mail'));
+    });
     await syncWithSim(s, b);
     const later = await syncWithSim(s, a);
     expect(later.downloaded).toEqual([]);
@@ -58,9 +62,11 @@ describe('FIG. 15 / FIG. 7b / [0033]: per-terminal data selection', () => {
     const b = await member(s, 'b');
     const now = Date.now();
     const day = 86_400_000;
-    await b.terminal.records.put('mail', 'in-new', utf8('a'), { folder: 'inbox', date: now - 2 * day });
-    await b.terminal.records.put('mail', 'in-old', utf8('b'), { folder: 'inbox', date: now - 400 * day });
-    await b.terminal.records.put('mail', 'sent', utf8('c'), { folder: 'sent', date: now - day });
+    await withSim(s, b, async () => {
+      await b.terminal.edit('mail', 'in-new', utf8('a'), { folder: 'inbox', date: now - 2 * day });
+      await b.terminal.edit('mail', 'in-old', utf8('b'), { folder: 'inbox', date: now - 400 * day });
+      await b.terminal.edit('mail', 'sent', utf8('c'), { folder: 'sent', date: now - day });
+    });
     await syncWithSim(s, b);
     a.reader.insert(s.sim);
     await a.terminal.setCategories(['mail'], { folders: { mail: ['inbox'] }, recentDays: { mail: 90 } });

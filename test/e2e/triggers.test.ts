@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fromUtf8, utf8 } from '../../core/index.js';
 import { SimBattery, SimIdleSensor } from '../../hal-sim/index.js';
-import { closeScene, member, type Scene, scene, syncWithSim, until } from './scene.js';
+import { closeScene, member, type Scene, scene, syncWithSim, until, withSim } from './scene.js';
 import { IMSI, userArea } from './world.js';
 
 let s: Scene;
@@ -32,9 +32,9 @@ describe('[0042] triggers on a terminal with a real server', () => {
     const a = await member(s, 'a', { options: { triggers: { dirtyThreshold: 5, periodicMs: 300 } } });
     a.terminal.start();
     await s.world.insert(a, s.sim);
-    for (let i = 0; i < 5; i++) await a.terminal.records.put('mail', `m${i}`, utf8(`M${i}`));
+    for (let i = 0; i < 5; i++) await a.terminal.edit('mail', `m${i}`, utf8(`M${i}`));
     await until(() => a.reports.some((r) => r.trigger === 'volume'), 'the volume upload');
-    await a.terminal.records.put('mail', 'late', utf8('late'));
+    await a.terminal.edit('mail', 'late', utf8('late'));
     await until(
       () => a.reports.some((r) => r.trigger === 'periodic' && r.uploaded.length === 1),
       'a periodic upload',
@@ -50,11 +50,11 @@ describe('FIG. 22: battery low', () => {
     const b = await member(s, 'b');
     a.terminal.start();
     await s.world.insert(a, s.sim);
-    await a.terminal.records.put('contacts', 'new', utf8('from A'));
-    // Meanwhile the server got something from B (a twin SIM would keep A mounted; B syncs with its own insert).
-    await b.terminal.records.put('mail', 'from-b', utf8('from B'));
+    await a.terminal.edit('contacts', 'new', utf8('from A'));
+    // Meanwhile the server got something from B (a twin SIM keeps A mounted; B edits and syncs with it).
     const twin = (await import('../../cli/sim-world.js')).SimWorld.sim();
     b.reader.insert(twin);
+    await b.terminal.edit('mail', 'from-b', utf8('from B'));
     await b.terminal.sync();
     battery.set(30);
     battery.set(12);
@@ -74,7 +74,9 @@ describe('FIG. 22: battery low', () => {
 describe('FIG. 21: idle', () => {
   it('[0085]: byte caps cut a large sync into several idle syncs that resume, never exceeding a cap', async () => {
     const b = await member(s, 'b');
-    for (let i = 0; i < 8; i++) await b.terminal.records.put('mail', `b${i}`, kb(`b${i}`));
+    await withSim(s, b, async () => {
+      for (let i = 0; i < 8; i++) await b.terminal.edit('mail', `b${i}`, kb(`b${i}`));
+    });
     await syncWithSim(s, b);
     const idle = new SimIdleSensor();
     const a = await member(s, 'a', {
@@ -88,7 +90,9 @@ describe('FIG. 21: idle', () => {
         },
       },
     });
-    for (let i = 0; i < 10; i++) await a.terminal.records.put('contacts', `a${i}`, kb(`a${i}`));
+    await withSim(s, a, async () => {
+      for (let i = 0; i < 10; i++) await a.terminal.edit('contacts', `a${i}`, kb(`a${i}`));
+    });
     a.terminal.start();
     await s.world.insert(a, s.sim);
     await new Promise((r) => setTimeout(r, 150));
@@ -127,8 +131,10 @@ describe('[0043] / [0044]: download on access, and manual mode', () => {
   it('[0043]: opening a record asks the server about its category and downloads that category only', async () => {
     const a = await member(s, 'a', { options: { triggers: { onMount: 'none', onAccess: {} } } });
     const b = await member(s, 'b');
-    await b.terminal.records.put('mail', 'm1', utf8('hello'));
-    await b.terminal.records.put('contacts', 'c1', utf8('Carol'));
+    await withSim(s, b, async () => {
+      await b.terminal.edit('mail', 'm1', utf8('hello'));
+      await b.terminal.edit('contacts', 'c1', utf8('Carol'));
+    });
     await syncWithSim(s, b);
     a.terminal.start();
     await s.world.insert(a, s.sim);
@@ -144,9 +150,13 @@ describe('[0043] / [0044]: download on access, and manual mode', () => {
   it('[0044]: at mount in manual mode the user hears of server updates and unsynced changes; nothing syncs', async () => {
     const a = await member(s, 'a', { options: { triggers: { onMount: 'check' } } });
     const b = await member(s, 'b');
-    await b.terminal.records.put('mail', 'm1', utf8('hello'));
+    await withSim(s, b, async () => {
+      await b.terminal.edit('mail', 'm1', utf8('hello'));
+    });
     await syncWithSim(s, b);
-    await a.terminal.records.put('contacts', 'mine', utf8('x'));
+    await withSim(s, a, async () => {
+      await a.terminal.edit('contacts', 'mine', utf8('x'));
+    });
     a.terminal.start();
     await s.world.insert(a, s.sim);
     expect(a.agent.notices).toContainEqual({ kind: 'server-updates' });
@@ -159,7 +169,7 @@ describe('[0043] / [0044]: download on access, and manual mode', () => {
     const a = await member(s, 'a', { options: { triggers: { onDemount: false } } });
     a.terminal.start();
     await s.world.insert(a, s.sim);
-    await a.terminal.records.put('pim', 'meeting', utf8('10:00'));
+    await a.terminal.edit('pim', 'meeting', utf8('10:00'));
     const report = await a.terminal.uploadBeforeDemount();
     expect(report).toMatchObject({ trigger: 'before-demount', downloaded: [] });
     expect(report.uploaded.map((u) => u.id)).toEqual(['meeting']);

@@ -5,7 +5,7 @@ import { fromUtf8, MAX_UPLOAD_PART_BYTES, Terminal, utf8 } from '../../core/inde
 import type { ByteStream, RadioLink } from '../../hal/index.js';
 import { TcpLink } from '../../hal-linux/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
-import { closeScene, KEYRING, member, type Scene, scene, syncWithSim } from './scene.js';
+import { closeScene, KEYRING, member, type Scene, scene, syncWithSim, withSim } from './scene.js';
 import { IMSI, terminalData, userArea } from './world.js';
 
 let s: Scene;
@@ -88,9 +88,11 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
   it('a contact with a 5 MiB photo goes up in parts and arrives intact on a second terminal, with the edits made beside it', async () => {
     const a = await member(s, 'a');
     const ann = photo(5 * MIB);
-    await a.terminal.records.put('contacts', 'ann', ann, { title: 'Ann' });
-    for (let i = 0; i < 5; i++) await a.terminal.records.put('contacts', `c${i}`, utf8(`Carol ${i}`));
-    await a.terminal.records.put('pim', 'lunch', utf8('BEGIN:VEVENT'));
+    await withSim(s, a, async () => {
+      await a.terminal.edit('contacts', 'ann', ann, { title: 'Ann' });
+      for (let i = 0; i < 5; i++) await a.terminal.edit('contacts', `c${i}`, utf8(`Carol ${i}`));
+      await a.terminal.edit('pim', 'lunch', utf8('BEGIN:VEVENT'));
+    });
 
     const report = await syncWithSim(s, a);
     expect(report.setAside).toEqual([]);
@@ -125,8 +127,10 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
     const link = new CuttingLink(s.world.link());
     const a = await member(s, 'a', { link });
     const ann = photo(2 * MIB, 3);
-    await a.terminal.records.put('contacts', 'ann', ann);
-    await a.terminal.records.put('contacts', 'bob', utf8('Bob'));
+    await withSim(s, a, async () => {
+      await a.terminal.edit('contacts', 'ann', ann);
+      await a.terminal.edit('contacts', 'bob', utf8('Bob'));
+    });
 
     const before = link.written;
     link.cutAfter(MIB + 50_000);
@@ -161,9 +165,11 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
     });
     const link = new TcpLink({ host: '127.0.0.1', port: small.port ?? 0, timeoutMs: 5000 });
     const a = await member(s, 'a', { link });
-    for (let i = 0; i < 50; i++) await a.terminal.records.put('contacts', `c${i}`, utf8(`Contact ${i}`));
-    await a.terminal.records.put('contacts', 'ann', photo(5 * MIB));
-    for (let i = 0; i < 49; i++) await a.terminal.records.put('pim', `e${i}`, utf8(`Event ${i}`));
+    await withSim(s, a, async () => {
+      for (let i = 0; i < 50; i++) await a.terminal.edit('contacts', `c${i}`, utf8(`Contact ${i}`));
+      await a.terminal.edit('contacts', 'ann', photo(5 * MIB));
+      for (let i = 0; i < 49; i++) await a.terminal.edit('pim', `e${i}`, utf8(`Event ${i}`));
+    });
 
     const report = await syncWithSim(s, a);
     const reason = `server refused upload-part: record of ${5 * MIB} bytes exceeds the server's maximum of ${4 * MIB}`;
@@ -181,7 +187,9 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
 
     // A smaller photo: the record goes up again, and is no longer set aside.
     const smaller = photo(3 * MIB, 1);
-    await a.terminal.records.put('contacts', 'ann', smaller);
+    await withSim(s, a, async () => {
+      await a.terminal.edit('contacts', 'ann', smaller);
+    });
     const retry = await syncWithSim(s, a);
     expect(retry.uploaded.map((u) => u.id)).toEqual(['ann']);
     expect(retry.setAside).toEqual([]);
@@ -191,10 +199,12 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
 
   it('a record the protocol cannot carry (an id or a title too long) is set aside; the others go up', async () => {
     const a = await member(s, 'a');
-    await a.terminal.records.put('contacts', 'ok-1', utf8('One'));
-    await a.terminal.records.put('contacts', `uid-${'x'.repeat(300)}`, utf8('Long UID'));
-    await a.terminal.records.put('mail', 'long-title', utf8('Hi'), { title: 'T'.repeat(201) });
-    await a.terminal.records.put('pim', 'ok-2', utf8('Two'));
+    await withSim(s, a, async () => {
+      await a.terminal.edit('contacts', 'ok-1', utf8('One'));
+      await a.terminal.edit('contacts', `uid-${'x'.repeat(300)}`, utf8('Long UID'));
+      await a.terminal.edit('mail', 'long-title', utf8('Hi'), { title: 'T'.repeat(201) });
+      await a.terminal.edit('pim', 'ok-2', utf8('Two'));
+    });
 
     const report = await syncWithSim(s, a);
     expect(report.uploaded.map((u) => u.id).sort()).toEqual(['ok-1', 'ok-2']);
@@ -216,9 +226,11 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
     });
     const link = new TcpLink({ host: '127.0.0.1', port: small.port ?? 0, timeoutMs: 5000 });
     const a = await member(s, 'a', { link });
-    for (let i = 0; i < 100; i++) await a.terminal.records.put('contacts', `c${i}`, photo(1000, i));
     const ann = photo(300 * 1024, 9);
-    await a.terminal.records.put('contacts', 'ann', ann);
+    await withSim(s, a, async () => {
+      for (let i = 0; i < 100; i++) await a.terminal.edit('contacts', `c${i}`, photo(1000, i));
+      await a.terminal.edit('contacts', 'ann', ann);
+    });
 
     const report = await syncWithSim(s, a);
     expect(report.setAside).toEqual([]);
@@ -242,8 +254,10 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
     const ready = async (sc: Scene) => {
       const nv = new SimNvStore();
       const a = await member(sc, 'a', { nv });
-      await a.terminal.records.put('contacts', 'ann', ann);
-      await a.terminal.records.put('contacts', 'bob', utf8('Bob'));
+      await withSim(sc, a, async () => {
+        await a.terminal.edit('contacts', 'ann', ann);
+        await a.terminal.edit('contacts', 'bob', utf8('Bob'));
+      });
       return { a, nv };
     };
     const first = await ready(s);
