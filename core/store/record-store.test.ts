@@ -34,6 +34,18 @@ describe('record store (personal information storage area 6a)', () => {
     expect(await store.list('contacts')).toEqual([]);
   });
 
+  it('[0060]: a new record deleted while a batch carrying it is in flight keeps a dirty tombstone (the server may hold it)', async () => {
+    const { store } = setup();
+    await store.put('contacts', 'sent', utf8('x'));
+    // Power or the link failed after the batch left: its acknowledgement never came.
+    await store.beginBatch(await store.dirty(['contacts']));
+    expect(await store.remove('contacts', 'sent')).toBe(true);
+    expect(await store.dirty(['contacts'])).toEqual([
+      expect.objectContaining({ id: 'sent', body: null, base: 0 }),
+    ]);
+    expect(await store.list('contacts')).toEqual([]);
+  });
+
   it('clears dirty flags in the same commit that records the acknowledgement', async () => {
     const { store, nv } = setup();
     await store.put('contacts', 'a', utf8('A'));

@@ -81,11 +81,17 @@ export class RecordStore {
     return this.edit(category, id, body, meta);
   }
 
-  /** A local deletion ([0060]): kept as a dirty tombstone until the server acknowledges it. */
+  /**
+   * A local deletion ([0060]): kept as a dirty tombstone until the server
+   * acknowledges it. A record that never reached the server is forgotten,
+   * unless a batch in flight carries it: the server may have applied that
+   * batch, its ack lost, so the deletion must still go.
+   */
   async remove(category: Category, id: string): Promise<boolean> {
     const existing = await this.get(category, id);
     if (existing === undefined || existing.body === null) return false;
-    if (existing.base > 0) {
+    const inFlight = (await this.pendingBatch())?.items.some((i) => i.category === category && i.id === id);
+    if (existing.base > 0 || inFlight) {
       await this.edit(category, id, null);
       return true;
     }
