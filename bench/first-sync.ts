@@ -38,18 +38,20 @@ interface Seeded {
 
 async function seed(t: BenchTerminal, o: Required<FirstSyncOptions>): Promise<Seeded> {
   let contactBytes = 0;
+  // The user's data, entered with the SIM in (Terminal's edit checks), then the first sync.
+  t.reader.insert(t.card);
+  const data = await t.terminal.personalData('write');
   for (let i = 0; i < o.contacts; i++) {
     const card = vcard(i);
     contactBytes += card.length;
-    await t.terminal.records.put('contacts', `c${i}`, card);
+    await data.edit('contacts', `c${i}`, card);
   }
   const archiveIds: string[] = [];
   for (let at = 0, i = 0; at < o.archiveBytes; at += o.itemBytes, i++) {
     const size = Math.min(o.itemBytes, o.archiveBytes - at);
     archiveIds.push(`a${i}`);
-    await t.terminal.records.put('archive', `a${i}`, body(i, size), { title: `scan-${i}.pdf` });
+    await data.edit('archive', `a${i}`, body(i, size), { title: `scan-${i}.pdf` });
   }
-  t.reader.insert(t.card);
   const report = await t.terminal.mount();
   t.reader.remove();
   await t.terminal.demount();

@@ -38,11 +38,11 @@ interface Cycle {
 }
 
 async function cycle(t: BenchTerminal, name: string, k: number, round: number, size: number): Promise<Cycle> {
-  // Edits made while the SIM is out: the set-up, not the session.
-  for (let i = 0; i < k; i++)
-    await t.terminal.records.put('contacts', `${name}-${i}`, body(round * k + i, size));
-  const started = performance.now();
+  // The user's edits, with the SIM in: the set-up, not the session.
   t.reader.insert(t.card);
+  const data = await t.terminal.personalData('write');
+  for (let i = 0; i < k; i++) await data.edit('contacts', `${name}-${i}`, body(round * k + i, size));
+  const started = performance.now();
   const report = await t.terminal.mount();
   t.reader.remove();
   await t.terminal.demount();

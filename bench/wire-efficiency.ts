@@ -60,10 +60,17 @@ async function session({ t, link }: Side): Promise<Session> {
 
 async function edit(s: Side, k: number, round: number): Promise<SyncMlChange[]> {
   const changes: SyncMlChange[] = [];
-  for (let i = 0; i < k; i++) {
-    const change = { id: `c${i}`, body: vcard(i + round * 1_000_003) };
-    await s.t.terminal.records.put('contacts', change.id, change.body);
-    changes.push(change);
+  // The user's edits, made with the SIM in (Terminal.edit, its checks); the session measured after is separate.
+  s.t.reader.insert(SimWorld.sim());
+  try {
+    const data = await s.t.terminal.personalData('write');
+    for (let i = 0; i < k; i++) {
+      const change = { id: `c${i}`, body: vcard(i + round * 1_000_003) };
+      await data.edit('contacts', change.id, change.body);
+      changes.push(change);
+    }
+  } finally {
+    s.t.reader.remove();
   }
   return changes;
 }
