@@ -29,7 +29,7 @@ const ADN: StorageChoice = {
   codec: adnTerminalIdCodec,
 };
 
-/** SELECT found no such file: 6A82 (TS 102 221 §10.2.1.5) or 9404 (TS 51.011 §9.4.4). */
+/** SELECT found no such file: 6A82 (TS 102 221 §10.2) or 9404 (TS 51.011 §9.4). */
 function notFound(e: unknown): boolean {
   return isHalError(e, 'card-error') && (e.sw === SW.FILE_NOT_FOUND || e.sw === SW.GSM_FILE_NOT_FOUND);
 }
