@@ -112,7 +112,7 @@ describe('FIG. 16: one SIM moved between three terminals ([0058]–[0066])', () 
     await demount(a);
     await mount(b);
     expect(await terminalData(b)).toEqual({ 'contacts/x': 'X' });
-    await b.terminal.records.remove('contacts', 'x');
+    await b.terminal.delete('contacts', 'x');
     expect(ids(await demount(b), 'uploaded')).toEqual(['x']);
     expect(await userArea(world)).toEqual({});
     expect(ids(await mount(a), 'downloaded')).toEqual(['x']);
