@@ -105,7 +105,7 @@ describe('issue 14 item 5: a hung card does not block shutdown', () => {
     const sim = await reader.open();
     rig.card!.failOnApdu({ match: isRead, action: 'stall' });
     const pending = failure(sim.iccid());
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitUntil(() => rig.card!.traffic().some((r) => r.response === undefined), 'the stalled APDU');
     // Before: close waited for the stuck SCardTransmit (its command timeout), then for SCardDisconnect.
     let started = Date.now();
     await sim.close();

@@ -172,7 +172,8 @@ describe('SimCardReader: issue 14 card kinds and faults', () => {
     reader.insert(new VirtualUicc(PROFILE));
     const sim = await reader.open();
     reader.hang();
-    const sent = () => new Promise((resolve) => setTimeout(resolve, 10));
+    // The APDU is waiting on the card once its command timeout is armed on the clock.
+    const sent = () => expect.poll(() => clock.pending(), { timeout: 1000, interval: 1 }).toBe(1);
     const timedOut = kindOf(sim.iccid());
     await sent();
     await clock.advance(5000);
