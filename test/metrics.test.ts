@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openSqliteStore, ServerMetrics, trackConnections } from '../broker/index.js';
 import { KeyringAgent, SimWorld } from '../cli/sim-world.js';
 import { CATEGORIES, utf8 } from '../core/index.js';
@@ -32,11 +32,14 @@ describe('server metrics (Prometheus)', () => {
       await expect(t.terminal.sync()).rejects.toMatchObject({ code: 'not-registered' });
 
       // A refused sync drops the connection; the broker notices it a moment later.
-      let text = await scrape();
-      for (let i = 0; i < 50 && !/^simsync_connected_clients 0$/m.test(text); i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        text = await scrape();
-      }
+      let text = '';
+      await vi.waitFor(
+        async () => {
+          text = await scrape();
+          expect(text).toMatch(/^simsync_connected_clients 0$/m);
+        },
+        { timeout: 2000, interval: 20 },
+      );
       const value = (series: string) =>
         Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
       expect(value('simsync_connected_clients')).toBe(0);

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SyncError, utf8 } from '../../core/index.js';
 import type { Clock } from '../../hal/index.js';
 import { closeScene, member, type Scene, scene, syncWithSim } from './scene.js';
@@ -36,8 +36,9 @@ describe('[0023] / [0044] / [0068]: conflicts and editing without the SIM', () =
     await syncWithSim(s, b);
 
     // [0068]: edits without the SIM of a record the server holds get a warning.
-    await a.terminal.edit('contacts', 'bob', utf8('Bob from A'));
-    await new Promise((r) => setTimeout(r, 5));
+    const fromA = await a.terminal.edit('contacts', 'bob', utf8('Bob from A'));
+    // B's edit comes later: the clock has passed A's stamp (a barrier on the clock, not a guess at how long).
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(fromA.editedAt), { interval: 1 });
     await b.terminal.edit('contacts', 'bob', utf8('Bob from B'));
     for (const t of [a, b]) {
       expect(t.agent.notices).toContainEqual(

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type SimTerminal, SimWorld } from '../../cli/sim-world.js';
 import { utf8 } from '../../core/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
@@ -37,8 +37,9 @@ describe('[0044] / [0068]: edits on two terminals since their common base', () =
     await syncWithSim(b);
 
     // Without the SIM ([0068]) A edits first, then B edits (later) and syncs.
-    await a.terminal.edit('contacts', 'bob', utf8('Bob from A'));
-    await new Promise((r) => setTimeout(r, 5));
+    const fromA = await a.terminal.edit('contacts', 'bob', utf8('Bob from A'));
+    // B's edit comes later: the clock has passed A's stamp (a barrier on the clock, not a guess at how long).
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(fromA.editedAt), { interval: 1 });
     await b.terminal.edit('contacts', 'bob', utf8('Bob from B'));
     await syncWithSim(b);
     await syncWithSim(a);
@@ -64,11 +65,10 @@ describe('[0044] / [0068]: edits on two terminals since their common base', () =
     b.reader.insert(s.sim);
     await b.terminal.edit('mail', 'm1', utf8('news'));
     await b.terminal.sync();
-    const deadline = Date.now() + 3000;
-    while (!a.agent.notices.some((n) => n.kind === 'server-updates') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(a.agent.notices).toContainEqual({ kind: 'server-updates', categories: ['mail'] });
+    await vi.waitFor(
+      () => expect(a.agent.notices).toContainEqual({ kind: 'server-updates', categories: ['mail'] }),
+      { timeout: 3000 },
+    );
     expect(b.agent.notices.some((n) => n.kind === 'server-updates')).toBe(false);
   });
 });

@@ -19,8 +19,7 @@ describe('FIG. 16 demount upload holds the link only so long', () => {
     const t = await member(s, 'a', { options: { demountHoldMs: 1, batchBytes: 8 * 1024 } });
     t.terminal.start();
     await s.world.insert(t, s.sim);
-    for (let i = 0; i < 3000; i++)
-      await t.terminal.edit('contacts', `c${i}`, utf8(`contact number ${i}`));
+    for (let i = 0; i < 3000; i++) await t.terminal.edit('contacts', `c${i}`, utf8(`contact number ${i}`));
     await s.world.remove(t);
     expect(t.agent.notices).toContainEqual({
       kind: 'sync-rejected',

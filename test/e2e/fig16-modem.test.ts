@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KeyringAgent, type SimTerminal, SimWorld } from '../../cli/sim-world.js';
 import { CATEGORIES, fromUtf8, type SyncReport, Terminal, utf8 } from '../../core/index.js';
 import { Modem, SimModemHost } from '../../hal-modem/index.js';
@@ -74,12 +74,11 @@ beforeEach(async () => {
   );
   // First set-up on the Pi, SIM in its modem (FIG. 8 / 10-A).
   host.modem.insertCard(sim);
-  const deadline = Date.now() + 5000;
-  while (!modem.reader.present() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  await vi.waitFor(() => expect(modem.reader.present()).toBe(true), { timeout: 5000, interval: 5 });
   await pi.setTerminalPassword(TERMINAL_PASSWORD);
   await pi.register({ policy: 'fig10-subscriber-binding', secret: LOGIN, categories: [...CATEGORIES] });
   host.modem.removeCard();
-  while (modem.reader.present() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  await vi.waitFor(() => expect(modem.reader.present()).toBe(false), { timeout: 5000, interval: 5 });
   pi.start();
 });
 

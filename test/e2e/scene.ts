@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import { KeyringAgent, type SimTerminal, SimWorld } from '../../cli/sim-world.js';
 import {
   CATEGORIES,
@@ -115,13 +116,14 @@ export function syncWithSim(s: Scene, t: SimTerminal): Promise<SyncReport> {
   return withSim(s, t, () => t.terminal.sync());
 }
 
-/** Waits (real time) until `done()` holds, or fails after `ms`. */
+/** Waits (real time) until `done()` holds, or fails after `ms` naming `what` (vitest's waitFor underneath). */
 export async function until(done: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await vi.waitFor(
+    async () => {
+      if (!(await done())) throw new Error(`timed out waiting for ${what}`);
+    },
+    { timeout: ms, interval: 10 },
+  );
 }
 
 /** A radio link whose current stream can be made to break after some more received bytes. */

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fromUtf8, utf8 } from '../../core/index.js';
 import { SimBattery, SimIdleSensor } from '../../hal-sim/index.js';
 import { closeScene, member, type Scene, scene, syncWithSim, until, withSim } from './scene.js';
@@ -95,7 +95,8 @@ describe('FIG. 21: idle', () => {
     });
     a.terminal.start();
     await s.world.insert(a, s.sim);
-    await new Promise((r) => setTimeout(r, 150));
+    // Not idle yet: checks run and skip (the barrier: two of them counted), and nothing syncs.
+    await vi.waitFor(() => expect(a.terminal.triggers.skipped['not-idle']).toBeGreaterThanOrEqual(2));
     expect(a.reports).toEqual([]);
     idle.goIdle();
     await until(
