@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ByteStream, isHalError } from '../../hal/index.js';
-import { concat, waitFor } from './wait.js';
+import { concat, delay, waitFor } from './wait.js';
 
 export interface ByteStreamPairUnderTest {
   /** The terminal's end. */
@@ -98,6 +98,36 @@ export function describeByteStreamContract(
       await pair.b.write(Uint8Array.of(2)).catch(() => {});
       if (pair.step) await pair.step();
       expect(atA.chunks).toHaveLength(before);
+    });
+
+    it('writes issued without awaiting each other leave in call order, and every one resolves', async () => {
+      const burst = Array.from({ length: 40 }, (_, i) => new Uint8Array(1500).fill(i));
+      await Promise.all(burst.map((chunk) => pair.a.write(chunk)));
+      await until(() => received(atB) >= 40 * 1500, 'the burst');
+      expect(concat(atB.chunks)).toEqual(concat(burst));
+    });
+
+    it("a write pending at close settles: resolved if handed on, else 'link-down'", async () => {
+      const writing = pair.a.write(new Uint8Array(256 * 1024).fill(7));
+      pair.a.close();
+      const outcome = await Promise.race([
+        writing.then(
+          () => 'resolved',
+          (e: unknown) => (isHalError(e, 'link-down') ? 'link-down' : `other: ${String(e)}`),
+        ),
+        delay(5000).then(() => 'still pending after 5 s'),
+      ]);
+      expect(['resolved', 'link-down']).toContain(outcome);
+    });
+
+    it('a close listener added after the close still hears it, once', async () => {
+      pair.a.close();
+      await until(() => atA.closes.length > 0, 'close');
+      const late: Array<Error | undefined> = [];
+      pair.a.onClose((e) => late.push(e));
+      await until(() => late.length > 0, 'the late listener');
+      if (pair.step) await pair.step();
+      expect(late).toEqual([undefined]);
     });
 
     it('an unsubscribed data listener hears nothing more', async () => {
