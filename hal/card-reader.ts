@@ -87,9 +87,9 @@ export interface PinStatus {
  *   interleave their commands, so no call sees what another left selected.
  * - PIN tries are counted by the card: a wrong PIN costs a try even if the
  *   terminal loses power right after.
- * - Bad arguments (a PIN that is not 4–8 digits, a path not from the MF, a
- *   record of the wrong length) reject 'not-supported' before any command
- *   reaches the card.
+ * - Bad arguments reject 'not-supported' and change nothing: a PIN that is
+ *   not 4–8 digits or a path not from the MF before any command is sent, a
+ *   record number or length the EF does not have before anything is written.
  */
 export interface SimCard {
   /** Answer To Reset, as received. */
