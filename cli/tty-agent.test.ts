@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TtyUserAgent } from './tty-agent.js';
 
 /** Issue 15 item 7: the download bar showed 270/271, 540/541, … while the total was not known. */
@@ -22,9 +22,8 @@ describe('the sync progress bar', () => {
     agent.notify({ kind: 'progress', phase: 'download', done: 540 });
     agent.notify({ kind: 'progress', phase: 'download', done: 600, total: 600 });
     agent.notify({ kind: 'sync-done', uploaded: 0, downloaded: 600 });
-    await new Promise((r) => setTimeout(r, 300));
+    await vi.waitFor(() => expect(text).toContain('600/600 records'));
     expect(text).toContain('270 records so far, more to come');
-    expect(text).toContain('600/600 records');
     expect(text).not.toMatch(/270\/271|540\/541/);
   });
 });
