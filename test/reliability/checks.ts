@@ -1,7 +1,6 @@
 import type { ChangeLogEntry } from '../../broker/index.js';
-import { CATEGORIES, type Category, fromUtf8, parseConflictCopyId } from '../../core/index.js';
+import { CATEGORIES, type Category, type Conflict, fromUtf8, parseConflictCopyId } from '../../core/index.js';
 import type { HistoryWorld, Node } from './history-world.js';
-import type { Observations } from './run-history.js';
 import { IMSI } from './template.js';
 
 export type ProblemKind =
@@ -15,6 +14,15 @@ export type ProblemKind =
 export interface Problem {
   kind: ProblemKind;
   detail: string;
+}
+
+/** What the model saw while the history ran: every acknowledgement told, every user write, every conflict. */
+export interface Observations {
+  /** Changes a sync report told a terminal the server acknowledged. */
+  acks: { t: number; category: Category; id: string; seq: number; value: string | null; step: number }[];
+  /** User writes that took effect: the value (null: deletion) and the base it was made on. */
+  writes: { t: number; category: Category; id: string; base: number; value: string | null; step: number }[];
+  conflicts: { t: number; conflict: Conflict }[];
 }
 
 type Area = Record<string, string>;
@@ -98,9 +106,20 @@ async function acknowledged(world: HistoryWorld, seen: Observations, area: Area)
       continue;
     }
     const same = (w: Observations['writes'][number]) => w.category === ack.category && w.id === ack.id;
+    // A resent batch acknowledges the version it carried, which may precede the terminal's last write.
+    if (entry.deleted !== (ack.value === null)) {
+      const carried = seen.writes
+        .filter((w) => w.t === ack.t && same(w) && (w.value === null) === entry.deleted)
+        .at(-1);
+      if (carried !== undefined) Object.assign(ack, { value: carried.value, step: carried.step });
+    }
     if (ack.value !== null) {
-      // Still there (maybe as a conflict copy), or changed later by someone who had it (a base at or past it).
-      if (values.has(ack.value) || seen.writes.some((w) => same(w) && w.base >= ack.seq)) continue;
+      // Still there (maybe as a conflict copy), or changed later by someone who had it (a base at or past it),
+      // Or by the same terminal's later write, whose base may not know the seq (its ack was lost).
+      const later = seen.writes.some(
+        (w) => same(w) && (w.base >= ack.seq || (w.t === ack.t && w.step > ack.step)),
+      );
+      if (values.has(ack.value) || later) continue;
       problems.push({ kind: 'lost-acknowledged', detail: `${what}: its version is nowhere on the server` });
       continue;
     }

@@ -4,8 +4,8 @@
  * SIM, per the terminal's [0023]/[0068] setting), SIM moves, category
  * changes, power cuts at a random NV commit (torn mid-commit too), link
  * drops at a random byte, broker restarts mid-sync, the card yanked
- * mid-APDU, battery-low and idle syncs within their limits, and factory
- * erases, on the simulated HAL, an in-process broker and virtual time.
+ * mid-APDU, battery-low and idle syncs within their limits, lazy fetches
+ * cut mid-chunk ([0094]), and factory erases, on the simulated HAL, an in-process broker and virtual time.
  * After the faults stop and the final rounds, checks.ts says what must hold.
  *
  * The entry for the report command (bench/reliability.ts):
@@ -66,7 +66,14 @@ export interface ReliabilityCounts {
   ms: number;
 }
 
-const FAULTS: FaultKind[] = ['power-cut', 'torn-commit', 'link-drop', 'broker-restart', 'card-yank'];
+const FAULTS: FaultKind[] = [
+  'power-cut',
+  'torn-commit',
+  'link-drop',
+  'broker-restart',
+  'card-yank',
+  'fetch-cut',
+];
 
 export async function runHistories(options: RunHistoriesOptions): Promise<ReliabilityCounts> {
   const started = Date.now();

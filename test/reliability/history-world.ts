@@ -76,6 +76,7 @@ export class HistoryWorld {
         pageBytes: plan.pageBytes,
         batchBytes: plan.batchBytes,
         withoutSim: plan.withoutSim,
+        ...(plan.lazy ? { lazy: { aboveBytes: 100, categories: ['mail', 'pim'], chunkBytes: 128 } } : {}),
       },
     );
   }

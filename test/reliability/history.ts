@@ -19,6 +19,8 @@ export interface TerminalPlan {
   /** Small pages and batches: a sync makes many NV commits and many messages. */
   pageBytes: number;
   batchBytes: number;
+  /** [0094] lazy download: mail and pim bodies above 100 bytes come as stubs, fetched on open in 128-byte chunks. */
+  lazy: boolean;
 }
 
 export const RECORD_IDS = ['r0', 'r1', 'r2', 'r3'] as const;
@@ -45,7 +47,9 @@ export type Step =
   /** The SIM is yanked after this many more APDUs (the last one executed or not), during the holder's sync. */
   | { kind: 'yank'; afterApdus: number; processed: boolean }
   /** [0072] FIG. 20: the holder is erased to its factory state, then registered again (FIG. 8). */
-  | { kind: 'factory-erase' };
+  | { kind: 'factory-erase' }
+  /** [0094] the user opens a record on the holder (a stub of the category if it has one); a fetch is cut after `cutAfterBytes` if given. */
+  | { kind: 'open'; category: Category; id: string; cutAfterBytes: number | undefined };
 
 const terminal = fc.nat({ max: TERMINAL_SETUPS.length - 1 });
 const writer = fc.oneof(
@@ -115,6 +119,15 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('factory-erase' as const) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('open' as const),
+      category: fc.constantFrom('mail' as const, 'pim' as const),
+      id,
+      cutAfterBytes: fc.option(fc.integer({ min: 0, max: 900 }), { nil: undefined, freq: 4 }),
+    }),
+  },
 );
 
 const planArb: fc.Arbitrary<TerminalPlan> = fc.record({
@@ -124,6 +137,7 @@ const planArb: fc.Arbitrary<TerminalPlan> = fc.record({
   ),
   pageBytes: fc.integer({ min: 200, max: 2000 }),
   batchBytes: fc.integer({ min: 200, max: 2000 }),
+  lazy: fc.boolean(),
 });
 
 export function historyArb(maxSteps = 24): fc.Arbitrary<History> {
@@ -162,6 +176,8 @@ export function describeStep(step: Step, terminals: number): string {
       return `the SIM is yanked after ${step.afterApdus} more APDUs${step.processed ? ' (the last one executed)' : ''}, during the holder's sync`;
     case 'factory-erase':
       return 'the SIM holder is erased to its factory state, then registered again';
+    case 'open':
+      return `the SIM holder opens ${step.category}/${step.id} (or a stub of ${step.category})${step.cutAfterBytes === undefined ? '' : `, its link dropping after ${step.cutAfterBytes} more bytes`}`;
   }
 }
 
@@ -169,7 +185,7 @@ export function describeHistory(history: History): string {
   const n = history.terminals.length;
   const lines = history.terminals.map((plan, i) => {
     const setup = TERMINAL_SETUPS[i];
-    return `  t${i}: ${setup?.policy}, categories ${setup?.categories.join(', ')}, without SIM ${plan.withoutSim}, pages ${plan.pageBytes} B, batches ${plan.batchBytes} B`;
+    return `  t${i}: ${setup?.policy}, categories ${setup?.categories.join(', ')}, without SIM ${plan.withoutSim}, pages ${plan.pageBytes} B, batches ${plan.batchBytes} B${plan.lazy ? ', lazy download' : ''}`;
   });
   lines.push('  the SIM starts in t0');
   history.steps.forEach((step, i) => {

@@ -1,12 +1,18 @@
-import { type Category, type Conflict, SyncError, type SyncReport, utf8 } from '../../core/index.js';
+import { type Category, SyncError, type SyncReport, utf8 } from '../../core/index.js';
 import { HalError } from '../../hal/index.js';
-import { checkHistory, type Problem } from './checks.js';
+import { checkHistory, type Observations, type Problem } from './checks.js';
 import type { History, Step } from './history.js';
 import { HistoryWorld, type Node } from './history-world.js';
 import { TERMINAL_SETUPS, type Template } from './template.js';
 
 /** Faults that fired (armed ones that never came are not counted). */
-export type FaultKind = 'power-cut' | 'torn-commit' | 'link-drop' | 'broker-restart' | 'card-yank';
+export type FaultKind =
+  | 'power-cut'
+  | 'torn-commit'
+  | 'link-drop'
+  | 'broker-restart'
+  | 'card-yank'
+  | 'fetch-cut';
 
 /** What a history did besides faults: the load the faults landed on. */
 export type EventKind =
@@ -21,16 +27,9 @@ export type EventKind =
   | 'idle-stopped-by-limit'
   | 'category-change'
   | 'factory-erase'
+  | 'open'
+  | 'open-stub'
   | 'failed-sync';
-
-/** What the model saw while the history ran: every acknowledgement told, every user write, every conflict. */
-export interface Observations {
-  /** Changes a sync report told a terminal the server acknowledged. */
-  acks: { t: number; category: Category; id: string; seq: number; value: string | null; step: number }[];
-  /** User writes that took effect: the value (null: deletion) and the base it was made on. */
-  writes: { t: number; category: Category; id: string; base: number; value: string | null; step: number }[];
-  conflicts: { t: number; conflict: Conflict }[];
-}
 
 export interface HistoryOutcome {
   problems: Problem[];
@@ -126,18 +125,12 @@ class HistoryRun {
       case 'link-drop': {
         const node = this.holder();
         node.link.dropAfterBytes(step.afterBytes);
-        await this.sync(node, 'user');
-        if (node.link.dropFired()) this.fault('link-drop');
-        return;
+        return void (await this.sync(node, 'user'));
       }
-      case 'broker-restart': {
-        const before = this.world.restarts;
+      case 'broker-restart':
+        // It may come during a later step: armed faults stay armed until they fire.
         this.world.restartAfter(step.afterBytes);
-        await this.sync(this.holder(), 'user');
-        await this.world.quiet();
-        if (this.world.restarts > before) this.fault('broker-restart');
-        return;
-      }
+        return void (await this.sync(this.holder(), 'user'));
       case 'yank': {
         const node = this.holder();
         node.reader.yankAfterApdus(step.afterApdus, { processed: step.processed });
@@ -147,12 +140,18 @@ class HistoryRun {
       }
       case 'factory-erase':
         return this.factoryErase(this.holder());
+      case 'open':
+        return this.open(this.holder(), step.category, step.id, step.cutAfterBytes);
     }
   }
 
   /** Power cuts are noticed here: the terminal reboots over its flash. */
   async afterStep(): Promise<void> {
     await this.world.quiet();
+    this.faults['broker-restart'] = this.world.restarts;
+    for (const node of this.world.nodes) {
+      if (node.link.dropFired()) this.fault('link-drop');
+    }
     for (const node of this.world.nodes) {
       if (node.nv.isOn()) continue;
       this.fault('power-cut');
@@ -168,7 +167,8 @@ class HistoryRun {
     for (const node of this.world.nodes) {
       this.world.moveSim(node);
       await this.finalWork(node, 'registration again', async () => {
-        if (!this.needsRegistration.has(node)) return;
+        // A factory erase a power cut interrupted is completed at the restart (FIG. 20, erase-intent.ts).
+        if (!this.needsRegistration.has(node) && (await node.terminal.registration()) !== undefined) return;
         const setup = TERMINAL_SETUPS[node.index];
         await this.world.reregister(
           node,
@@ -200,6 +200,45 @@ class HistoryRun {
         this.record(node, await this.world.sync(node, 'user'));
       });
     }
+    for (const node of this.world.nodes) {
+      this.world.moveSim(node);
+      await this.fetchStubs(node);
+    }
+  }
+
+  /** [0094] every stub left is opened, so its substance is compared too. */
+  private async fetchStubs(node: Node): Promise<void> {
+    for (const category of (await node.terminal.registration())?.categories ?? []) {
+      for (const record of await node.terminal.records.list(category)) {
+        if (record.stub === undefined) continue;
+        await this.finalWork(node, `fetching ${category}/${record.id}`, async () => {
+          await this.world.settle(node.terminal.fetch(category, record.id));
+        });
+      }
+    }
+  }
+
+  private async open(
+    node: Node,
+    category: Category,
+    chosen: string,
+    cutAfterBytes: number | undefined,
+  ): Promise<void> {
+    this.count('open');
+    // The user opens a record shown as a stub if the category has one (they are what [0094] fetches).
+    const stubs = (await node.terminal.records.list(category).catch(() => [])).filter(
+      (r) => r.stub !== undefined,
+    );
+    const stub = stubs.length > 0;
+    if (stub) this.count('open-stub');
+    const id = stubs[this.step_ % Math.max(1, stubs.length)]?.id ?? chosen;
+    if (cutAfterBytes !== undefined) node.link.dropAfterBytes(cutAfterBytes);
+    try {
+      await this.world.settle(node.terminal.open(category, id));
+    } catch (e) {
+      this.unexpected(node, e);
+    }
+    if (cutAfterBytes !== undefined && node.link.dropFired()) this.fault(stub ? 'fetch-cut' : 'link-drop');
   }
 
   private async finalWork(node: Node, what: string, work: () => Promise<void>): Promise<void> {

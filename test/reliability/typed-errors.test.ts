@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => template.remove());
 
-const plans = [{ withoutSim: 'read-only' as const, pageBytes: 400, batchBytes: 400 }];
+const plans = [{ withoutSim: 'read-only' as const, pageBytes: 400, batchBytes: 400, lazy: false }];
 
 describe('STYLE.md §2: a sync cut anywhere fails with a typed error (found by the model, issue 21)', () => {
   it('a link drop at any byte of a sync, the subscription included, rejects SyncError or HalError', async () => {
