@@ -94,8 +94,8 @@ export class CardLifecycle {
    */
   async openSession(registration?: Registration): Promise<void> {
     const known = registration ?? (await this.parts.config.registration());
-    await this.parts.mutex.run(async () => {
-      const card = await this.cards.openCard();
+    await this.parts.mutex.run(async (held) => {
+      const card = await this.cards.openCard(held);
       if (known === undefined || POLICIES[known.policy].pinEachSync) return;
       if (!(await isRegisteredSim(card, known))) return;
       await enterPin(card, this.parts.hal.agent, this.pinEntries);

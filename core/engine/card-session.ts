@@ -3,20 +3,20 @@ import { authenticate } from '../auth/authenticate.js';
 import { POLICIES } from '../auth/policy.js';
 import { SyncError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Held } from '../mutex.js';
 import { ServerSession } from '../net/server-session.js';
 import type { Registration } from '../store/terminal-config.js';
 import type { TerminalParts } from './terminal-parts.js';
 
 /**
  * The SIM opened in the reader, the server session, and the authentication
- * by policy that binds the two. Methods that say so must be called with
- * the terminal's lock held; the others take it.
+ * by policy that binds the two. Methods that need the terminal's lock take
+ * its `Held` proof (core/mutex.ts); the others take the lock themselves.
  */
 export class CardSession {
   private card: SimCard | undefined;
   private session: ServerSession | undefined;
-  /** Subscriber authenticated during the current mount: the demount upload uses it, the card being gone. */
-  mountedSubscriber: string | undefined;
+  private subscriber: string | undefined;
 
   constructor(private readonly parts: TerminalParts) {
     // Whatever else listens, a removed card's session is gone.
@@ -29,16 +29,26 @@ export class CardSession {
     return this.card !== undefined;
   }
 
+  /** Subscriber authenticated during the current mount: the demount upload uses it, the card being gone. */
+  get mountedSubscriber(): string | undefined {
+    return this.subscriber;
+  }
+
+  /** A sync authenticated this subscriber with the card now mounted; `forgetCard` ends it. */
+  authenticatedOnMount(subscriber: string): void {
+    this.subscriber = subscriber;
+  }
+
   /** The card is out: forgets it and resolves who was authenticated during the mount. */
   forgetCard(): string | undefined {
-    const subscriber = this.mountedSubscriber;
+    const subscriber = this.subscriber;
     this.card = undefined;
-    this.mountedSubscriber = undefined;
+    this.subscriber = undefined;
     return subscriber;
   }
 
-  /** With the lock held: the SIM, opened once per mount. */
-  async openCard(): Promise<SimCard> {
+  /** The SIM, opened once per mount. */
+  async openCard(_held: Held): Promise<SimCard> {
     if (this.card !== undefined) return this.card;
     const { reader } = this.parts.hal;
     if (!reader.present()) throw new SyncError('no-card', 'no SIM is mounted in this terminal');
@@ -47,11 +57,10 @@ export class CardSession {
   }
 
   /**
-   * With the lock held: the open server session, or a new one on the
-   * terminal channel. Whether the server accepted this terminal's credential
+   * The open server session, or a new one on the terminal channel. Whether the server accepted this terminal's credential
    * is kept (see `noteStanding`).
    */
-  async connect(registration: Registration): Promise<ServerSession> {
+  async connect(_held: Held, registration: Registration): Promise<ServerSession> {
     if (this.session?.isOpen) return this.session;
     const { hal, terminalId, settings, config } = this.parts;
     try {
@@ -87,8 +96,8 @@ export class CardSession {
     log.warn({ code: error.code }, 'server refused this terminal: local data closed');
   }
 
-  /** With the lock held: closes the server session, if any. */
-  async closeSession(): Promise<void> {
+  /** Closes the server session, if any. */
+  async closeSession(_held: Held): Promise<void> {
     const session = this.session;
     this.session = undefined;
     await session?.close();
@@ -96,12 +105,12 @@ export class CardSession {
 
   /** Takes the lock and closes the server session. */
   close(): Promise<void> {
-    return this.parts.mutex.run(() => this.closeSession());
+    return this.parts.mutex.run((held) => this.closeSession(held));
   }
 
-  /** With the lock held: a failure leaves the session in doubt, so it is closed; resolves the error, told. */
-  async failed(error: unknown): Promise<unknown> {
-    await this.closeSession();
+  /** A failure leaves the session in doubt, so it is closed; resolves the error, told. */
+  async failed(held: Held, error: unknown): Promise<unknown> {
+    await this.closeSession(held);
     await this.noteStanding(error);
     return this.rejected(error);
   }
@@ -119,8 +128,8 @@ export class CardSession {
     const registration = await this.requireRegistration();
     const { hal, config, mutex, terminalId } = this.parts;
     try {
-      const subscriber = await mutex.run(async () => {
-        const card = await this.openCard();
+      const subscriber = await mutex.run(async (held) => {
+        const card = await this.openCard(held);
         return authenticate({
           card,
           agent: hal.agent,
@@ -134,6 +143,31 @@ export class CardSession {
     } catch (e) {
       throw this.rejected(e);
     }
+  }
+
+  /**
+   * Authenticate, then lock: the terminal-side checks of the registered
+   * policy (with their PIN prompt, outside the lock), then under the lock
+   * the server session, and `work` with all of it. A failure inside leaves
+   * the session in doubt: it is closed and the user told (`failed`).
+   */
+  async withAuthenticatedSession<T>(
+    work: (s: {
+      held: Held;
+      session: ServerSession;
+      registration: Registration;
+      subscriber: string;
+    }) => Promise<T>,
+  ): Promise<T> {
+    const { registration, subscriber } = await this.authenticated();
+    return this.parts.mutex.run(async (held) => {
+      try {
+        const session = await this.connect(held, registration);
+        return await work({ held, session, registration, subscriber });
+      } catch (e) {
+        throw await this.failed(held, e);
+      }
+    });
   }
 
   /** Tells the user why a sync did not happen (FIG. 9 S17, 10-B S35, 13 S55), once per error. */

@@ -55,9 +55,9 @@ export async function selectCategories(
     throw unsynced(left);
   }
   const { subscriber } = await cards.authenticated();
-  return parts.mutex.run(async () => {
+  return parts.mutex.run(async (held) => {
     try {
-      return await applySelection(parts, await cards.connect(registration), subscriber, intent);
+      return await applySelection(parts, await cards.connect(held, registration), subscriber, intent);
     } catch (e) {
       await forgetIfRefused(parts, e);
       await cards.noteStanding(e);

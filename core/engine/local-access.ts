@@ -86,8 +86,8 @@ export class LocalAccess {
 
   private async checkHolder(registration: Registration): Promise<void> {
     const { hal, config, mutex, terminalId } = this.parts;
-    await mutex.run(async () => {
-      const card = await this.cards.openCard();
+    await mutex.run(async (held) => {
+      const card = await this.cards.openCard(held);
       const iccid = await authenticateHolder({
         card,
         agent: hal.agent,

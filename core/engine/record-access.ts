@@ -85,26 +85,21 @@ export class RecordAccess {
 
   /** [0094]: fetches a stub's substance now (resuming where a link drop cut it). */
   async fetch(category: Category, id: string): Promise<LocalRecord> {
-    const { registration, subscriber } = await this.cards.authenticated();
-    const { mutex, records, settings } = this.parts;
-    return mutex.run(async () => {
-      try {
-        return await fetchSubstance(
-          {
-            session: await this.cards.connect(registration),
-            store: records,
-            partial: this.partial,
-            subscriberId: subscriber,
-            // 1 MiB a request: few round trips, well under the 4 MiB message limit.
-            chunkBytes: settings.lazy?.chunkBytes ?? 1024 * 1024,
-          },
-          category,
-          id,
-        );
-      } catch (e) {
-        throw await this.cards.failed(e);
-      }
-    });
+    const { records, settings } = this.parts;
+    return this.cards.withAuthenticatedSession(({ session, subscriber }) =>
+      fetchSubstance(
+        {
+          session,
+          store: records,
+          partial: this.partial,
+          subscriberId: subscriber,
+          // 1 MiB a request: few round trips, well under the 4 MiB message limit.
+          chunkBytes: settings.lazy?.chunkBytes ?? 1024 * 1024,
+        },
+        category,
+        id,
+      ),
+    );
   }
 
   private async warnIfMayConflict(category: Category, id: string): Promise<void> {

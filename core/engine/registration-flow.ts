@@ -124,7 +124,7 @@ export function registerTerminal(
   options: RegisterOptions,
 ): Promise<Registration> {
   const { hal, config, mutex, log, terminalId } = parts;
-  return mutex.run(async () => {
+  return mutex.run(async (held) => {
     const chosen = options.shop ? undefined : options.terminalPassword;
     if (
       chosen !== undefined &&
@@ -136,7 +136,7 @@ export function registerTerminal(
     }
     // Hashed before anything reaches the server: after its reply only NV commits remain.
     const chosenHash = chosen === undefined ? undefined : await hashNewPassword(chosen);
-    const card = await cards.openCard();
+    const card = await cards.openCard(held);
     await enterPin(card, hal.agent, entries);
     const terminalPassword = options.shop
       ? undefined
@@ -215,7 +215,7 @@ export function setFirstTerminalPassword(
   password: string,
 ): Promise<void> {
   const { config, mutex, hal } = parts;
-  return mutex.run(async () => {
+  return mutex.run(async (held) => {
     const registration = await config.registration();
     if (registration === undefined) {
       throw new SyncError('not-registered', 'this terminal is not registered: run the registration first');
@@ -227,7 +227,7 @@ export function setFirstTerminalPassword(
       );
     }
     const hash = await hashNewPassword(password);
-    const card = await cards.openCard();
+    const card = await cards.openCard(held);
     const iccid = await card.iccid();
     if (registration.iccid !== undefined && iccid !== registration.iccid) throw notRegisteredSim();
     await enterPin(card, hal.agent, entries);
@@ -262,8 +262,8 @@ function notRegisteredSim(): SyncError {
 /** FIG. 11-A undone: this terminal's ID leaves the SIM's list, when the SIM is here. */
 export async function leaveSimList(parts: TerminalParts, cards: CardSession): Promise<void> {
   if (!parts.hal.reader.present()) return;
-  await parts.mutex.run(async () => {
-    const card = await cards.openCard();
+  await parts.mutex.run(async (held) => {
+    const card = await cards.openCard(held);
     const listed = await readTerminalIds(card);
     if (listed.includes(parts.terminalId))
       await writeTerminalIds(

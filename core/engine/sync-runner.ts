@@ -42,7 +42,7 @@ export class SyncRunner {
     this.active++;
     try {
       const { subscriber } = await this.cards.authenticated();
-      this.cards.mountedSubscriber = subscriber;
+      this.cards.authenticatedOnMount(subscriber);
       return await this.run(trigger, subscriber, plan);
     } finally {
       this.active--;
@@ -52,11 +52,11 @@ export class SyncRunner {
   /** A sync for a subscriber already authenticated; with `limitMs`, stopped after that long. */
   run(trigger: Trigger, subscriberId: string, plan: SyncPlan, limitMs?: number): Promise<SyncReport> {
     const { mutex, hal, log } = this.parts;
-    return mutex.run(async () => {
+    return mutex.run(async (held) => {
       const registration = await this.cards.requireRegistration();
       let session: ServerSession;
       try {
-        session = await this.cards.connect(registration);
+        session = await this.cards.connect(held, registration);
       } catch (e) {
         throw this.cards.rejected(e);
       }
@@ -74,7 +74,7 @@ export class SyncRunner {
         log.info({ trigger, up, down }, 'sync done');
         return report;
       } catch (e) {
-        throw await this.cards.failed(e);
+        throw await this.cards.failed(held, e);
       }
     });
   }
@@ -97,8 +97,8 @@ export class SyncRunner {
   /** [0043]/[0044]: asks the server whether it has changes past what is here (of `category`, or any). */
   probe(subscriber: string, category?: Category): Promise<boolean> {
     const { mutex, records } = this.parts;
-    return mutex.run(async () => {
-      const session = await this.cards.connect(await this.cards.requireRegistration());
+    return mutex.run(async (held) => {
+      const session = await this.cards.connect(held, await this.cards.requireRegistration());
       const after = category === undefined ? await records.anchor() : await records.ahead(category);
       try {
         const reply = await session.request({

@@ -215,7 +215,7 @@ export class Terminal {
 
   /** PIN1 as the card reports it (tries left, blocked, the PUK counter where the HAL tells); costs no try. */
   pinStatus(): Promise<PinStatus> {
-    return this.parts.mutex.run(async () => (await this.cards.openCard()).pinStatus());
+    return this.parts.mutex.run(async (held) => (await this.cards.openCard(held)).pinStatus());
   }
 
   /**
@@ -225,8 +225,8 @@ export class Terminal {
    * having entered it for this session.
    */
   unblockPin(puk: string, newPin: string): Promise<PinResult> {
-    return this.parts.mutex.run(async () => {
-      const card = await this.cards.openCard();
+    return this.parts.mutex.run(async (held) => {
+      const card = await this.cards.openCard(held);
       const result = await card.unblockPin(puk, newPin);
       if (result.status === 'ok') this.pinEntries.add(card);
       return result;
