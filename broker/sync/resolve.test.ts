@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredRecord } from '../store/sync-store.js';
-import { conflictCopyId, type IncomingChange, resolve } from './resolve.js';
+import { conflictCopyId, resolve, type UploadedChange } from './resolve.js';
 
 const current: StoredRecord = {
   category: 'contacts',
@@ -10,7 +10,7 @@ const current: StoredRecord = {
   origin: 'pc-1',
   editedAt: 100,
 };
-const edit = (over: Partial<IncomingChange>): IncomingChange => ({
+const edit = (over: Partial<UploadedChange>): UploadedChange => ({
   category: 'contacts',
   recordId: 'a',
   base: 5,

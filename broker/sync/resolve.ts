@@ -5,7 +5,7 @@ export { conflictCopyId };
 import type { RecordWrite, StoredRecord } from '../store/sync-store.js';
 
 /** One uploaded change, its tuple unpacked. */
-export interface IncomingChange {
+export interface UploadedChange {
   category: Category;
   recordId: string;
   /** The server seq the edit started from; 0 = a new record. */
@@ -59,14 +59,14 @@ function copyOf(
 }
 
 /** Does `incoming` (from `terminalId`) beat `current`? Later edit wins; a tie goes to the larger terminal ID. */
-export function incomingWins(incoming: IncomingChange, terminalId: string, current: StoredRecord): boolean {
+export function incomingWins(incoming: UploadedChange, terminalId: string, current: StoredRecord): boolean {
   if (incoming.editedAt !== current.editedAt) return incoming.editedAt > current.editedAt;
   return terminalId > current.origin;
 }
 
 export function resolve(
   current: StoredRecord | undefined,
-  incoming: IncomingChange,
+  incoming: UploadedChange,
   terminalId: string,
 ): Resolution {
   // A new record, a record the server never had, or an edit of the current version.

@@ -3,15 +3,14 @@ import {
   categoryFromCode,
   decodeReply,
   encodeReply,
-  type RecordMeta,
+  fromWireMeta,
   type UploadAck,
   type UploadIssue,
   type UploadRequest,
-  type WireMeta,
 } from '../../core/protocol/index.js';
 import type { AuditEntry, SyncStore, SyncTx, TerminalRow } from '../store/sync-store.js';
 import { checkPair, type PairRefusal } from './pair.js';
-import { type IncomingChange, resolve } from './resolve.js';
+import { resolve, type UploadedChange } from './resolve.js';
 import { type StagingLimits, stagedBody } from './staging.js';
 import { toWire } from './wire.js';
 
@@ -49,15 +48,6 @@ export type UploadOutcome =
  * this the timestamp is taken as the server's time.
  */
 export const MAX_CLOCK_LEAD_MS = 5 * 60_000;
-
-function metaOf(meta: WireMeta | undefined): RecordMeta | undefined {
-  if (meta === undefined) return undefined;
-  const out: RecordMeta = {};
-  if (meta.folder !== undefined) out.folder = meta.folder;
-  if (meta.date !== undefined) out.date = meta.date;
-  if (meta.title !== undefined) out.title = meta.title;
-  return Object.keys(out).length > 0 ? out : undefined;
-}
 
 /** The audit line of an applied batch, from what it applied (bytes: the bodies it carried itself). */
 export type UploadAudit = (tally: { uploaded: number; uploadedBytes: number }) => AuditEntry;
@@ -147,7 +137,7 @@ async function applyChanges(
 
   for (const [index, [code, recordId, base, stamped, sent, wireMeta]] of request.changes.entries()) {
     const editedAt = Math.min(stamped, now + MAX_CLOCK_LEAD_MS);
-    const meta = metaOf(wireMeta);
+    const meta = fromWireMeta(wireMeta);
     const category = categoryFromCode(code);
     if (category === undefined || !allowed.has(category)) {
       seqs.push(0);
@@ -179,7 +169,7 @@ async function applyChanges(
       });
       continue;
     }
-    const incoming: IncomingChange = { category, recordId, base, editedAt, body, meta };
+    const incoming: UploadedChange = { category, recordId, base, editedAt, body, meta };
     const current = await tx.getRecord(subscriber, category, recordId);
     const resolution = resolve(current, incoming, terminal.terminalId);
     bytes += sent?.length ?? 0;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { categoryCode, type WireChange, type WireMeta } from '../../core/protocol/index.js';
+import { categoryCode, toWireMeta, type WireChange } from '../../core/protocol/index.js';
 import type { StoredRecord } from '../store/sync-store.js';
 
 /** A stored record as a change on the wire, its meta carried when it has any. */
@@ -11,7 +11,7 @@ export function toWire(record: StoredRecord): WireChange {
     record.editedAt,
     record.body,
   ];
-  const meta = wireMeta(record);
+  const meta = toWireMeta(record.meta);
   if (meta !== undefined) change.push(meta);
   return change;
 }
@@ -28,16 +28,6 @@ export function toStub(record: StoredRecord & { body: Uint8Array }): WireChange 
     record.seq,
     record.editedAt,
     new Uint8Array(0),
-    { ...wireMeta(record), stub: { size: record.body.length, hash } },
+    { ...toWireMeta(record.meta), stub: { size: record.body.length, hash } },
   ];
-}
-
-function wireMeta(record: StoredRecord): WireMeta | undefined {
-  const m = record.meta;
-  if (m === undefined) return undefined;
-  const meta: WireMeta = {};
-  if (m.folder !== undefined) meta.folder = m.folder;
-  if (m.date !== undefined) meta.date = m.date;
-  if (m.title !== undefined) meta.title = m.title;
-  return Object.keys(meta).length > 0 ? meta : undefined;
 }

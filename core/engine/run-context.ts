@@ -1,7 +1,7 @@
 import type { UserAgent } from '../../hal/index.js';
 import { SyncError } from '../errors.js';
 import type { ServerSession } from '../net/server-session.js';
-import { type Category, categoryFromCode, type WireChange } from '../protocol/index.js';
+import { type Category, categoryFromCode, fromWireMeta, type WireChange } from '../protocol/index.js';
 import type { PartialFetches } from '../store/partial-fetches.js';
 import type { IncomingChange, RecordStore } from '../store/record-store.js';
 import type { Budget } from './budget.js';
@@ -52,9 +52,8 @@ export function toIncoming(change: WireChange): IncomingChange {
   const category = categoryFromCode(code);
   if (category === undefined) throw new SyncError('protocol', `unknown category code ${code}`);
   const incoming: IncomingChange = { category, id, seq, editedAt, body };
-  if (wireMeta === undefined) return incoming;
-  const { stub, ...meta } = wireMeta;
-  if (Object.keys(meta).length > 0) incoming.meta = meta;
-  if (stub !== undefined) incoming.stub = stub;
+  const meta = fromWireMeta(wireMeta);
+  if (meta !== undefined) incoming.meta = meta;
+  if (wireMeta?.stub !== undefined) incoming.stub = wireMeta.stub;
   return incoming;
 }
