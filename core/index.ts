@@ -6,6 +6,7 @@ export { fromUtf8, toHex, utf8 } from './bytes.js';
 export { Budget, type StopReason, type SyncLimits } from './engine/budget.js';
 export type { EraseOptions, EraseReport } from './engine/collective-erase.js';
 export type { Conflict, UploadResult } from './engine/run-context.js';
+export type { SyncPlan } from './engine/sync-report.js';
 export {
   type RegisterOptions,
   type SyncReport,
@@ -20,7 +21,7 @@ export {
   type TriggerHost,
   TriggerScheduler,
 } from './engine/trigger-scheduler.js';
-export type { SyncPlan, TriggerSettings } from './engine/trigger-settings.js';
+export type { TriggerSettings } from './engine/trigger-settings.js';
 export { SyncError, type SyncErrorKind } from './errors.js';
 export { type Logger, silentLogger } from './logger.js';
 export { ServerSession, type SessionOptions } from './net/server-session.js';

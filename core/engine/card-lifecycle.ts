@@ -9,9 +9,9 @@ import {
   type PinEntries,
   setFirstTerminalPassword,
 } from './registration-flow.js';
+import type { SyncReport } from './sync-report.js';
 import type { SyncRunner } from './sync-runner.js';
 import type { TerminalParts } from './terminal-parts.js';
-import type { SyncReport } from './trigger-settings.js';
 import type { TriggeredRuns } from './triggered-runs.js';
 
 /** What became of the changes made here when the SIM left, or when the terminal stopped. */

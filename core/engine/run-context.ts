@@ -1,9 +1,8 @@
 import type { UserAgent } from '../../hal/index.js';
-import { SyncError } from '../errors.js';
 import type { ServerSession } from '../net/server-session.js';
-import { type Category, categoryFromCode, fromWireMeta, type WireChange } from '../protocol/index.js';
+import type { Category } from '../protocol/index.js';
 import type { PartialFetches } from '../store/partial-fetches.js';
-import type { IncomingChange, RecordStore } from '../store/record-store.js';
+import type { RecordStore } from '../store/record-store.js';
 import type { Budget } from './budget.js';
 
 // What one sync run works with, and what it reports: shared by its upload
@@ -44,16 +43,4 @@ export interface RunContext {
   chunkBytes: number;
   /** Conflict copies this sync already told the user about. */
   toldCopies: Set<string>;
-}
-
-/** A change as the server sent it, as the store takes it. */
-export function toIncoming(change: WireChange): IncomingChange {
-  const [code, id, seq, editedAt, body, wireMeta] = change;
-  const category = categoryFromCode(code);
-  if (category === undefined) throw new SyncError('protocol', `unknown category code ${code}`);
-  const incoming: IncomingChange = { category, id, seq, editedAt, body };
-  const meta = fromWireMeta(wireMeta);
-  if (meta !== undefined) incoming.meta = meta;
-  if (wireMeta?.stub !== undefined) incoming.stub = wireMeta.stub;
-  return incoming;
 }

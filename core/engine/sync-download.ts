@@ -4,7 +4,8 @@ import { type Category, type DownloadRequest, parseConflictCopyId, type Reply } 
 import type { IncomingChange } from '../store/record-store.js';
 import { ANCHOR_KEY, aheadKey } from '../store/stored-record.js';
 import { fetchForcedStubs, markForcedStubs } from './forced-stubs.js';
-import { type RunContext, toIncoming } from './run-context.js';
+import { toIncoming } from './incoming-change.js';
+import type { RunContext } from './run-context.js';
 
 /**
  * Downloads every change after the anchor, page by page, each page applied

@@ -11,9 +11,9 @@ import type { RunContext } from './run-context.js';
 import { resumeSelection } from './selection-intent.js';
 import { SUBSTANCE_CHUNK_BYTES } from './substance.js';
 import { catchUp, downloadChanges } from './sync-download.js';
+import type { SyncPlan, SyncReport, Trigger } from './sync-report.js';
 import { uploadDirty } from './sync-upload.js';
 import type { TerminalParts } from './terminal-parts.js';
-import type { SyncPlan, SyncReport, Trigger } from './trigger-settings.js';
 
 /**
  * Runs syncs one at a time under the terminal's lock: authenticate by policy,

@@ -9,7 +9,8 @@ import {
   WireChange,
 } from '../protocol/index.js';
 import type { AckOutcome, LocalRecord, PendingBatch } from '../store/record-store.js';
-import { type RunContext, toIncoming, type UploadResult } from './run-context.js';
+import { toIncoming } from './incoming-change.js';
+import type { RunContext, UploadResult } from './run-context.js';
 import { isLarge, type LargeRecord, stageBody, stubOf } from './upload-parts.js';
 
 const bodySize = (r: { body: Uint8Array | null }) => r.body?.length ?? 0;

@@ -20,6 +20,7 @@ import {
   registerTerminal,
   setFirstTerminalPassword,
 } from './registration-flow.js';
+import type { SyncPlan, SyncReport, Trigger } from './sync-report.js';
 import { SyncRunner } from './sync-runner.js';
 import {
   type Settings,
@@ -29,15 +30,14 @@ import {
   type TerminalParts,
 } from './terminal-parts.js';
 import { TriggerScheduler } from './trigger-scheduler.js';
-import type { SyncPlan, SyncReport, Trigger } from './trigger-settings.js';
 import { TriggeredRuns } from './triggered-runs.js';
 
 export type { CardEvent, UploadOutcome } from './card-lifecycle.js';
 export type { AccessIntent } from './local-access.js';
 export type { PersonalData } from './personal-data.js';
 export type { RegisterOptions } from './registration-flow.js';
+export type { SyncReport, Trigger } from './sync-report.js';
 export type { TerminalHal, TerminalOptions } from './terminal-parts.js';
-export type { SyncReport, Trigger } from './trigger-settings.js';
 
 /**
  * The synchronization engine 2a (FIG. 5): registration, authentication by

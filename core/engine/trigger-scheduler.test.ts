@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { HalError, type Notice, sleep } from '../../hal/index.js';
 import { ScriptedUserAgent, SimBattery, SimIdleSensor, VirtualClock } from '../../hal-sim/index.js';
 import { SyncError } from '../errors.js';
+import type { SyncPlan, SyncReport, Trigger } from './sync-report.js';
 import { isOutOfReach, type TriggerHost, TriggerScheduler } from './trigger-scheduler.js';
-import type { SyncPlan, SyncReport, Trigger, TriggerSettings } from './trigger-settings.js';
+import type { TriggerSettings } from './trigger-settings.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -10,7 +10,8 @@ import {
   type UserAgent,
 } from '../../hal/index.js';
 import { SyncError } from '../errors.js';
-import type { SyncPlan, SyncReport, Trigger, TriggerSettings } from './trigger-settings.js';
+import type { SyncPlan, SyncReport, Trigger } from './sync-report.js';
+import type { TriggerSettings } from './trigger-settings.js';
 
 /** What the scheduler needs of a terminal. */
 export interface TriggerHost {

@@ -1,5 +1,5 @@
 import type { Unsubscribe } from '../../hal/index.js';
-import type { SyncReport, Trigger } from './trigger-settings.js';
+import type { SyncReport, Trigger } from './sync-report.js';
 
 /**
  * Syncs started by triggers rather than awaited by a caller: each report goes
