@@ -181,7 +181,13 @@ export async function run(options: ReliabilityOptions = {}): Promise<Reliability
     machine: machine(),
     parameters: {
       ...o,
-      ms: { histories: histories.ms, nvKills: nv.ms, brokerKills: broker.ms, fuzz: fuzz.ms },
+      ms: {
+        histories: histories.ms,
+        nvKills: nv.ms,
+        nvDamage: damage.ms,
+        brokerKills: broker.ms,
+        fuzz: fuzz.ms,
+      },
     },
     rows,
     targets: {
