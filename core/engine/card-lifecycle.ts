@@ -1,6 +1,7 @@
 import type { SimCard, Unsubscribe } from '../../hal/index.js';
 import { POLICIES } from '../auth/policy.js';
 import type { Registration } from '../store/terminal-config.js';
+import type { BackgroundSyncs } from './background-syncs.js';
 import type { CardSession } from './card-session.js';
 import {
   chooseTerminalPassword,
@@ -12,7 +13,6 @@ import {
 import type { SyncReport } from './sync-report.js';
 import type { SyncRunner } from './sync-runner.js';
 import type { TerminalParts } from './terminal-parts.js';
-import type { TriggeredRuns } from './triggered-runs.js';
 
 /** What became of the changes made here when the SIM left, or when the terminal stopped. */
 export interface UploadOutcome {
@@ -36,7 +36,7 @@ export class CardLifecycle {
     private readonly parts: TerminalParts,
     private readonly cards: CardSession,
     private readonly runner: SyncRunner,
-    private readonly runs: TriggeredRuns,
+    private readonly background: BackgroundSyncs,
     private readonly pinEntries: PinEntries,
   ) {}
 
@@ -46,15 +46,15 @@ export class CardLifecycle {
     this.listeners.push(
       reader.on('inserted', () => {
         this.emit({ kind: 'inserted' });
-        this.runs.track('mount', () => this.mount());
+        this.background.track('mount', () => this.mount());
       }),
-      reader.on('removed', () => this.runs.track('demount', () => this.demount())),
+      reader.on('removed', () => this.background.track('demount', () => this.demount())),
     );
   }
 
   /** A SIM already in the reader counts as just inserted. */
   mountIfPresent(): void {
-    if (this.parts.hal.reader.present()) this.runs.track('mount', () => this.mount());
+    if (this.parts.hal.reader.present()) this.background.track('mount', () => this.mount());
   }
 
   unfollow(): void {

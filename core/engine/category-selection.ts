@@ -20,7 +20,7 @@ import type { TerminalParts } from './terminal-parts.js';
  * its server data stays.
  *
  * A removed category's records stay on this terminal as last synced:
- * readable, no longer updated, and not editable (record-access.ts refuses
+ * readable, no longer updated, and not editable (user-records.ts refuses
  * edits outside the sync-target categories, claim 6). Its changes not yet on
  * the server are uploaded first, and the removal is refused ('aborted',
  * 'unsynced') while any stays unsent, so nothing is stranded. Added back

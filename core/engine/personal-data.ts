@@ -1,7 +1,7 @@
 import type { Category, RecordMeta } from '../protocol/index.js';
 import type { LocalRecord, RecordStore } from '../store/record-store.js';
 import type { Grant, LocalAccess } from './local-access.js';
-import type { RecordAccess } from './record-access.js';
+import type { UserRecords } from './user-records.js';
 
 /**
  * The personal data (area 6a) as one user action sees it, opened by
@@ -14,7 +14,7 @@ export class PersonalData {
   constructor(
     private readonly gate: LocalAccess,
     private readonly grant: Grant,
-    private readonly access: RecordAccess,
+    private readonly user: UserRecords,
     private readonly records: RecordStore,
   ) {}
 
@@ -32,25 +32,25 @@ export class PersonalData {
   /** A record, with updates on access ([0043]) and a stub's substance fetched ([0094]). */
   async open(category: Category, id: string): Promise<LocalRecord | undefined> {
     await this.gate.confirm(this.grant, 'read');
-    return this.access.open(category, id);
+    return this.user.open(category, id);
   }
 
   /** [0094]: a stub's substance, now. */
   async fetch(category: Category, id: string): Promise<LocalRecord> {
     await this.gate.confirm(this.grant, 'read');
-    return this.access.fetch(category, id);
+    return this.user.fetch(category, id);
   }
 
   /** Creates or changes a record (without the SIM: warned of possible conflicts, [0068]). */
   async edit(category: Category, id: string, body: Uint8Array, meta?: RecordMeta): Promise<LocalRecord> {
     await this.gate.confirm(this.grant, 'write');
-    return this.access.edit(category, id, body, meta);
+    return this.user.edit(category, id, body, meta);
   }
 
   /** Deletes a record ([0060]); resolves false when there was none. */
   async delete(category: Category, id: string): Promise<boolean> {
     await this.gate.confirm(this.grant, 'write');
-    return this.access.delete(category, id);
+    return this.user.delete(category, id);
   }
 
   /** Changes not yet on the server. */

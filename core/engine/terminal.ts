@@ -5,6 +5,7 @@ import { Mutex } from '../mutex.js';
 import type { Category, Filters, RecordMeta } from '../protocol/index.js';
 import { type LocalRecord, RecordStore } from '../store/record-store.js';
 import { type Refusal, type Registration, TerminalConfig } from '../store/terminal-config.js';
+import { BackgroundSyncs } from './background-syncs.js';
 import { type CardEvent, CardLifecycle, type UploadOutcome } from './card-lifecycle.js';
 import { CardSession } from './card-session.js';
 import { selectCategories } from './category-selection.js';
@@ -12,7 +13,6 @@ import { collectiveErase, type EraseOptions, type EraseReport } from './collecti
 import { EraseIntent } from './erase-intent.js';
 import { type AccessIntent, LocalAccess } from './local-access.js';
 import { PersonalData } from './personal-data.js';
-import { RecordAccess } from './record-access.js';
 import {
   changeTerminalPassword,
   type PinEntries,
@@ -30,7 +30,7 @@ import {
   type TerminalParts,
 } from './terminal-parts.js';
 import { TriggerScheduler } from './trigger-scheduler.js';
-import { TriggeredRuns } from './triggered-runs.js';
+import { UserRecords } from './user-records.js';
 
 export type { CardEvent, UploadOutcome } from './card-lifecycle.js';
 export type { AccessIntent } from './local-access.js';
@@ -57,9 +57,9 @@ export class Terminal {
   private readonly parts: TerminalParts;
   private readonly cards: CardSession;
   private readonly runner: SyncRunner;
-  private readonly runs: TriggeredRuns;
+  private readonly background: BackgroundSyncs;
   private readonly lifecycle: CardLifecycle;
-  private readonly access: RecordAccess;
+  private readonly userRecords: UserRecords;
   private readonly local: LocalAccess;
   private readonly eraseIntent: EraseIntent;
   private readonly pinEntries: PinEntries = new WeakSet<SimCard>();
@@ -76,10 +76,10 @@ export class Terminal {
     this.parts = { hal, terminalId, settings, log, config, records: this.records, mutex: new Mutex() };
     this.cards = new CardSession(this.parts);
     this.runner = new SyncRunner(this.parts, this.cards);
-    this.runs = new TriggeredRuns((trigger, error) => this.triggerFailed(trigger, error));
-    this.runs.onReport(() => this.triggers.syncSucceeded());
-    this.lifecycle = new CardLifecycle(this.parts, this.cards, this.runner, this.runs, this.pinEntries);
-    this.access = new RecordAccess(this.parts, this.cards, this.runner, this.runs);
+    this.background = new BackgroundSyncs((trigger, error) => this.triggerFailed(trigger, error));
+    this.background.onReport(() => this.triggers.syncSucceeded());
+    this.lifecycle = new CardLifecycle(this.parts, this.cards, this.runner, this.background, this.pinEntries);
+    this.userRecords = new UserRecords(this.parts, this.cards, this.runner, this.background);
     this.local = new LocalAccess(this.parts, this.cards);
     this.eraseIntent = new EraseIntent(hal.nv, this.records, config);
     this.triggers = new TriggerScheduler(
@@ -92,7 +92,7 @@ export class Terminal {
         syncing: () => this.runner.syncing,
         dirtyCount: () => this.records.dirtyCount(),
         onEdit: (listener) => this.records.onEdit(listener),
-        run: (trigger, plan) => this.runs.launch(trigger, () => this.sync(trigger, plan)),
+        run: (trigger, plan) => this.background.launch(trigger, () => this.sync(trigger, plan)),
         failed: (trigger, error) => this.triggerFailed(trigger, error),
       },
       settings.triggers ?? {},
@@ -138,7 +138,7 @@ export class Terminal {
 
   /** Listens to the reports of syncs the triggers ran. */
   onReport(listener: (report: SyncReport) => void): Unsubscribe {
-    return this.runs.onReport(listener);
+    return this.background.onReport(listener);
   }
 
   /** Listens to the failures of runs the triggers and card events started (each told once to the agent too). */
@@ -154,7 +154,7 @@ export class Terminal {
 
   /** Resolves once every trigger started so far has finished (for tests, demos and shutdown). */
   settled(): Promise<void> {
-    return this.runs.settled();
+    return this.background.settled();
   }
 
   /**
@@ -288,7 +288,7 @@ export class Terminal {
    * SyncError ('auth-refused', 'read-only', 'no-card', 'not-registered').
    */
   async personalData(intent: AccessIntent): Promise<PersonalData> {
-    return new PersonalData(this.local, await this.local.grant(intent), this.access, this.records);
+    return new PersonalData(this.local, await this.local.grant(intent), this.userRecords, this.records);
   }
 
   /** A user's edit, as `personalData('write')` then `edit` ([0068]: warned when made without the SIM). */

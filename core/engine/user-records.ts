@@ -2,12 +2,12 @@ import { SyncError } from '../errors.js';
 import type { Category, RecordMeta } from '../protocol/index.js';
 import { PartialFetches } from '../store/partial-fetches.js';
 import type { LocalRecord } from '../store/record-store.js';
+import type { BackgroundSyncs } from './background-syncs.js';
 import type { CardSession } from './card-session.js';
 import { pendingSelection } from './selection-intent.js';
 import { fetchSubstance } from './substance.js';
 import type { SyncRunner } from './sync-runner.js';
 import type { TerminalParts } from './terminal-parts.js';
-import type { TriggeredRuns } from './triggered-runs.js';
 
 /**
  * The user's access to personal data, once local-access.ts allowed it: edits
@@ -15,7 +15,7 @@ import type { TriggeredRuns } from './triggered-runs.js';
  * opening a record, which may first bring its category's updates down
  * ([0043]) or its substance ([0094]).
  */
-export class RecordAccess {
+export class UserRecords {
   private readonly partial: PartialFetches;
   /** [0043]: when each category was last asked about on access. */
   private readonly probedAt = new Map<Category, number>();
@@ -24,7 +24,7 @@ export class RecordAccess {
     private readonly parts: TerminalParts,
     private readonly cards: CardSession,
     private readonly runner: SyncRunner,
-    private readonly runs: TriggeredRuns,
+    private readonly background: BackgroundSyncs,
   ) {
     this.partial = new PartialFetches(parts.hal.nv);
   }
@@ -132,6 +132,6 @@ export class RecordAccess {
   private async accessSync(category: Category): Promise<void> {
     const { subscriber } = await this.cards.authenticated();
     if (!(await this.runner.probe(subscriber, category))) return;
-    await this.runs.launch('access', () => this.runner.sync('access', { category, upload: false }));
+    await this.background.launch('access', () => this.runner.sync('access', { category, upload: false }));
   }
 }

@@ -5,7 +5,7 @@ import type { SyncReport, Trigger } from './sync-report.js';
  * Syncs started by triggers rather than awaited by a caller: each report goes
  * to the listeners, each failure to `onFailure`, and `settled` waits for all.
  */
-export class TriggeredRuns {
+export class BackgroundSyncs {
   private readonly running = new Set<Promise<void>>();
   private readonly listeners = new Set<(report: SyncReport) => void>();
 
