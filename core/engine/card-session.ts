@@ -34,9 +34,14 @@ export class CardSession {
     return this.subscriber;
   }
 
-  /** A sync authenticated this subscriber with the card now mounted; `forgetCard` ends it. */
+  /** A sync authenticated this subscriber with the card now mounted; `forgetCard` or `forgetSubscriber` ends it. */
   authenticatedOnMount(subscriber: string): void {
     this.subscriber = subscriber;
+  }
+
+  /** The card stays open, but no subscriber counts as authenticated any more (a factory erase). */
+  forgetSubscriber(): void {
+    this.subscriber = undefined;
   }
 
   /** The card is out: forgets it and resolves who was authenticated during the mount. */

@@ -77,7 +77,7 @@ export async function collectiveErase(
     );
   }
   if (factory) {
-    cards.forgetCard();
+    cards.forgetSubscriber();
     await cards.close();
   }
   parts.log.info({ categories, erased, factory }, 'collective erase');

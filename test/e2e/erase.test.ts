@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SyncServer, startSyncServer } from '../../broker/index.js';
 import { KeyringAgent } from '../../cli/sim-world.js';
-import { SyncError, Terminal, utf8 } from '../../core/index.js';
+import { CATEGORIES, SyncError, Terminal, utf8 } from '../../core/index.js';
 import { TcpLink } from '../../hal-linux/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
 import { closeScene, KEYRING, member, type Scene, scene } from './scene.js';
-import { IMSI, terminalData, userArea } from './world.js';
+import { IMSI, LOGIN, TERMINAL_PASSWORD, terminalData, userArea } from './world.js';
 
 let s: Scene | undefined;
 let small: SyncServer | undefined;
@@ -83,6 +83,23 @@ describe('FIG. 20: collective erase', () => {
     // The terminal's identity (its ID and the key the ID commits to) is the terminal's, not the user's.
     expect(left).toEqual(['c/terminal-id', 'c/terminal-key']);
     expect(await userArea(s.world)).toEqual({ 'pim/p1': 'dentist' });
+  });
+
+  it('after a factory erase the same SIM, still in the reader, registers the terminal again', async () => {
+    s = await scene();
+    const a = await member(s, 'a');
+    a.reader.insert(s.sim);
+    await a.terminal.edit('pim', 'p1', utf8('dentist'));
+    await a.terminal.erase({ factory: true });
+    await s.world.register(a, {
+      policy: 'fig10-subscriber-binding',
+      loginPassword: LOGIN,
+      terminalPassword: TERMINAL_PASSWORD,
+      categories: [...CATEGORIES],
+    });
+    expect(await a.terminal.registration()).toBeDefined();
+    await a.terminal.sync();
+    expect(await terminalData(a)).toEqual({ 'pim/p1': 'dentist' });
   });
 
   it("S87: refuses with another subscriber's SIM; nothing is erased", async () => {
