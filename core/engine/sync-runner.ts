@@ -7,12 +7,12 @@ import { PartialFetches } from '../store/partial-fetches.js';
 import type { Registration } from '../store/terminal-config.js';
 import { Budget } from './budget.js';
 import type { CardSession } from './card-session.js';
-import type { RunContext } from './run-context.js';
+import type { RunContext, UploadResult } from './run-context.js';
 import { resumeSelection } from './selection-intent.js';
 import { SUBSTANCE_CHUNK_BYTES } from './substance.js';
 import { catchUp, downloadChanges } from './sync-download.js';
 import type { SyncPlan, SyncReport, Trigger } from './sync-report.js';
-import { uploadDirty } from './sync-upload.js';
+import { settleLeftover, uploadDirty } from './sync-upload.js';
 import type { TerminalParts } from './terminal-parts.js';
 
 /**
@@ -147,11 +147,14 @@ async function runPlan(ctx: RunContext, trigger: Trigger, plan: SyncPlan): Promi
   const receivedBefore = session.traffic.received;
   const download = plan.download ?? true;
   const upload = plan.upload ?? plan.category === undefined;
+  const up: UploadResult = { uploaded: [], conflicts: [], setAside: [] };
+  // A batch left in flight is settled first: what comes down cannot be applied safely beside it.
+  const settled = download ? await settleLeftover(ctx, up) : true;
   // Download first on mount so "what this terminal lacks" is exactly the others' changes.
   const downloaded = [];
-  if (download && plan.category === undefined) downloaded.push(...(await catchUp(ctx)));
-  if (download) downloaded.push(...(await downloadChanges(ctx, plan.category)));
-  const up = upload ? await uploadDirty(ctx) : { uploaded: [], conflicts: [], setAside: [] };
+  if (settled && download && plan.category === undefined) downloaded.push(...(await catchUp(ctx)));
+  if (settled && download) downloaded.push(...(await downloadChanges(ctx, plan.category)));
+  if (upload) await uploadDirty(ctx, up);
   // A conflict leaves a preserved copy on the server: bring it down in the same sync.
   if (download && up.conflicts.length > 0) downloaded.push(...(await downloadChanges(ctx)));
   const stoppedBy = budget.stopped;

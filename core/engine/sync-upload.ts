@@ -54,8 +54,10 @@ function nextBatch(ctx: RunContext, records: LocalRecord[], from: number, cap: n
  * could not be put on the wire) is set aside with a notice, and the others
  * go on; a later edit of it tries again.
  */
-export async function uploadDirty(ctx: RunContext): Promise<UploadResult> {
-  const result: UploadResult = { uploaded: [], conflicts: [], setAside: [] };
+export async function uploadDirty(
+  ctx: RunContext,
+  result: UploadResult = { uploaded: [], conflicts: [], setAside: [] },
+): Promise<UploadResult> {
   ctx.budget.phase();
   const leftover = await ctx.store.pendingBatch();
   if (leftover !== undefined && !(await resendLeftover(ctx, leftover, result))) return result;
@@ -79,6 +81,19 @@ export async function uploadDirty(ctx: RunContext): Promise<UploadResult> {
     i += group.length;
   }
   return result;
+}
+
+/**
+ * The batch a power cut or a lost acknowledgement left in flight, settled
+ * before anything comes down: until the server says whether it applied it, a
+ * newer version of one of its records can be neither applied here (over an
+ * edit perhaps not on the server) nor skipped (the anchor would pass it, and
+ * an ack answered from the server's record of the batch brings no winner).
+ * Resolves false when the budget keeps it in flight.
+ */
+export async function settleLeftover(ctx: RunContext, result: UploadResult): Promise<boolean> {
+  const leftover = await ctx.store.pendingBatch();
+  return leftover === undefined || resendLeftover(ctx, leftover, result);
 }
 
 /** The batch a power cut left in flight, sent again under its id; false when the budget stops the upload. */
