@@ -268,6 +268,8 @@ class HistoryRun {
     const withSim = node.reader.present();
     const registration = await node.terminal.registration().catch(() => undefined);
     const expected = expectedRefusal(registration?.categories, category, withSim, node.plan.withoutSim);
+    // A category change whose answer was lost may be pending: edits in what it removes may be refused.
+    const pendingDrop = node.wantedCategories !== undefined && !node.wantedCategories.includes(category);
     const base = (await node.terminal.records.get(category, id).catch(() => undefined))?.base ?? 0;
     const value = size === undefined ? null : `v${++this.values}.t${node.index}.`.padEnd(size, '~');
     try {
@@ -288,7 +290,11 @@ class HistoryRun {
     } catch (e) {
       if (isFault(e)) return;
       const code = e instanceof SyncError ? (e.code ?? e.kind) : undefined;
-      if (expected !== undefined && (code === expected || (e as SyncError).kind === expected)) {
+      const pendingRefusal = pendingDrop && code === 'category-not-synced';
+      if (
+        pendingRefusal ||
+        (expected !== undefined && (code === expected || (e as SyncError).kind === expected))
+      ) {
         this.count('refused-edit');
         return;
       }
