@@ -13,7 +13,7 @@ import {
   Terminal,
   utf8,
 } from '../core/index.js';
-import type { Battery, CardReader, RadioLink } from '../hal/index.js';
+import { type Battery, type CardReader, isHalError, type RadioLink } from '../hal/index.js';
 import { FileNvStore, LinuxIdleSensor, linkFromUrl, SysfsBattery, SystemClock } from '../hal-linux/index.js';
 import { SimCardReader } from '../hal-sim/index.js';
 import { VirtualUicc } from '../uicc/index.js';
@@ -136,7 +136,7 @@ export class TerminalAgent {
     if (mkdirSync(settings.data, { recursive: true, mode: 0o700 }) !== undefined)
       chmodSync(settings.data, 0o700);
     const clock = new SystemClock();
-    const nv = await FileNvStore.open(path.join(settings.data, 'nv'));
+    const nv = await openStore(path.join(settings.data, 'nv'), io, settings.assumeYes === true);
     const card = await openReader(settings, clock).catch(async (e) => {
       await nv.close();
       throw e;
@@ -612,6 +612,43 @@ function requireCategory(value: string | undefined): Category {
 function requireId(value: string | undefined): string {
   if (!value) throw new CommandError('a record ID is needed');
   return value;
+}
+
+/**
+ * The NV store, or, when its log is damaged (a flipped bit, a cut the log
+ * cannot explain: hal-linux refuses it 'store-corrupt', naming the file and
+ * the byte), the offer of a resync from the server instead of failing at
+ * every start: the damaged log is moved aside (kept, never read again), the
+ * store starts empty, and the walk-through registers the terminal anew,
+ * after which its first sync brings the server's data down. What had not
+ * been uploaded is lost with the log; the terminal comes back under a new ID
+ * (its old one lived in the store).
+ */
+async function openStore(dir: string, io: AgentIO, assumeYes: boolean): Promise<FileNvStore> {
+  try {
+    return await FileNvStore.open(dir);
+  } catch (e) {
+    if (!isHalError(e, 'store-corrupt')) throw e;
+    const where = `${e.file ?? dir}${e.offset === undefined ? '' : `, byte ${e.offset}`}`;
+    io.print(`! this terminal's store is damaged (${where}) and is not read: ${e.message}`);
+    const question =
+      'Set it aside and start again from the server? Changes not uploaded yet are lost; the terminal registers anew, under a new ID';
+    let yes = assumeYes;
+    if (!yes && io.interactive) {
+      const answer = await io.question(`${question} [y/N]`);
+      yes = answer !== undefined && /^y(es)?$/i.test(answer.trim());
+    }
+    if (!yes) {
+      throw new SyncError(
+        'aborted',
+        `the store is damaged (${where}); nothing was changed. Start the agent at a terminal to resync from the server, or give --yes`,
+        'store-corrupt',
+      );
+    }
+    const aside = await FileNvStore.moveAside(dir);
+    io.print(`• the damaged log is kept as ${aside}; registering anew, then the server's data comes down`);
+    return FileNvStore.open(dir);
+  }
 }
 
 function requireFile(value: string | undefined): string {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -637,5 +637,45 @@ describe('simsync terminal in a pseudo-terminal', () => {
       await second.close();
       await store.close();
     }
+  }, 120_000);
+  it('issue 21: a damaged store is named (file, byte), never used; the agent offers a resync from the server and the data comes back', async () => {
+    const data = path.join(dir, 'damaged');
+    const screen = agent('damaged', data);
+    await firstRun(screen, 'damaged-pw');
+    await screen.waitFor(/synced: 0 up, \d+ down/);
+    screen.type('put pim note-d1 renew the passport');
+    await screen.waitFor('stored pim/note-d1');
+    screen.type('sync');
+    await screen.waitFor('synced: 1 up');
+    screen.type('quit');
+    await screen.waitFor('AGENT-EXITED-0');
+    // One bit flipped in the middle of the log, as a failing flash or disk leaves it.
+    const log = path.join(data, 'nv', 'nv.log');
+    const bytes = readFileSync(log);
+    const at = Math.floor(bytes.length / 2);
+    bytes[at] = (bytes[at] ?? 0) ^ 0x10;
+    writeFileSync(log, bytes);
+
+    // Answered no: it names the damage, exits non-zero, and changes nothing.
+    const oneShot = screenFor('damaged-ls', `${agentCommand(data, 'ls')}; echo ONESHOT-EXITED-$?`);
+    await oneShot.waitFor('Set it aside and start again from the server?');
+    oneShot.type('n');
+    const refused = await oneShot.waitFor(/ONESHOT-EXITED-\d+/);
+    expect(refused).toMatch(/store is damaged \(.*nv\.log, byte \d+\)/);
+    expect(refused).not.toContain('ONESHOT-EXITED-0');
+    expect(readFileSync(log)).toEqual(bytes);
+
+    const again = agent('damaged-again', data);
+    await again.waitFor(/store is damaged \(.*nv\.log, byte \d+\)/);
+    await again.waitFor('Set it aside and start again from the server?');
+    again.type('y');
+    await again.waitFor('the damaged log is kept as');
+    await firstRun(again, 'damaged-pw-2');
+    await again.waitFor(/synced: 0 up, [1-9]\d* down/);
+    again.type('ls pim');
+    await again.waitFor(/pim\/note-d1\s+renew the passport/);
+    again.type('quit');
+    await again.waitFor('AGENT-EXITED-0');
+    expect(readdirSync(path.join(data, 'nv')).some((f) => f.startsWith('nv.log.corrupt-'))).toBe(true);
   }, 120_000);
 });
