@@ -125,11 +125,7 @@ export async function runBrokerKills(options: BrokerKillOptions): Promise<Broker
       while (running) {
         for (let n = random.between(1, 6); n > 0; n--) {
           const id = `${agent.name}-${agent.nextEdit++}`;
-          await agent.terminal.records.put(
-            'contacts',
-            id,
-            utf8(`${id} `.padEnd(random.between(20, 900), '.')),
-          );
+          await agent.terminal.edit('contacts', id, utf8(`${id} `.padEnd(random.between(20, 900), '.')));
           result.edits++;
         }
         const synced = await agent.terminal.sync().then(

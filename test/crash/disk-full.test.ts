@@ -91,35 +91,47 @@ describe('issue 21: disk full on the terminal (FileNvStore on a 256 KiB tmpfs)',
   it('an edit that does not fit is refused with HalError no-space and a clear line; the records before it stay, and the store opens again', async () => {
     const dir = path.join(disk.dir, 'nv');
     const nv = await FileNvStore.open(dir);
+    // A registered terminal, edits made as a user makes them (Terminal.edit, the SIM in); its server on the real disk.
+    const server = await startSyncServer({ store: openSqliteStore(':memory:'), host: '127.0.0.1', port: 0 });
+    await server.admin.addSubscriber({ subscriber: '001010000000102', loginPassword: 'disk-full-login' });
     const reader = new SimCardReader({ name: 'pc-reader' });
     const terminal = await Terminal.create(
       {
         reader,
         nv,
-        link: new TcpLink({ host: '127.0.0.1', port: 9, timeoutMs: 500 }),
+        link: new TcpLink({ host: '127.0.0.1', port: server.port ?? 0, timeoutMs: 5000 }),
         clock: new SystemClock(),
-        agent: new KeyringAgent({ pin: '1234', terminalPassword: 'pw' }),
+        agent: new KeyringAgent({ pin: '1234', terminalPassword: 'disk-full-pw' }),
       },
-      { timeoutMs: 500 },
+      { timeoutMs: 5000 },
     );
     reader.insert(SimWorld.sim());
+    await terminal.setTerminalPassword('disk-full-pw');
+    await terminal.register({
+      policy: 'fig10-subscriber-binding',
+      secret: 'disk-full-login',
+      categories: ['contacts'],
+    });
     const kept: string[] = [];
     let error: unknown;
     for (let i = 0; i < 100 && error === undefined; i++) {
       try {
-        await terminal.records.put('contacts', `c${i}`, utf8(`c${i}`.padEnd(8 * 1024, '.')));
+        await terminal.edit('contacts', `c${i}`, utf8(`c${i}`.padEnd(8 * 1024, '.')));
         kept.push(`c${i}`);
       } catch (e) {
         error = e;
       }
     }
+    await server.close();
+    await server.store.close();
     expect(kept.length).toBeGreaterThan(3);
     expect(error).toBeInstanceOf(HalError);
     expect(error).toMatchObject({ kind: 'no-space' });
     const line = failureLine(error, 'edit');
     expect(line).toMatch(/^! edit failed: .*no space/i);
     // The refused edit left nothing behind; what was there before is all there.
-    expect((await terminal.records.list('contacts')).map((r) => r.id).sort()).toEqual([...kept].sort());
+    const data = await terminal.personalData('read');
+    expect((await data.list('contacts')).map((r) => r.id).sort()).toEqual([...kept].sort());
     await terminal.stop();
     await nv.close();
     const again = await FileNvStore.open(dir);
