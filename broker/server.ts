@@ -149,7 +149,14 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
         .run(budgetKey(session), payload.length, () =>
           client.closed ? Promise.resolve() : router.enqueue(session, payload),
         )
-        .then(() => done(null));
+        .then(
+          () => done(null),
+          (error: unknown) => {
+            // The router answers every request itself; what reaches here is a bug, logged, and the client freed.
+            logger.error({ terminalId: session.terminalId, err: String(error) }, 'request not served');
+            done(null);
+          },
+        );
     },
   });
   // Named by the session, never by client ID: that starts with the username, which may be a mistyped password.
