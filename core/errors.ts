@@ -1,3 +1,5 @@
+import type { ErrorCode } from './protocol/messages.js';
+
 /**
  * Errors of the sync engine. Callers switch on `kind` (STYLE.md §2).
  * - 'auth-refused': a terminal-side check of FIG. 9–12 failed; no request reached the server.
@@ -21,13 +23,57 @@ export type SyncErrorKind =
   | 'aborted'
   | 'read-only';
 
+/**
+ * Which check the terminal itself failed ('auth-refused', FIG. 8–12 and the
+ * card; 'read-only' / 'aborted', its local rules).
+ */
+export type LocalRefusalCode =
+  /** The user cancelled a PIN or password prompt (or it timed out). */
+  | 'cancelled'
+  /** FIG. 9 S12: the card refused the PIN; the message says how many tries are left. */
+  | 'pin-wrong'
+  /** PIN1 is blocked: only the PUK helps. */
+  | 'pin-blocked'
+  | 'puk-wrong'
+  | 'puk-blocked'
+  /** FIG. 12 / FIG. 9: the terminal password. */
+  | 'password-wrong'
+  | 'password-weak'
+  | 'no-password'
+  /** FIG. 10-B S33: no subscriber is bound; or the SIM is not the bound one. */
+  | 'not-bound'
+  | 'subscriber-mismatch'
+  /** FIG. 11-B S39: the terminal is not listed on the SIM. */
+  | 'terminal-not-listed'
+  /** local-access.ts: the card changed under an open grant, no SIM, reading refused, the server revoked this terminal. */
+  | 'card-changed'
+  | 'no-sim'
+  | 'read-access'
+  /** Claim 6: an edit outside the sync-target categories; a restore of one. */
+  | 'category-not-synced'
+  | 'not-a-target'
+  /** FIG. 15 / FIG. 20: changes not on the server yet keep the step from happening. */
+  | 'unsynced'
+  /** The terminal's NV store is damaged (hal-linux names file and byte). */
+  | 'store-corrupt';
+
+/** Why the server refused a connection (CONNACK; core/net/server-session.ts). */
+export type ConnectRefusalCode = 'connect-refused' | 'revoked' | 'throttled';
+
+/**
+ * Every code a SyncError carries: the server's error reply codes
+ * (core/protocol ErrorCode) for 'server-refused', a refused connection, or
+ * a check of the terminal's own.
+ */
+export type SyncErrorCode = ErrorCode | ConnectRefusalCode | LocalRefusalCode;
+
 export class SyncError extends Error {
   override readonly name = 'SyncError';
   constructor(
     readonly kind: SyncErrorKind,
     message: string,
     /** Server error code for 'server-refused'; the failed check for 'auth-refused'. */
-    readonly code?: string,
+    readonly code?: SyncErrorCode,
     options?: { cause?: unknown },
   ) {
     super(message, options);

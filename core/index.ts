@@ -22,7 +22,7 @@ export {
   TriggerScheduler,
 } from './engine/trigger-scheduler.js';
 export type { TriggerSettings } from './engine/trigger-settings.js';
-export { SyncError, type SyncErrorKind } from './errors.js';
+export { type LocalRefusalCode, SyncError, type SyncErrorCode, type SyncErrorKind } from './errors.js';
 export { type Logger, silentLogger } from './logger.js';
 export { ServerSession, type SessionOptions } from './net/server-session.js';
 export * from './protocol/index.js';

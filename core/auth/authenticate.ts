@@ -1,11 +1,11 @@
 import type { SimCard, UserAgent } from '../../hal/index.js';
 import { isHalError } from '../../hal/index.js';
 import { readTerminalIds } from '../../uicc/index.js';
-import { SyncError } from '../errors.js';
+import { type LocalRefusalCode, SyncError } from '../errors.js';
 import { verifyPassword } from './password.js';
 import type { AuthPolicy } from './policy.js';
 
-function refuse(code: string, message: string): SyncError {
+function refuse(code: LocalRefusalCode, message: string): SyncError {
   return new SyncError('auth-refused', message, code);
 }
 

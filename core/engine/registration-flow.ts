@@ -3,7 +3,7 @@ import { readTerminalIds, writeTerminalIds } from '../../uicc/index.js';
 import { verifyTerminalPassword } from '../auth/authenticate.js';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { POLICIES, type PolicyName } from '../auth/policy.js';
-import { SyncError } from '../errors.js';
+import { type LocalRefusalCode, SyncError } from '../errors.js';
 import { expectReply } from '../net/expect-reply.js';
 import { ServerSession } from '../net/server-session.js';
 import { type Category, normaliseSelection, type RegisteredReply } from '../protocol/index.js';
@@ -34,7 +34,7 @@ export interface RegisterOptions {
  */
 export type PinEntries = WeakSet<SimCard>;
 
-function refuse(code: string, message: string): SyncError {
+function refuse(code: LocalRefusalCode, message: string): SyncError {
   return new SyncError('auth-refused', message, code);
 }
 

@@ -345,8 +345,8 @@ describe('retry with back-off while the server is out of reach (issue 16)', () =
 
   it('is not retried: a refusal, a demount upload, a missing card, or with retry unset', async () => {
     const w = world(retry, { syncMs: 0 });
-    w.scheduler.syncFailed('mount', new SyncError('server-refused', 'wrong password', 'bad-password'));
-    w.scheduler.syncFailed('mount', new SyncError('auth-refused', 'PIN', 'pin'));
+    w.scheduler.syncFailed('mount', new SyncError('server-refused', 'wrong password', 'connect-refused'));
+    w.scheduler.syncFailed('mount', new SyncError('auth-refused', 'PIN', 'pin-wrong'));
     w.scheduler.syncFailed('demount', down());
     w.scheduler.syncFailed('user', new SyncError('no-card', 'no SIM'));
     expect(w.scheduler.retryPendingMs).toBe(0);

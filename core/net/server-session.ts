@@ -2,7 +2,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Clock, RadioLink, TimerId } from '../../hal/index.js';
 import { randomBytes, toBase64Url } from '../bytes.js';
 import { withDeadline } from '../deadline.js';
-import { SyncError } from '../errors.js';
+import { type ConnectRefusalCode, SyncError } from '../errors.js';
 import {
   type Channel,
   decodeReply,
@@ -44,7 +44,7 @@ interface Pending {
  * (broker/access.ts): what each says, and the SyncError code it becomes.
  * 3 is "not now" (attempt limits): nothing about this terminal is decided.
  */
-const REFUSALS: Record<number, { text: string; code: string }> = {
+const REFUSALS: Record<number, { text: string; code: ConnectRefusalCode }> = {
   2: { text: 'identifier rejected', code: 'connect-refused' },
   3: { text: 'server busy or too many failed attempts: wait and retry', code: 'throttled' },
   4: { text: 'bad credential', code: 'connect-refused' },
