@@ -1,4 +1,5 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import {
   CATEGORIES,
@@ -437,7 +438,7 @@ export class TerminalAgent {
       `terminal    ${this.terminal.terminalId}`,
       `card        ${await this.cardText()}`,
       `standing    ${standing}`,
-      `server      ${this.settings.server}`,
+      `server      ${this.settings.server} (${await reachability(this.settings.server)})`,
       `battery     ${await this.batteryText()}`,
     ];
     for (const line of lines) this.io.print(line);
@@ -612,6 +613,33 @@ function requireCategory(value: string | undefined): Category {
 function requireId(value: string | undefined): string {
   if (!value) throw new CommandError('a record ID is needed');
   return value;
+}
+
+/**
+ * Whether the server's address answers now: a TCP connection to its host and
+ * port, closed at once, within 2 s (what `status` shows; a sync says more).
+ */
+function reachability(url: string): Promise<string> {
+  let host: string;
+  let port: number;
+  try {
+    const parsed = new URL(url);
+    host = parsed.hostname.replace(/^\[|\]$/g, '');
+    const defaults: Record<string, number> = { 'mqtt:': 1883, 'mqtts:': 8883, 'ws:': 80, 'wss:': 443 };
+    port = parsed.port ? Number(parsed.port) : (defaults[parsed.protocol] ?? 1883);
+  } catch {
+    return Promise.resolve('not a URL');
+  }
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (text: string) => {
+      socket.destroy();
+      resolve(text);
+    };
+    socket.setTimeout(2000, () => done('no answer within 2 s'));
+    socket.once('connect', () => done('reachable'));
+    socket.once('error', (e: NodeJS.ErrnoException) => done(`not reachable: ${e.code ?? e.message}`));
+  });
 }
 
 /**

@@ -610,6 +610,8 @@ describe('simsync terminal in a pseudo-terminal', () => {
     screen.type('put pim note-r1 water the plants');
     await screen.waitFor('synced: 1 up');
     expect((await store.getRecord(IMSI, 'pim', 'note-r1'))?.body).toBeDefined();
+    screen.type('status');
+    await screen.waitFor(/server\s+mqtt:\/\/127\.0\.0\.1:\d+ \(reachable\)/);
 
     await first.close();
     screen.type('put pim note-r2 call the plumber');
@@ -623,6 +625,7 @@ describe('simsync terminal in a pseudo-terminal', () => {
       },
       { timeout: 30_000, interval: 1000 },
     );
+    expect(screen.text()).toMatch(/server\s+mqtt:\/\/127\.0\.0\.1:\d+ \(not reachable: ECONNREFUSED\)/);
     const said = (text: string) => text.match(/^! sync failed/gm)?.length ?? 0;
     expect(said(screen.text())).toBe(said(down));
     const second = await startSyncServer({ store, host: '127.0.0.1', port });
