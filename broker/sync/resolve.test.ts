@@ -29,7 +29,11 @@ describe('conflict resolution ([0044], [0068])', () => {
   it('issue 21: a record created again after its deletion is applied, not a conflict', () => {
     const deleted = { ...current, body: null };
     expect(resolve(deleted, edit({ base: 0, editedAt: 200 }), 'ph-1')).toEqual({ kind: 'apply' });
-    expect(resolve(deleted, edit({ base: 0, editedAt: 1 }), 'aa')).toEqual({ kind: 'apply' });
+    // Created before the deletion (never having seen the record): the later deletion wins, the creation is kept.
+    expect(resolve(deleted, edit({ base: 0, editedAt: 1 }), 'aa')).toMatchObject({
+      kind: 'conflict-lost',
+      copy: { body: Uint8Array.of(2), origin: 'aa' },
+    });
     // An edit of an older version against a deletion still is one.
     expect(resolve(deleted, edit({ base: 3, editedAt: 200 }), 'ph-1')).toEqual({
       kind: 'conflict-won',

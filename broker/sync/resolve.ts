@@ -19,7 +19,7 @@ export interface UploadedChange {
  * What to do with one uploaded change, given the record's current server
  * state. Pure, so every store implementation shares it.
  * - apply: the edit started from the current version (or is new, or creates
- *   again a record whose current version is a deletion): store it.
+ *   again, later, a record whose current version is a deletion): store it.
  * - conflict-won / conflict-lost ([0044], [0068]): the record changed on the
  *   server since the edit's base. The later edit wins (ties: the larger
  *   terminal ID), and the losing version is kept as a copy so nothing is
@@ -72,8 +72,11 @@ export function resolve(
   // A new record, a record the server never had, or an edit of the current version.
   if (current === undefined || incoming.base === current.seq) return { kind: 'apply' };
   // A record created again after its deletion: nothing of the deleted one is left to lose,
-  // so it is not a conflict (issue 21).
-  if (current.body === null && incoming.base === 0) return { kind: 'apply' };
+  // so it is not a conflict (issue 21). One created before the deletion, never having seen
+  // the record, is: the deletion is later and wins, the creation is kept as a copy.
+  if (current.body === null && incoming.base === 0 && incomingWins(incoming, terminalId, current)) {
+    return { kind: 'apply' };
+  }
   // Both sides reached the same state (two deletions, or the same bytes): nothing to lose.
   if (sameBody(current.body, incoming.body)) return { kind: 'apply' };
   if (incomingWins(incoming, terminalId, current)) {

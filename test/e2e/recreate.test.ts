@@ -43,6 +43,24 @@ describe('[0060] / [0068]: a record created again after its deletion (issue 21)'
     }
   });
 
+  it('one created before another terminal deleted it (found by the convergence model) loses to the later deletion, kept as a copy', async () => {
+    const a = await member(s, 'a');
+    const b = await member(s, 'b');
+    // B creates it without ever having seen it; A later creates, uploads and deletes it.
+    await b.terminal.records.put('contacts', 'bob', utf8('Bob from B'));
+    await new Promise((r) => setTimeout(r, 5));
+    await a.terminal.records.put('contacts', 'bob', utf8('Bob from A'));
+    await syncWithSim(s, a);
+    await a.terminal.records.remove('contacts', 'bob');
+    await syncWithSim(s, a);
+    const report = await syncWithSim(s, b);
+    expect(report.conflicts.map((c) => c.outcome)).toEqual(['lost']);
+    const area = await userArea(s.world);
+    expect(Object.keys(area).filter((k) => k === 'contacts/bob')).toEqual([]);
+    expect(Object.values(area)).toEqual(['Bob from B']);
+    expect(await terminalData(b)).toEqual(area);
+  });
+
   it('an edit that wins over a deletion says so, never "saved as undefined"', async () => {
     const a = await member(s, 'a');
     const b = await member(s, 'b');
