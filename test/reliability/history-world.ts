@@ -113,6 +113,11 @@ export class HistoryWorld {
     this.restartAt = undefined;
     for (const node of this.nodes) {
       node.link.disarm();
+      // A yank still armed goes with the card: taken out and put back.
+      if (node.reader.present()) {
+        node.reader.remove();
+        node.reader.insert(this.sim);
+      }
       // Far beyond any history: the cut never comes (SimNvStore re-arms rather than adds).
       node.nv.cutPowerAtCommit(Number.MAX_SAFE_INTEGER);
     }
