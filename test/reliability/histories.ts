@@ -5,8 +5,9 @@
  * changes, power cuts at a random NV commit (torn mid-commit too), link
  * drops at a random byte, broker restarts mid-sync, the card yanked
  * mid-APDU, battery-low and idle syncs within their limits, lazy fetches
- * cut mid-chunk ([0094]), and factory erases, on the simulated HAL, an in-process broker and virtual time.
- * After the faults stop and the final rounds, checks.ts says what must hold.
+ * cut mid-chunk ([0094]), and factory erases, on the simulated HAL, an
+ * in-process broker and virtual time. After the faults stop and the final
+ * rounds, checks.ts says what must hold.
  *
  * The entry for the report command (bench/reliability.ts):
  *
@@ -15,13 +16,15 @@
  *   RunHistoriesOptions = {
  *     histories: number;          // how many histories to run
  *     seed: number;               // fast-check seed: the same seed, the same histories
- *     maxSteps?: number;          // steps per history, at most (default 30)
+ *     maxSteps?: number;          // steps per history, at most (default 24)
  *     shrink?: boolean;           // shrink the first failing history (default true)
  *     onProgress?: (done: number, outcome: HistoryOutcome) => void;
  *   }
  *   ReliabilityCounts = {
  *     histories, steps, acknowledged, conflicts: number;
- *     faults: Record<FaultKind, number>;      // faults that fired, by kind
+ *     faults: Record<FaultKind, number>;      // faults that fired, by kind: 'power-cut',
+ *                                              // 'torn-commit', 'link-drop', 'broker-restart',
+ *                                              // 'card-yank', 'fetch-cut'
  *     events: Record<EventKind, number>;      // the load they landed on
  *     lostAcknowledged, duplicates, unconvergedTerminals,
  *     conflictsWithoutLoser, wrongRefusals, unexpectedErrors: number;   // all 0 when sound
@@ -29,6 +32,10 @@
  *     shrunk?: { history: string; problems: Problem[] };                  // the first one, shrunk
  *     ms: number;                              // wall time
  *   }
+ *
+ * It makes its own template (a subscriber and five registered terminals,
+ * ~1.5 s) under /dev/shm and removes it; histories are independent and the
+ * same seed gives the same histories. describeFailure(failure) prints one.
  */
 import fc from 'fast-check';
 import type { Problem, ProblemKind } from './checks.js';
