@@ -26,5 +26,11 @@ export { type LocalRefusalCode, SyncError, type SyncErrorCode, type SyncErrorKin
 export { type Logger, silentLogger } from './logger.js';
 export { ServerSession, type SessionOptions } from './net/server-session.js';
 export * from './protocol/index.js';
-export { type IncomingChange, type LocalRecord, RecordStore, type Stub } from './store/record-store.js';
+export {
+  type IncomingChange,
+  type LocalRecord,
+  type RecordReader,
+  RecordStore,
+  type Stub,
+} from './store/record-store.js';
 export { type Registration, TerminalConfig } from './store/terminal-config.js';

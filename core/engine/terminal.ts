@@ -3,7 +3,7 @@ import { SyncError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { Mutex } from '../mutex.js';
 import type { Category, Filters, RecordMeta } from '../protocol/index.js';
-import { type LocalRecord, RecordStore } from '../store/record-store.js';
+import { type LocalRecord, type RecordReader, RecordStore } from '../store/record-store.js';
 import { type Refusal, type Registration, TerminalConfig } from '../store/terminal-config.js';
 import { BackgroundSyncs } from './background-syncs.js';
 import { type CardEvent, CardLifecycle, type UploadOutcome } from './card-lifecycle.js';
@@ -47,11 +47,14 @@ export type { TerminalHal, TerminalOptions } from './terminal-parts.js';
  */
 export class Terminal {
   /**
-   * The record store itself, unguarded: for the engine's own parts, tests
-   * and benches. What a user reaches goes through `personalData` (or
-   * `edit`/`delete`/`open`/`fetch`), which asks the checks of local-access.ts.
+   * The records as stored, read-only: for tests, benches and diagnostics
+   * (what is dirty, set aside, in flight). Nothing here writes: every edit a
+   * user makes goes through `edit`/`delete` (or `personalData`), which ask
+   * the checks of local-access.ts first ([0023]/[0068], claim 6).
    */
-  readonly records: RecordStore;
+  readonly records: RecordReader;
+  /** The store itself, for the engine's own parts. */
+  private readonly store: RecordStore;
   /** The automatic triggers; running between `start()` and `stop()`. */
   readonly triggers: TriggerScheduler;
   private readonly parts: TerminalParts;
@@ -71,9 +74,10 @@ export class Terminal {
     settings: Settings,
     log: Logger,
   ) {
-    this.records = new RecordStore(hal.nv, hal.clock);
+    this.store = new RecordStore(hal.nv, hal.clock);
+    this.records = this.store;
     const config = new TerminalConfig(hal.nv);
-    this.parts = { hal, terminalId, settings, log, config, records: this.records, mutex: new Mutex() };
+    this.parts = { hal, terminalId, settings, log, config, records: this.store, mutex: new Mutex() };
     this.cards = new CardSession(this.parts);
     this.runner = new SyncRunner(this.parts, this.cards);
     this.background = new BackgroundSyncs((trigger, error) => this.triggerFailed(trigger, error));
@@ -81,7 +85,7 @@ export class Terminal {
     this.lifecycle = new CardLifecycle(this.parts, this.cards, this.runner, this.background, this.pinEntries);
     this.userRecords = new UserRecords(this.parts, this.cards, this.runner, this.background);
     this.local = new LocalAccess(this.parts, this.cards);
-    this.eraseIntent = new EraseIntent(hal.nv, this.records, config);
+    this.eraseIntent = new EraseIntent(hal.nv, this.store, config);
     this.triggers = new TriggerScheduler(
       {
         clock: hal.clock,
@@ -90,8 +94,8 @@ export class Terminal {
         idle: hal.idle,
         ready: async () => hal.reader.present() && (await config.registration()) !== undefined,
         syncing: () => this.runner.syncing,
-        dirtyCount: () => this.records.dirtyCount(),
-        onEdit: (listener) => this.records.onEdit(listener),
+        dirtyCount: () => this.store.dirtyCount(),
+        onEdit: (listener) => this.store.onEdit(listener),
         run: (trigger, plan) => this.background.launch(trigger, () => this.sync(trigger, plan)),
         failed: (trigger, error) => this.triggerFailed(trigger, error),
       },
@@ -169,7 +173,7 @@ export class Terminal {
     await this.settled();
     try {
       if (options.uploadWithinMs === undefined)
-        return { uploaded: 0, pending: await this.records.dirtyCount() };
+        return { uploaded: 0, pending: await this.store.dirtyCount() };
       return await this.lifecycle.uploadPending(options.uploadWithinMs);
     } finally {
       await this.cards.close();
@@ -288,7 +292,7 @@ export class Terminal {
    * SyncError ('auth-refused', 'read-only', 'no-card', 'not-registered').
    */
   async personalData(intent: AccessIntent): Promise<PersonalData> {
-    return new PersonalData(this.local, await this.local.grant(intent), this.userRecords, this.records);
+    return new PersonalData(this.local, await this.local.grant(intent), this.userRecords, this.store);
   }
 
   /** A user's edit, as `personalData('write')` then `edit` ([0068]: warned when made without the SIM). */
@@ -341,7 +345,7 @@ export class Terminal {
         'not-a-target',
       );
     }
-    await this.records.addCatchUp(categories);
+    await this.store.addCatchUp(categories);
     return this.sync('user', {});
   }
 }

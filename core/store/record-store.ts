@@ -32,6 +32,12 @@ export type { CatchUp } from './download-apply.js';
 export type { IncomingChange, LocalRecord, Stub } from './local-record.js';
 
 /**
+ * What may be read of the store from outside the engine: nothing that
+ * writes (Terminal.records; every user edit goes through Terminal.edit).
+ */
+export type RecordReader = Pick<RecordStore, 'get' | 'list' | 'dirtyCount' | 'setAside' | 'pendingBatch'>;
+
+/**
  * The personal information storage area 6a (FIG. 5, FIG. 6) on the NvStore;
  * its key layout is in stored-record.ts.
  *

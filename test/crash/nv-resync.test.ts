@@ -50,7 +50,7 @@ describe('issue 21: a damaged terminal store, set aside and resynced from the se
     const dir = path.join(root, 'nv');
     const nv = await FileNvStore.open(dir);
     const first = await terminalOn(nv);
-    for (let i = 0; i < 5; i++) await first.terminal.records.put('contacts', `c${i}`, utf8(`contact ${i}`));
+    for (let i = 0; i < 5; i++) await first.terminal.edit('contacts', `c${i}`, utf8(`contact ${i}`));
     await first.terminal.sync();
     await first.terminal.stop();
     await nv.close();

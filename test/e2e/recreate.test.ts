@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { utf8 } from '../../core/index.js';
-import { closeScene, member, type Scene, scene, syncWithSim } from './scene.js';
-import { terminalData, userArea } from './world.js';
+import { closeScene, member, type Scene, scene, syncWithSim, withSim } from './scene.js';
+import { IMSI, terminalData, userArea } from './world.js';
 
 let s: Scene;
 beforeEach(async () => {
@@ -15,13 +15,13 @@ describe('[0060] / [0068]: a record created again after its deletion (issue 21)'
   it('is applied as a new version: no conflict, no copy, no conflict notice', async () => {
     const a = await member(s, 'a');
     const b = await member(s, 'b');
-    await a.terminal.records.put('contacts', 'bob', utf8('Bob v1'));
+    await withSim(s, a, () => a.terminal.edit('contacts', 'bob', utf8('Bob v1')));
     await syncWithSim(s, a);
-    await a.terminal.records.remove('contacts', 'bob');
+    await withSim(s, a, () => a.terminal.delete('contacts', 'bob'));
     await syncWithSim(s, a);
     expect(await userArea(s.world)).toEqual({});
 
-    await a.terminal.records.put('contacts', 'bob', utf8('Bob again'));
+    await withSim(s, a, () => a.terminal.edit('contacts', 'bob', utf8('Bob again')));
     const report = await syncWithSim(s, a);
     expect(report.conflicts).toEqual([]);
     expect(report.uploaded.map((u) => u.id)).toEqual(['bob']);
@@ -29,9 +29,9 @@ describe('[0060] / [0068]: a record created again after its deletion (issue 21)'
     expect(await userArea(s.world)).toEqual({ 'contacts/bob': 'Bob again' });
 
     // Another terminal that never saw the first version creates it again after the next deletion.
-    await a.terminal.records.remove('contacts', 'bob');
+    await withSim(s, a, () => a.terminal.delete('contacts', 'bob'));
     await syncWithSim(s, a);
-    await b.terminal.records.put('contacts', 'bob', utf8('Bob from B'));
+    await withSim(s, b, () => b.terminal.edit('contacts', 'bob', utf8('Bob from B')));
     const fromB = await syncWithSim(s, b);
     expect(fromB.conflicts).toEqual([]);
     expect(b.agent.notices.filter((n) => n.kind === 'conflict')).toEqual([]);
@@ -47,11 +47,11 @@ describe('[0060] / [0068]: a record created again after its deletion (issue 21)'
     const a = await member(s, 'a');
     const b = await member(s, 'b');
     // B creates it without ever having seen it; A later creates, uploads and deletes it.
-    await b.terminal.records.put('contacts', 'bob', utf8('Bob from B'));
-    await new Promise((r) => setTimeout(r, 5));
-    await a.terminal.records.put('contacts', 'bob', utf8('Bob from A'));
+    const fromB = await withSim(s, b, () => b.terminal.edit('contacts', 'bob', utf8('Bob from B')));
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(fromB.editedAt), { interval: 1 });
+    await withSim(s, a, () => a.terminal.edit('contacts', 'bob', utf8('Bob from A')));
     await syncWithSim(s, a);
-    await a.terminal.records.remove('contacts', 'bob');
+    await withSim(s, a, () => a.terminal.delete('contacts', 'bob'));
     await syncWithSim(s, a);
     const report = await syncWithSim(s, b);
     expect(report.conflicts.map((c) => c.outcome)).toEqual(['lost']);
@@ -64,13 +64,16 @@ describe('[0060] / [0068]: a record created again after its deletion (issue 21)'
   it('an edit that wins over a deletion says so, never "saved as undefined"', async () => {
     const a = await member(s, 'a');
     const b = await member(s, 'b');
-    await a.terminal.records.put('contacts', 'bob', utf8('Bob v1'));
+    await withSim(s, a, () => a.terminal.edit('contacts', 'bob', utf8('Bob v1')));
     await syncWithSim(s, a);
     await syncWithSim(s, b);
-    await b.terminal.records.remove('contacts', 'bob');
+    await withSim(s, b, () => b.terminal.delete('contacts', 'bob'));
     await syncWithSim(s, b);
-    await new Promise((r) => setTimeout(r, 5));
-    await a.terminal.records.put('contacts', 'bob', utf8('Bob edited'));
+    // A's edit comes after B's deletion: the clock has passed the deletion's stamp on the server.
+    const deletion = await s.world.server.store.getRecord(IMSI, 'contacts', 'bob');
+    expect(deletion?.body).toBeNull();
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(deletion?.editedAt ?? 0), { interval: 1 });
+    await withSim(s, a, () => a.terminal.edit('contacts', 'bob', utf8('Bob edited')));
     const report = await syncWithSim(s, a);
     expect(report.conflicts.map((c) => c.outcome)).toEqual(['won']);
     const notice = a.agent.notices.find((n) => n.kind === 'conflict');

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SyncError, Terminal, utf8 } from '../../core/index.js';
 import { type ByteStream, HalError, type RadioLink } from '../../hal/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
-import { closeScene, member, type Scene, scene, syncWithSim } from './scene.js';
+import { closeScene, member, type Scene, scene, syncWithSim, withSim } from './scene.js';
 import { terminalData, userArea } from './world.js';
 
 let s: Scene;
@@ -45,8 +45,10 @@ describe('claim 6 / FIG. 7b: changes only in the sync-target categories (issue 2
   it('a dropped category keeps its records here, read-only and no longer updated; added back, it catches up', async () => {
     const a = await member(s, 'a', { categories: ['contacts', 'mail'] });
     const b = await member(s, 'b');
-    await b.terminal.records.put('mail', 'm1', utf8('first'));
-    await b.terminal.records.put('mail', 'm2', utf8('to be deleted'));
+    await withSim(s, b, async () => {
+      await b.terminal.edit('mail', 'm1', utf8('first'));
+      await b.terminal.edit('mail', 'm2', utf8('to be deleted'));
+    });
     await syncWithSim(s, b);
     await syncWithSim(s, a);
 
@@ -58,8 +60,10 @@ describe('claim 6 / FIG. 7b: changes only in the sync-target categories (issue 2
     expect((await refusal(a.terminal.edit('mail', 'm1', utf8('x')))).code).toBe('category-not-synced');
     a.reader.remove();
 
-    await b.terminal.records.put('mail', 'm1', utf8('second'));
-    await b.terminal.records.remove('mail', 'm2');
+    await withSim(s, b, async () => {
+      await b.terminal.edit('mail', 'm1', utf8('second'));
+      await b.terminal.delete('mail', 'm2');
+    });
     await syncWithSim(s, b);
     await syncWithSim(s, a);
     expect(await terminalData(a, ['mail'])).toEqual({ 'mail/m1': 'first', 'mail/m2': 'to be deleted' });
@@ -74,14 +78,14 @@ describe('claim 6 / FIG. 7b: changes only in the sync-target categories (issue 2
   it('dropping a category uploads its unsent changes first, and is refused when they cannot go', async () => {
     const link = new CuttableLink(s.world.link());
     const a = await member(s, 'a', { categories: ['contacts', 'mail'], link });
-    await a.terminal.records.put('mail', 'm1', utf8('unsent'));
     a.reader.insert(s.sim);
+    await a.terminal.edit('mail', 'm1', utf8('unsent'));
     await a.terminal.setCategories(['contacts']);
     expect(await a.terminal.records.dirtyCount()).toBe(0);
     expect(await userArea(s.world)).toEqual({ 'mail/m1': 'unsent' });
 
     await a.terminal.setCategories(['contacts', 'mail']);
-    await a.terminal.records.put('mail', 'm2', utf8('stuck'));
+    await a.terminal.edit('mail', 'm2', utf8('stuck'));
     // The server is out of reach now: the change cannot go, the category stays.
     link.cut();
     const error = await refusal(a.terminal.setCategories(['contacts']));

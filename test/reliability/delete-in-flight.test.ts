@@ -18,7 +18,7 @@ describe('[0060]: a deletion of a new record whose upload was cut (found by the 
     const [first] = probe.nodes;
     if (first === undefined) throw new Error('no terminal');
     probe.moveSim(first);
-    await first.terminal.records.put('mail', 'r3', utf8('created'));
+    await first.terminal.edit('mail', 'r3', utf8('created'));
     const before = probe.traffic;
     await probe.sync(first, 'user');
     const total = probe.traffic - before;
@@ -31,7 +31,7 @@ describe('[0060]: a deletion of a new record whose upload was cut (found by the 
         const [node] = world.nodes;
         if (node === undefined) throw new Error('no terminal');
         world.moveSim(node);
-        await node.terminal.records.put('mail', 'r3', utf8('created'));
+        await node.terminal.edit('mail', 'r3', utf8('created'));
         node.link.dropAfterBytes(at);
         await world.sync(node, 'user').catch(() => undefined);
         await node.terminal.delete('mail', 'r3');

@@ -21,14 +21,14 @@ describe('STYLE.md §2: a sync cut anywhere fails with a typed error (found by t
       world.moveSim(node);
       // How many bytes a sync with two uploads moves, on a fresh connection each time.
       const before = world.traffic;
-      await node.terminal.records.put('contacts', 'r0', utf8('x'.repeat(300)));
-      await node.terminal.records.put('mail', 'r1', utf8('y'.repeat(300)));
+      await node.terminal.edit('contacts', 'r0', utf8('x'.repeat(300)));
+      await node.terminal.edit('mail', 'r1', utf8('y'.repeat(300)));
       await world.sync(node, 'user');
       const total = world.traffic - before;
       expect(total).toBeGreaterThan(500);
       const untyped: string[] = [];
       for (let at = 0; at < total; at += 5) {
-        await node.terminal.records.put('contacts', 'r0', utf8(`v${at}`.padEnd(300, '.')));
+        await node.terminal.edit('contacts', 'r0', utf8(`v${at}`.padEnd(300, '.')));
         node.reader.remove();
         node.reader.insert(world.sim);
         await node.terminal.stop();
