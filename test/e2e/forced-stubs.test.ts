@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ByteStream, RadioLink } from '../../hal/index.js';
-import { closeScene, type Member, member, type Scene, scene, syncWithSim, withSim } from './scene.js';
+import type { ByteStream } from '../../hal/index.js';
+import {
+  closeScene,
+  type Member,
+  member,
+  type Scene,
+  scene,
+  syncWithSim,
+  WrappedLink,
+  withSim,
+} from './scene.js';
 import { IMSI } from './world.js';
 
 let s: Scene;
@@ -41,18 +50,8 @@ async function fetchedBy(t: Member): Promise<number> {
  * A radio link that breaks once the terminal has received `bytes` more,
  * on whichever stream they arrive (a sync may open a stream of its own).
  */
-class ReceiveCut implements RadioLink {
+class ReceiveCut extends WrappedLink {
   private left = Number.POSITIVE_INFINITY;
-
-  constructor(private readonly inner: RadioLink) {}
-
-  state() {
-    return this.inner.state();
-  }
-
-  onState(listener: Parameters<RadioLink['onState']>[0]) {
-    return this.inner.onState(listener);
-  }
 
   async open(): Promise<ByteStream> {
     const stream = await this.inner.open();

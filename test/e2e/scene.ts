@@ -126,11 +126,9 @@ export async function until(done: () => boolean | Promise<boolean>, what: string
   );
 }
 
-/** A radio link whose current stream can be made to break after some more received bytes. */
-export class DroppingLink implements RadioLink {
-  private arm: ((bytes: number) => void) | undefined;
-
-  constructor(private readonly inner: RadioLink) {}
+/** A test's radio link around a real one: state as the inner link has it; `open` is the fault the test adds. */
+export abstract class WrappedLink implements RadioLink {
+  constructor(protected readonly inner: RadioLink) {}
 
   state() {
     return this.inner.state();
@@ -139,6 +137,13 @@ export class DroppingLink implements RadioLink {
   onState(listener: Parameters<RadioLink['onState']>[0]) {
     return this.inner.onState(listener);
   }
+
+  abstract open(): Promise<ByteStream>;
+}
+
+/** A radio link whose current stream can be made to break after some more received bytes. */
+export class DroppingLink extends WrappedLink {
+  private arm: ((bytes: number) => void) | undefined;
 
   async open(): Promise<ByteStream> {
     const stream = await this.inner.open();

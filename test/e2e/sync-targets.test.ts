@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SyncError, Terminal, utf8 } from '../../core/index.js';
-import { type ByteStream, HalError, type RadioLink } from '../../hal/index.js';
+import { type ByteStream, HalError } from '../../hal/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
-import { closeScene, member, type Scene, scene, syncWithSim, withSim } from './scene.js';
+import { closeScene, member, type Scene, scene, syncWithSim, WrappedLink, withSim } from './scene.js';
 import { terminalData, userArea } from './world.js';
 
 let s: Scene;
@@ -132,19 +132,9 @@ describe('FIG. 15: a category change cut by a power failure (found by the conver
 });
 
 /** A radio link that can be cut: open streams break, and opening fails until the end of the test. */
-class CuttableLink implements RadioLink {
+class CuttableLink extends WrappedLink {
   private readonly streams = new Set<ByteStream>();
   private down = false;
-
-  constructor(private readonly inner: RadioLink) {}
-
-  state() {
-    return this.inner.state();
-  }
-
-  onState(listener: Parameters<RadioLink['onState']>[0]) {
-    return this.inner.onState(listener);
-  }
 
   async open(): Promise<ByteStream> {
     if (this.down) throw new HalError('link-down', 'link cut (test)');

@@ -2,10 +2,19 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SyncServer, startSyncServer } from '../../broker/index.js';
 import { KeyringAgent } from '../../cli/sim-world.js';
 import { fromUtf8, MAX_UPLOAD_PART_BYTES, Terminal, utf8 } from '../../core/index.js';
-import type { ByteStream, RadioLink } from '../../hal/index.js';
+import type { ByteStream } from '../../hal/index.js';
 import { TcpLink } from '../../hal-linux/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
-import { closeScene, KEYRING, member, type Scene, scene, syncWithSim, withSim } from './scene.js';
+import {
+  closeScene,
+  KEYRING,
+  member,
+  type Scene,
+  scene,
+  syncWithSim,
+  WrappedLink,
+  withSim,
+} from './scene.js';
 import { IMSI, terminalData, userArea } from './world.js';
 
 let s: Scene;
@@ -44,19 +53,9 @@ async function partBytes(terminalId: string): Promise<{ parts: number; bytes: nu
  * stream after some more of them: the write that crosses the mark goes out
  * only up to it, as when the radio drops in the middle of a packet.
  */
-class CuttingLink implements RadioLink {
+class CuttingLink extends WrappedLink {
   written = 0;
   private cutAt = Number.POSITIVE_INFINITY;
-
-  constructor(private readonly inner: RadioLink) {}
-
-  state() {
-    return this.inner.state();
-  }
-
-  onState(listener: Parameters<RadioLink['onState']>[0]) {
-    return this.inner.onState(listener);
-  }
 
   async open(): Promise<ByteStream> {
     const stream = await this.inner.open();
