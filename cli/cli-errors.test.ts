@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SyncServer, startSyncServer } from '../broker/index.js';
-import { type Run, run, simsync } from '../test/support/run-cli.js';
+import { type Run, registerTerminal, run, simsync, terminalArgs } from '../test/support/run-cli.js';
 
 /**
  * The `simsync` command meeting mistakes and a busy machine (issue 16
@@ -128,34 +128,10 @@ describe('simsync sim serve', () => {
 
 describe('simsync terminal: contacts are vCards', () => {
   const data = () => path.join(dir, 'pc');
-  const terminal = (...command: string[]) => [
-    'terminal',
-    '--data',
-    data(),
-    '--server',
-    `mqtt://127.0.0.1:${server.port}`,
-    '--card',
-    'sim',
-    '--sim-iccid',
-    ICCID,
-    '--sim-imsi',
-    IMSI,
-    '--sim-pin',
-    '1234',
-    ...command,
-  ];
+  const terminal = (...command: string[]) => terminalArgs(data(), server.port, ...command);
 
   beforeAll(async () => {
-    const r = await simsync(terminal('--policy', 'fig10-subscriber-binding', 'register'), [
-      'n',
-      TERMINAL_PASSWORD,
-      TERMINAL_PASSWORD,
-      'all',
-      LOGIN,
-      '1234',
-      // Asked again before this change (FIG. 8 S3); left unread now that the chosen one is used.
-      TERMINAL_PASSWORD,
-    ]);
+    const r = await registerTerminal(data(), server.port, { login: LOGIN, password: TERMINAL_PASSWORD });
     expect(r.stdout, r.stderr).toContain(`Registered for subscriber ${IMSI}`);
   }, 60_000);
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort, type ServerProcess, startServer } from '../test/crash/server-process.js';
-import { simsync } from '../test/support/run-cli.js';
+import { registerTerminal, simsync, terminalArgs } from '../test/support/run-cli.js';
 
 /**
  * Issue 16, "the server talks like a server", through the real commands: a
@@ -21,20 +21,8 @@ let dir: string;
 let port: number;
 let server: ServerProcess;
 
-const terminalAt = (name: string, ...command: string[]) => [
-  'terminal',
-  '--data',
-  path.join(dir, name),
-  '--server',
-  `mqtt://127.0.0.1:${port}`,
-  '--sim-iccid',
-  ICCID,
-  '--sim-imsi',
-  IMSI,
-  '--sim-pin',
-  '1234',
-  ...command,
-];
+const terminalAt = (name: string, ...command: string[]) =>
+  terminalArgs(path.join(dir, name), port, ...command);
 
 /** The server's log as people read it: the `msg` of each JSON line. */
 function messages(): string[] {
@@ -76,15 +64,7 @@ afterAll(async () => {
 
 describe('simsync server: one log line per connection, sync and refusal', () => {
   it('a terminal registering, editing and syncing, and one with a wrong login password', async () => {
-    const register = await simsync(terminalAt('pc', '--policy', 'fig10-subscriber-binding', 'register'), [
-      'n',
-      PASSWORD,
-      PASSWORD,
-      'all',
-      LOGIN,
-      '1234',
-      PASSWORD,
-    ]);
+    const register = await registerTerminal(path.join(dir, 'pc'), port, { login: LOGIN, password: PASSWORD });
     expect(register.stdout, register.stderr).toContain(`Registered for subscriber ${IMSI}`);
     expect((await simsync(terminalAt('pc', 'put', 'pim', 'note-1', 'buy', 'milk'), ['1234'])).code).toBe(0);
     const sync = await simsync(terminalAt('pc', 'sync'), ['1234']);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SyncServer, startSyncServer } from '../broker/index.js';
-import { simsync } from '../test/support/run-cli.js';
+import { registerTerminal, simsync, terminalArgs } from '../test/support/run-cli.js';
 
 /**
  * `simsync terminal` one-shot commands as people read them (issue 16
@@ -20,32 +20,11 @@ let server: SyncServer;
 
 const terminal = (...command: string[]) => terminalAt('pc', ...command);
 
-const terminalAt = (name: string, ...command: string[]) => [
-  'terminal',
-  '--data',
-  path.join(dir, name),
-  '--server',
-  `mqtt://127.0.0.1:${server.port}`,
-  '--sim-iccid',
-  ICCID,
-  '--sim-imsi',
-  IMSI,
-  '--sim-pin',
-  '1234',
-  ...command,
-];
+const terminalAt = (name: string, ...command: string[]) =>
+  terminalArgs(path.join(dir, name), server.port, ...command);
 
 async function register(name: string): Promise<void> {
-  const r = await simsync(terminalAt(name, '--policy', 'fig10-subscriber-binding', 'register'), [
-    'n',
-    PASSWORD,
-    PASSWORD,
-    'all',
-    LOGIN,
-    '1234',
-    // Asked again before this change (FIG. 8 S3); left unread now that the chosen one is used.
-    PASSWORD,
-  ]);
+  const r = await registerTerminal(path.join(dir, name), server.port, { login: LOGIN, password: PASSWORD });
   expect(r.stdout, r.stderr).toContain(`Registered for subscriber ${IMSI}`);
 }
 

@@ -37,3 +37,45 @@ export function run(command: string, args: string[], input: string[] = [], timeo
 /** The real CLI, as a user runs it. */
 export const simsync = (args: string[], input: string[] = []) =>
   run('node', ['bin/simsync.js', ...args], input);
+
+/** The virtual SIM the CLI tests put in their terminals (`--card sim`). */
+export const CLI_SIM = { imsi: '001010000000102', iccid: '8988211000000430010', pin: '1234' } as const;
+
+/** `simsync terminal …command` on the virtual SIM, its data in `data`, against the server on `port`. */
+export function terminalArgs(data: string, port: number | null, ...command: string[]): string[] {
+  return [
+    'terminal',
+    '--data',
+    data,
+    '--server',
+    `mqtt://127.0.0.1:${port}`,
+    '--card',
+    'sim',
+    '--sim-iccid',
+    CLI_SIM.iccid,
+    '--sim-imsi',
+    CLI_SIM.imsi,
+    '--sim-pin',
+    CLI_SIM.pin,
+    ...command,
+  ];
+}
+
+/** The first-run walk-through of `simsync terminal … register` (FIG. 8, policy by flag), typed as a user would. */
+export async function registerTerminal(
+  data: string,
+  port: number | null,
+  secrets: { login: string; password: string },
+): Promise<Run> {
+  const { login, password } = secrets;
+  // The password is offered once more: asked again before an earlier change (FIG. 8 S3), now left unread.
+  return simsync(terminalArgs(data, port, '--policy', 'fig10-subscriber-binding', 'register'), [
+    'n',
+    password,
+    password,
+    'all',
+    login,
+    CLI_SIM.pin,
+    password,
+  ]);
+}
