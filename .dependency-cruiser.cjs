@@ -49,10 +49,10 @@ module.exports = {
     {
       name: 'broker-uses-only-core-protocol',
       comment:
-        'broker/ may use core/protocol (the shared wire module) and nothing else of core/ or the HALs.',
+        'broker/ may use core/protocol (the shared wire module) and uicc/aka (the network side of USIM AKA), and nothing else of core/, uicc/ or the HALs.',
       severity: 'error',
       from: { path: '^broker/', pathNot: TEST },
-      to: { path: '^(core/(?!protocol/)|hal-[a-z]+/|cli/)' },
+      to: { path: '^(core/(?!protocol/)|uicc/(?!aka/)|hal-[a-z]+/|cli/)' },
     },
     {
       name: 'no-circular',
