@@ -73,6 +73,20 @@ export interface PinStatus {
 }
 
 /**
+ * What a USIM answers to AUTHENTICATE in 3G context (TS 31.102 §7.1.2.1,
+ * TS 33.102 §6.3.3). 'ok': AUTN was genuine and fresh; RES goes to the
+ * network, CK/IK are the session keys, Kc (the GSM key, c3 of TS 33.102
+ * §6.8.1.2) when the card offers GSM access. 'sync-failure': the MAC was
+ * right but SQN out of range; AUTS lets the network resynchronise (§6.3.5).
+ * 'mac-failure': AUTN was not made with this card's key (SW 9862). A
+ * refusal is a result, not a rejection: the card's counters are as before.
+ */
+export type AkaResult =
+  | { status: 'ok'; res: Uint8Array; ck: Uint8Array; ik: Uint8Array; kc?: Uint8Array }
+  | { status: 'sync-failure'; auts: Uint8Array }
+  | { status: 'mac-failure' };
+
+/**
  * An open card session (the SIM card 12 of the patent): card operations
  * only. What the application keeps in the card's files (the FIG. 11-A
  * terminal-ID list) is built above the HAL on `readRecords`/`updateRecord`
@@ -89,7 +103,8 @@ export interface PinStatus {
  *   terminal loses power right after.
  * - Bad arguments reject 'not-supported' and change nothing: a PIN that is
  *   not 4–8 digits or a path not from the MF before any command is sent, a
- *   record number or length the EF does not have before anything is written.
+ *   record number or length the EF does not have before anything is written;
+ *   a RAND or AUTN that is not 16 bytes before any command is sent.
  */
 export interface SimCard {
   /** Answer To Reset, as received. */
@@ -129,6 +144,20 @@ export interface SimCard {
    * whole: removal mid-command leaves it as before or as written.
    */
   updateRecord(path: CardFilePath, record: number, data: Uint8Array): Promise<void>;
+  /**
+   * USIM AUTHENTICATE, 3G context (TS 31.102 §7.1.2.1, TS 33.102 §6.3): the
+   * card checks AUTN (16 bytes) against its key K and SQN for RAND (16
+   * bytes). Rejects 'pin-required' until PIN1 is verified, 'not-supported' on
+   * a 2G SIM (no USIM AKA) or a device that passes no APDUs, 'card-error'
+   * for an answer that does not decode.
+   */
+  authenticate(rand: Uint8Array, autn: Uint8Array): Promise<AkaResult>;
+  /**
+   * GSM authentication (2G RUN GSM ALGORITHM, TS 51.011 §9.2.16, or a USIM
+   * in GSM context, TS 31.102 §7.1.2.1): SRES (4 bytes) and Kc (8) for RAND
+   * (16). Rejects like `authenticate`, except that a 2G SIM answers.
+   */
+  runGsmAlgorithm(rand: Uint8Array): Promise<{ sres: Uint8Array; kc: Uint8Array }>;
   /** Raw APDU exchange (command bytes in, response data + SW1 SW2 out). */
   transmit(apdu: Uint8Array): Promise<Uint8Array>;
   /**

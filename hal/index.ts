@@ -1,6 +1,7 @@
 /** The hardware contracts of DESIGN.md ("The HAL contracts"). Interfaces and error types only. */
 export type { Battery, BatteryErrorKind, BatteryReading } from './battery.js';
 export type {
+  AkaResult,
   CardErrorKind,
   CardFilePath,
   CardReader,

@@ -67,4 +67,9 @@ export const simCommands = {
     data: concatBytes(encodePinBlock(puk, 8), encodePinBlock(newPin)),
   }),
   getResponse: (le: number): CommandApdu => ({ cla: CLA_SIM, ins: 0xc0, p1: 0, p2: 0, le }),
+  /**
+   * RUN GSM ALGORITHM (§9.2.16): `A0 88 00 00 10 RAND`, with DF_GSM current
+   * and CHV1 verified; the card answers 9F0C and GET RESPONSE gives SRES (4) ‖ Kc (8).
+   */
+  runGsmAlgorithm: (rand: Uint8Array): CommandApdu => ({ cla: CLA_SIM, ins: 0x88, p1: 0, p2: 0, data: rand }),
 } as const;

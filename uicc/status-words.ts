@@ -33,6 +33,10 @@ export const SW = {
   GSM_CHV_CONTRADICTION: 0x9808,
   GSM_INVALIDATION_CONTRADICTION: 0x9810,
   GSM_CHV_BLOCKED: 0x9840,
+  /** AUTHENTICATE: authentication error, incorrect MAC (TS 31.102 §7.3.1). */
+  AUTH_INCORRECT_MAC: 0x9862,
+  /** AUTHENTICATE: authentication error, security context not supported (TS 31.102 §7.3.1). */
+  AUTH_CONTEXT_NOT_SUPPORTED: 0x9864,
 } as const;
 
 /** Fixed status words with their meanings. */
@@ -67,6 +71,8 @@ const FIXED: ReadonlyMap<number, string> = new Map([
   [0x9808, '2G: in contradiction with CHV status'],
   [0x9810, '2G: in contradiction with invalidation status'],
   [0x9840, '2G: CHV verification failed, no attempt left (CHV blocked)'],
+  [0x9862, 'authentication error, incorrect MAC'],
+  [0x9864, 'authentication error, security context not supported'],
 ]);
 
 /** A human-readable meaning for any status word, for logs and error messages. */

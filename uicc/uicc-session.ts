@@ -1,4 +1,5 @@
-import type { CardFilePath, PinResult, PinStatus } from '../hal/index.js';
+import type { AkaResult, CardFilePath, PinResult, PinStatus } from '../hal/index.js';
+import { authenticate, type GsmAuthResult, runGsmAlgorithm } from './auth-operations.js';
 import { type Application, CardChannel } from './card-channel.js';
 import { decodeApplicationTemplate, isUsimAid } from './ef-dir.js';
 import { isUiccError, UiccError } from './errors.js';
@@ -158,6 +159,20 @@ export class UiccSession {
       }
       await this.#channel.updateRecord(record, data.slice());
     });
+  }
+
+  /**
+   * AUTHENTICATE in 3G context on the USIM ADF (TS 31.102 §7.1.2.1). 'bad-argument'
+   * before anything is sent for a RAND or AUTN that is not 16 bytes, or on a 2G SIM;
+   * 'pin-required' (6982) before PIN1; 'bad-response' for an answer that does not decode.
+   */
+  authenticate(rand: Uint8Array, autn: Uint8Array): Promise<AkaResult> {
+    return this.#serial(() => authenticate(this.#channel, rand, autn));
+  }
+
+  /** GSM authentication: RUN GSM ALGORITHM on a 2G SIM, AUTHENTICATE in GSM context on a USIM. */
+  runGsmAlgorithm(rand: Uint8Array): Promise<GsmAuthResult> {
+    return this.#serial(() => runGsmAlgorithm(this.#channel, rand));
   }
 
   /** Raw APDU exchange, no GET RESPONSE handling. The session re-selects its files per call, so this is safe. */

@@ -1,4 +1,11 @@
-import { type CardFilePath, HalError, type PinResult, type PinStatus, type SimCard } from '../hal/index.js';
+import {
+  type AkaResult,
+  type CardFilePath,
+  HalError,
+  type PinResult,
+  type PinStatus,
+  type SimCard,
+} from '../hal/index.js';
 import { toHalError } from './card-errors.js';
 import type { UiccSession } from './uicc-session.js';
 
@@ -78,6 +85,14 @@ export class UiccSimCard implements SimCard {
 
   updateRecord(path: CardFilePath, record: number, data: Uint8Array): Promise<void> {
     return this.#call(() => this.#uicc().updateRecord(path, record, data));
+  }
+
+  authenticate(rand: Uint8Array, autn: Uint8Array): Promise<AkaResult> {
+    return this.#call(() => this.#uicc().authenticate(rand, autn));
+  }
+
+  runGsmAlgorithm(rand: Uint8Array): Promise<{ sres: Uint8Array; kc: Uint8Array }> {
+    return this.#call(() => this.#uicc().runGsmAlgorithm(rand));
   }
 
   transmit(apdu: Uint8Array): Promise<Uint8Array> {

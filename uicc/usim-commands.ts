@@ -15,6 +15,11 @@ const P2_NO_DATA = 0x0c;
 /** Key reference of PIN1 / its PUK in VERIFY and UNBLOCK PIN (TS 102 221 §9.5.1). */
 const KEY_PIN1 = 0x01;
 const MODE_ABSOLUTE = 0x04;
+/** AUTHENTICATE P2 (TS 31.102 §7.1.2): b8 = 1 (specific reference data), context in b3..b1. */
+const P2_AUTH_GSM = 0x80;
+const P2_AUTH_3G = 0x81;
+/** RAND and AUTN are each sent as a length byte then 16 bytes (TS 31.102 §7.1.2.1). */
+const lv = (value: Uint8Array) => concatBytes(Uint8Array.of(value.length), value);
 
 const fidBytes = (fid: number) => Uint8Array.of(fid >> 8, fid & 0xff);
 
@@ -82,4 +87,25 @@ export const usimCommands = {
   /** UNBLOCK PIN without data (TS 102 221 §11.1.13): 63Cx = PUK tries left. */
   pukRetries: (): CommandApdu => ({ cla: CLA_USIM, ins: 0x2c, p1: 0, p2: KEY_PIN1 }),
   getResponse: (le: number): CommandApdu => ({ cla: CLA_USIM, ins: 0xc0, p1: 0, p2: 0, le }),
+  /**
+   * AUTHENTICATE, 3G context (TS 31.102 §7.1.2.1): `00 88 00 81 22 10 RAND
+   * 10 AUTN 00`. Case 4: the answer (DB … or DC …) comes back, or 61xx on T=0.
+   */
+  authenticate3g: (rand: Uint8Array, autn: Uint8Array): CommandApdu => ({
+    cla: CLA_USIM,
+    ins: 0x88,
+    p1: 0,
+    p2: P2_AUTH_3G,
+    data: concatBytes(lv(rand), lv(autn)),
+    le: 256,
+  }),
+  /** AUTHENTICATE, GSM context (TS 31.102 §7.1.2.1): `00 88 00 80 11 10 RAND 00` → 04 SRES 08 Kc. */
+  authenticateGsm: (rand: Uint8Array): CommandApdu => ({
+    cla: CLA_USIM,
+    ins: 0x88,
+    p1: 0,
+    p2: P2_AUTH_GSM,
+    data: lv(rand),
+    le: 256,
+  }),
 } as const;

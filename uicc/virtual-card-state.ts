@@ -1,3 +1,5 @@
+import type { Milenage } from './aka/milenage.js';
+import type { UsimSqnArray } from './aka/sqn.js';
 import type { CommandApdu } from './apdu.js';
 import type { AccessRule } from './file-info.js';
 import { encodeResponse } from './response.js';
@@ -16,6 +18,12 @@ export interface CardState {
   readonly fs: VirtualFileSystem;
   readonly pin: RetryCounter;
   readonly puk: RetryCounter;
+  /**
+   * EEPROM: the AKA algorithm with the card's K and OPc, and its SEQ_MS
+   * array (TS 33.102 Annex C.2), which survives power cycles like the files.
+   * Undefined: the card has no AKA algorithm (AUTHENTICATE answers 6D00).
+   */
+  readonly aka: { readonly milenage: Milenage; readonly sqns: UsimSqnArray } | undefined;
   /** EEPROM: whether PIN1 guards the files marked 'pin1' (ENABLE/DISABLE PIN state). */
   pin1Enabled: boolean;
   /** RAM: reset by powerOn. */

@@ -1,3 +1,7 @@
+import { KEY_BYTES, opcOf } from './aka/milenage.js';
+import { UiccError } from './errors.js';
+import { fromHex } from './hex.js';
+
 /** Which command classes a virtual card answers (real cards differ, TS 31.101 §1 vs TS 51.011). */
 export type CardClasses = 'both' | 'usim-only' | 'sim-only';
 
@@ -57,11 +61,57 @@ export interface VirtualUiccProfile {
    * false: the compact FCP with 83 = 7FFF.
    */
   readonly adfFcpWithoutFileId?: boolean;
+  /**
+   * The subscriber key K (16 bytes, or 32 hex digits) for AUTHENTICATE and
+   * RUN GSM ALGORITHM with Milenage (TS 35.205/35.206). With it goes `opc`
+   * or `op` (OPc is then derived, TS 35.206 §4.1). A card without K answers
+   * those commands 6D00, like a card without the algorithm.
+   */
+  readonly k?: Uint8Array | string;
+  /** OPc, 16 bytes or 32 hex digits (give this or `op`, not both). */
+  readonly opc?: Uint8Array | string;
+  /** The operator variant OP, 16 bytes or 32 hex digits; the card keeps only the OPc derived from it. */
+  readonly op?: Uint8Array | string;
+  /** The card's 32 SEQ_MS values to start from (TS 33.102 Annex C.2.1); default all 0 (a fresh card). */
+  readonly seqMs?: readonly number[];
 }
 
-export type ResolvedProfile = Required<Omit<VirtualUiccProfile, 'phonebook'>> & {
+/** The card's Milenage key material, checked and with OPc derived. */
+export interface AkaKeys {
+  readonly k: Uint8Array;
+  readonly opc: Uint8Array;
+}
+
+type KeyFields = 'phonebook' | 'k' | 'opc' | 'op' | 'seqMs';
+
+export type ResolvedProfile = Required<Omit<VirtualUiccProfile, KeyFields>> & {
   readonly phonebook: readonly PhonebookEntry[];
+  /** Undefined: the card has no AKA algorithm. */
+  readonly aka: AkaKeys | undefined;
+  readonly seqMs: readonly number[] | undefined;
 };
+
+function keyBytes(name: string, value: Uint8Array | string): Uint8Array {
+  const bytes = typeof value === 'string' ? fromHex(value) : value.slice();
+  if (bytes.length !== KEY_BYTES)
+    throw new UiccError('bad-argument', `${name} is 16 bytes, not ${bytes.length}`);
+  return bytes;
+}
+
+/** K with OPc (or OP, from which OPc is derived); 'bad-argument' for anything incomplete or malformed. */
+function resolveKeys(p: VirtualUiccProfile): AkaKeys | undefined {
+  if (p.k === undefined) {
+    if (p.opc !== undefined || p.op !== undefined)
+      throw new UiccError('bad-argument', 'OPc/OP given without K');
+    return undefined;
+  }
+  const k = keyBytes('K', p.k);
+  if ((p.opc === undefined) === (p.op === undefined)) {
+    throw new UiccError('bad-argument', 'a card with K needs exactly one of OPc and OP');
+  }
+  const opc = p.opc !== undefined ? keyBytes('OPc', p.opc) : opcOf(k, keyBytes('OP', p.op!));
+  return { k, opc };
+}
 
 export function resolveProfile(p: VirtualUiccProfile): ResolvedProfile {
   return {
@@ -79,5 +129,7 @@ export function resolveProfile(p: VirtualUiccProfile): ResolvedProfile {
     classes: p.classes ?? 'both',
     pin1Enabled: p.pin1Enabled ?? true,
     adfFcpWithoutFileId: p.adfFcpWithoutFileId ?? false,
+    aka: resolveKeys(p),
+    seqMs: p.seqMs,
   };
 }

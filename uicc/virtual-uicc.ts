@@ -1,7 +1,10 @@
+import { Milenage } from './aka/milenage.js';
+import { UsimSqnArray } from './aka/sqn.js';
 import { type CommandApdu, parseApdu } from './apdu.js';
 import { fromHex } from './hex.js';
 import { encodePinBlock } from './pin-block.js';
 import { SW } from './status-words.js';
+import { authenticateOrRunGsm } from './virtual-auth-commands.js';
 import { type CardState, type Generation, sw } from './virtual-card-state.js';
 import * as files from './virtual-file-commands.js';
 import { buildFileSystem } from './virtual-file-system.js';
@@ -35,6 +38,8 @@ export interface VirtualUiccSnapshot {
   readonly imsi: Uint8Array;
   readonly adnRecords: readonly Uint8Array[];
   readonly terminalIdRecords: readonly Uint8Array[] | undefined;
+  /** The 32 SEQ_MS values of TS 33.102 Annex C.2 (undefined: no AKA algorithm), to persist or inspect. */
+  readonly seqMs: readonly number[] | undefined;
 }
 
 function generationOf(cla: number): Generation | undefined {
@@ -74,6 +79,10 @@ export class VirtualUicc {
       pin: new RetryCounter(encodePinBlock(p.pin), PIN_TRIES),
       puk: new RetryCounter(encodePinBlock(p.puk, 8), PUK_TRIES),
       pin1Enabled: p.pin1Enabled,
+      aka:
+        p.aka === undefined
+          ? undefined
+          : { milenage: new Milenage(p.aka.k, p.aka.opc), sqns: new UsimSqnArray(p.seqMs) },
       sel: { path: [fs.mf], ef: undefined },
       adfActive: false,
       pinVerified: false,
@@ -154,6 +163,7 @@ export class VirtualUicc {
       imsi: data(s.fs.imsi),
       adnRecords: records(s.fs.adn),
       terminalIdRecords: s.fs.terminalIds === undefined ? undefined : records(s.fs.terminalIds),
+      seqMs: s.aka?.sqns.seqMs(),
     };
   }
 }
@@ -165,7 +175,10 @@ type Handler = (
   pending: Uint8Array | undefined,
 ) => Uint8Array;
 
-/** INS codes common to TS 51.011 §9.2 and TS 102 221 §10.1.2 that this card implements. */
+/**
+ * INS codes common to TS 51.011 §9.2 and TS 102 221 §10.1.2 that this card
+ * implements; 88 is RUN GSM ALGORITHM (2G) / AUTHENTICATE (3G, TS 31.102 §7.1.2).
+ */
 const HANDLERS: Partial<Record<number, Handler>> = {
   164: files.select,
   242: files.status,
@@ -176,4 +189,5 @@ const HANDLERS: Partial<Record<number, Handler>> = {
   32: verify,
   44: unblock,
   192: files.getResponse,
+  136: authenticateOrRunGsm,
 };
