@@ -6,6 +6,8 @@ import {
   normaliseSelection,
   SubscriberId,
 } from '../core/protocol/index.js';
+import { type AkaAdmin, createAkaAdmin } from './aka-admin.js';
+import type { AkaVault } from './aka-vault.js';
 import type { Logger } from './logger.js';
 import { hashCode, hashPassword, newCode } from './secrets.js';
 import { shortSubscriber } from './server-log.js';
@@ -57,8 +59,8 @@ export interface IssuedCode {
   expiresAt: number;
 }
 
-/** The operator's operations on the subscriber managing database. */
-export interface Admin {
+/** The operator's operations on the subscriber managing database, and on AKA keys (aka-admin.ts). */
+export interface Admin extends AkaAdmin {
   /** Creates a subscriber, or updates the ICCID / login password ([0038]) of an existing one. */
   addSubscriber(input: {
     subscriber: string;
@@ -123,6 +125,7 @@ export function createAdmin(deps: {
   sessions: Sessions;
   logger: Logger;
   now: () => number;
+  akaVault?: AkaVault | undefined;
 }): Admin {
   const { store, sessions, logger, now } = deps;
 
@@ -154,6 +157,7 @@ export function createAdmin(deps: {
   }
 
   return {
+    ...createAkaAdmin({ store, vault: deps.akaVault, logger, now }),
     async addSubscriber(input) {
       validate(input);
       const loginPasswordHash =

@@ -13,6 +13,8 @@
  */
 export type { Admin, AdminErrorKind, IssuedCode, SubscriberInfo, TerminalInfo } from './admin.js';
 export { AdminError, DEFAULT_CODE_TTL_MS } from './admin.js';
+export { AkaAdminError, type AkaKeyInput } from './aka-admin.js';
+export { AkaVault, AkaVaultError, loadKeyring, newServerKey, parseKeyring } from './aka-vault.js';
 export type { Pem, TlsOptions, WsOptions } from './listeners.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';

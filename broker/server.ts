@@ -2,6 +2,8 @@ import { Aedes } from 'aedes';
 import { encodeReply, MAX_MESSAGE_BYTES, parseTopic, type Reply } from '../core/protocol/index.js';
 import { type AuthFailureReason, accessHooks } from './access.js';
 import { type Admin, createAdmin } from './admin.js';
+import { AuthenticationCentre } from './aka-auc.js';
+import type { AkaVault } from './aka-vault.js';
 import {
   type AttemptLimiter,
   type AttemptLimitSettings,
@@ -58,6 +60,12 @@ export interface SyncServerOptions {
    * sessions and attempt limits in Redis; the store must be shared too (PostgreSQL).
    */
   redis?: string;
+  /**
+   * The server keys AKA card keys are sealed under (aka-vault.ts). Without
+   * them, subscribers with an AKA key cannot be challenged (their syncs are
+   * refused 'internal' and the log says why), and none can be set.
+   */
+  akaVault?: AkaVault;
 }
 
 export interface SyncServer {
@@ -93,8 +101,10 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
       );
     });
 
+  const auc = new AuthenticationCentre(store, options.akaVault, now);
   const router = new RequestRouter({
     store,
+    auc,
     sessions,
     logger,
     log,
@@ -147,7 +157,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
       // budget is spent (request-budget.ts); one gone while held is not served.
       budgetOf(sessions, maxMessageBytes)
         .run(budgetKey(session), payload.length, () =>
-          client.closed ? Promise.resolve() : router.enqueue(session, payload),
+          client.closed ? Promise.resolve() : router.enqueue(session, payload, () => client.close()),
         )
         .then(
           () => done(null),
@@ -188,7 +198,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
       port: tcp?.port ?? null,
       ...(tls ? { tlsPort: tls.port } : {}),
       ...(ws ? { wsPort: ws.port } : {}),
-      admin: createAdmin({ store, sessions, logger, now }),
+      admin: createAdmin({ store, sessions, logger, now, akaVault: options.akaVault }),
       store,
       broker: aedes,
       async close() {

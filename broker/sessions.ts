@@ -15,7 +15,20 @@ export interface Session {
    * `reg`, the topic of its own it subscribed to (regReplyTopic), null until then.
    */
   replyTopic: string | null;
+  /** t only: how far the card got proving itself on this connection (TS 33.102 §6.3); absent = not asked yet. */
+  aka?: AkaProof;
 }
+
+/**
+ * A connection's AKA state: no key for the subscriber (nothing to prove); a
+ * challenge out, its expected RES kept here only; proven; or failed (a wrong
+ * RES or AUTS: the connection is closed after the refusal).
+ */
+export type AkaProof =
+  | { step: 'not-required' }
+  | { step: 'challenged'; rand: Uint8Array; xres: Uint8Array; expiresAt: number }
+  | { step: 'proven' }
+  | { step: 'failed' };
 
 /**
  * The authenticated connections, by client and by terminal, so that a

@@ -1,4 +1,15 @@
-import { AdminError, type SyncStore, startSyncServer } from '../broker/index.js';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  AdminError,
+  AkaAdminError,
+  AkaVault,
+  AkaVaultError,
+  loadKeyring,
+  newServerKey,
+  parseKeyring,
+  type SyncStore,
+  startSyncServer,
+} from '../broker/index.js';
 import type { Category } from '../core/protocol/categories.js';
 import { checkIccid, checkImsi, checkTerminalId, OperatorInputError } from './operator-input.js';
 import { EXIT_CODES } from './process-guard.js';
@@ -106,13 +117,121 @@ export async function history(opts: Common & { subscriber: string; limit: number
   );
 }
 
-async function withAdmin(dataDir: string, fn: (admin: Admin, store: SyncStore) => Promise<void>) {
+/** `admin aka-keygen`: a new current server key in the key file; the others stay so their seals still open. */
+export async function akaKeygen(opts: { akaKeyFile: string; id?: string }): Promise<void> {
+  const id = opts.id ?? new Date().toISOString().slice(0, 10);
+  let keyring: { current: string; keys: Record<string, string> } = { current: id, keys: {} };
+  if (existsSync(opts.akaKeyFile)) {
+    try {
+      const parsed = loadKeyring(opts.akaKeyFile);
+      keyring = {
+        current: id,
+        keys: Object.fromEntries([...parsed.keys].map(([k, v]) => [k, Buffer.from(v).toString('hex')])),
+      };
+    } catch (e) {
+      if (!(e instanceof AkaVaultError)) throw e;
+      console.error(`simsync: ${e.message}`);
+      process.exitCode = EXIT_CODES.usage;
+      return;
+    }
+  }
+  if (keyring.keys[id] !== undefined) {
+    console.error(`simsync: ${opts.akaKeyFile} already has a key ${id}: give another --id`);
+    process.exitCode = EXIT_CODES.usage;
+    return;
+  }
+  keyring.keys[id] = newServerKey();
+  parseKeyring(JSON.stringify(keyring), opts.akaKeyFile); // the file written is one the server reads
+  const temporary = `${opts.akaKeyFile}.new`;
+  writeFileSync(temporary, `${JSON.stringify(keyring, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temporary, opts.akaKeyFile);
+  console.log(
+    `server key ${id} added to ${opts.akaKeyFile} and made current; keys sealed under an older one: simsync admin aka-rotate`,
+  );
+}
+
+/** `admin aka-set`: K and OPc (or OP) from flags or the environment, sealed at once; never printed. */
+export async function akaSet(
+  opts: Common & {
+    akaKeyFile: string;
+    subscriber: string;
+    ki?: string;
+    opc?: string;
+    op?: string;
+    sqn?: number;
+  },
+): Promise<void> {
+  const subscriber = checkImsi(opts.subscriber);
+  const k = opts.ki ?? process.env.SIMSYNC_AKA_KI;
+  const opc = opts.opc ?? process.env.SIMSYNC_AKA_OPC;
+  const op = opts.op ?? process.env.SIMSYNC_AKA_OP;
+  if (k === undefined) throw new OperatorInputError('give K: --ki <32 hex digits> or SIMSYNC_AKA_KI');
+  await withAdmin(
+    opts.data,
+    async (a) => {
+      await a.setAkaKey({
+        subscriber,
+        k,
+        ...(opc !== undefined ? { opc } : {}),
+        ...(op !== undefined ? { op } : {}),
+        ...(opts.sqn !== undefined ? { sqn: opts.sqn } : {}),
+      });
+      if (opts.json) console.log(JSON.stringify({ subscriber, aka: true }));
+      else
+        console.log(
+          `AKA key of ${subscriber} saved, sealed: its SIM proves itself at every sync from its next connection`,
+        );
+    },
+    opts.akaKeyFile,
+  );
+}
+
+export async function akaRemove(opts: Common & { subscriber: string }): Promise<void> {
+  const subscriber = checkImsi(opts.subscriber);
+  await withAdmin(opts.data, async (a) => {
+    const had = await a.removeAkaKey(subscriber);
+    if (opts.json) console.log(JSON.stringify({ subscriber, removed: had }));
+    else console.log(had ? `AKA key of ${subscriber} removed` : `${subscriber} had no AKA key`);
+  });
+}
+
+export async function akaRotate(opts: Common & { akaKeyFile: string }): Promise<void> {
+  await withAdmin(
+    opts.data,
+    async (a) => {
+      const moved = await a.rotateAkaKeys();
+      if (opts.json) console.log(JSON.stringify({ resealed: moved }));
+      else console.log(`${moved} AKA key(s) re-sealed under the current server key`);
+    },
+    opts.akaKeyFile,
+  );
+}
+
+async function withAdmin(
+  dataDir: string,
+  fn: (admin: Admin, store: SyncStore) => Promise<void>,
+  akaKeyFile?: string,
+) {
+  let akaVault: AkaVault | undefined;
+  try {
+    akaVault = akaKeyFile === undefined ? undefined : new AkaVault(loadKeyring(akaKeyFile));
+  } catch (e) {
+    if (!(e instanceof AkaVaultError)) throw e;
+    console.error(`simsync: ${e.message}`);
+    process.exitCode = EXIT_CODES.usage;
+    return;
+  }
   const store = await openServerStore(dataDir, process.env.SIMSYNC_POSTGRES);
-  const server = await startSyncServer({ store, port: null, revocationPollMs: 60_000 });
+  const server = await startSyncServer({ store, port: null, revocationPollMs: 60_000, akaVault });
   try {
     await fn(server.admin, store);
   } catch (e) {
-    if (e instanceof AdminError || e instanceof OperatorInputError) {
+    if (
+      e instanceof AdminError ||
+      e instanceof OperatorInputError ||
+      e instanceof AkaAdminError ||
+      e instanceof AkaVaultError
+    ) {
       console.error(`simsync: ${e.message}`);
       process.exitCode = EXIT_CODES.usage;
       return;

@@ -91,6 +91,7 @@ program
   )
   .option('--auth-lockout-after <n>', 'failed CONNECTs per address or subscriber before a lockout', count, 20)
   .option('--auth-lockout-minutes <n>', 'how long a lockout lasts', count, 15)
+  .option(...akaKeyFileOptionForServer())
   .option('--config <file>', "settings file (JSON, the flags' names; default <data>/server.json); flags win")
   .action(async (flags, command: Command) => {
     const { runServer } = await import('./server-command.js');
@@ -160,6 +161,48 @@ admin
   .option('--subscriber <imsi>', "only this subscriber's")
   .option('--json', 'JSON lines instead of the table (scripts)')
   .action(async (opts) => (await adminCommands()).listTerminals(opts));
+
+const akaKeyFileOption = [
+  '--aka-key-file <file>',
+  "server keys that seal the SIMs' AKA keys (JSON; see admin aka-keygen)",
+  process.env.SIMSYNC_AKA_KEY_FILE,
+] as const;
+
+admin
+  .command('aka-keygen')
+  .description('add a new server key to the AKA key file (created, mode 600) and make it current')
+  .requiredOption(...akaKeyFileOption)
+  .option('--id <id>', 'name of the new key (default: today, e.g. 2026-12-02)')
+  .action(async (opts) => (await adminCommands()).akaKeygen(opts));
+
+admin
+  .command('aka-set')
+  .description("a programmable SIM's K and OPc (or OP): from then on its card proves itself at every sync")
+  .option(...dataOption)
+  .requiredOption(...akaKeyFileOption)
+  .requiredOption('--subscriber <imsi>', 'subscriber ID (IMSI)')
+  .option('--ki <hex>', 'K, 32 hex digits (or set SIMSYNC_AKA_KI)')
+  .option('--opc <hex>', 'OPc, 32 hex digits (or set SIMSYNC_AKA_OPC)')
+  .option('--op <hex>', 'OP instead of OPc, 32 hex digits (or set SIMSYNC_AKA_OP)')
+  .option('--sqn <n>', "the card's last SQN, when known", count)
+  .option('--json', 'one JSON line instead of the text (scripts)')
+  .action(async (opts) => (await adminCommands()).akaSet(opts));
+
+admin
+  .command('aka-remove')
+  .description("forget a subscriber's AKA key: its card is no longer asked to prove itself")
+  .option(...dataOption)
+  .requiredOption('--subscriber <imsi>', 'subscriber ID (IMSI)')
+  .option('--json', 'one JSON line instead of the text (scripts)')
+  .action(async (opts) => (await adminCommands()).akaRemove(opts));
+
+admin
+  .command('aka-rotate')
+  .description("re-seal every AKA key under the key file's current server key")
+  .option(...dataOption)
+  .requiredOption(...akaKeyFileOption)
+  .option('--json', 'one JSON line instead of the text (scripts)')
+  .action(async (opts) => (await adminCommands()).akaRotate(opts));
 
 admin
   .command('history')
@@ -294,6 +337,14 @@ modem
   });
 
 /** The operator's commands, loaded when one of them runs. */
+function akaKeyFileOptionForServer() {
+  return [
+    '--aka-key-file <file>',
+    "server keys sealing the SIMs' AKA keys (needed once any subscriber has one)",
+    process.env.SIMSYNC_AKA_KEY_FILE,
+  ] as const;
+}
+
 function adminCommands() {
   return import('./admin-commands.js');
 }

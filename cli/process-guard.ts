@@ -43,7 +43,14 @@ export function guardProcess(): void {
 }
 
 /** Errors that say a flag or argument is wrong: the message is all there is to it (exit 2). */
-const USAGE_ERRORS = new Set(['OperatorInputError', 'CommandError', 'SettingsError', 'InvalidArgumentError']);
+const USAGE_ERRORS = new Set([
+  'OperatorInputError',
+  'CommandError',
+  'SettingsError',
+  'InvalidArgumentError',
+  'AkaVaultError',
+  'AkaAdminError',
+]);
 
 /** One line for an error that reached the top, then exit. */
 export function fatal(error: unknown): never {

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
-import { ServerMetrics, startSyncServer, trackConnections } from '../broker/index.js';
+import { AkaVault, loadKeyring, ServerMetrics, startSyncServer, trackConnections } from '../broker/index.js';
 import { notePort } from './process-guard.js';
 import { readServerSettings, withSettingsFile } from './server-settings.js';
 import { openServerStore } from './server-store.js';
@@ -24,6 +24,7 @@ export type ServerFlags = {
   authMaxDelaySeconds: number;
   authLockoutAfter: number;
   authLockoutMinutes: number;
+  akaKeyFile?: string;
 };
 
 /**
@@ -44,8 +45,15 @@ export async function runServer(flags: ServerFlags, command: Command): Promise<v
   notePort(opts.metricsPort, '--metrics-port');
   if (opts.tlsKey) notePort(opts.tlsPort, '--tls-port');
   notePort(opts.wsPort, '--ws-port');
+  // A key file named but unreadable stops the start, before the store opens (AkaVaultError: one line).
+  const akaVault = opts.akaKeyFile === undefined ? undefined : new AkaVault(loadKeyring(opts.akaKeyFile));
   const metrics = new ServerMetrics();
   const store = await openServerStore(opts.data, opts.postgres);
+  if (akaVault === undefined && (await store.listAka()).length > 0) {
+    logger.warn(
+      'subscribers have AKA keys and no --aka-key-file was given: their syncs are refused until the server has it',
+    );
+  }
   const server = await startSyncServer({
     store: metrics.meter(store),
     host: opts.host,
@@ -60,6 +68,7 @@ export async function runServer(flags: ServerFlags, command: Command): Promise<v
       lockoutMs: opts.authLockoutMinutes * 60_000,
     },
     onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
+    ...(akaVault ? { akaVault } : {}),
     ...(tls ? { tls } : {}),
     ...(opts.wsPort !== undefined ? { ws: { port: opts.wsPort } } : {}),
   });

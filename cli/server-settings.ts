@@ -27,6 +27,7 @@ export const ServerSettingsFile = z.strictObject({
   authMaxDelaySeconds: Count.optional(),
   authLockoutAfter: Count.optional(),
   authLockoutMinutes: Count.optional(),
+  akaKeyFile: z.string().min(1).optional(),
 });
 export type ServerSettingsFile = z.infer<typeof ServerSettingsFile>;
 

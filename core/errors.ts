@@ -54,6 +54,10 @@ export type LocalRefusalCode =
   | 'not-a-target'
   /** FIG. 15 / FIG. 20: changes not on the server yet keep the step from happening. */
   | 'unsynced'
+  /** TS 33.102 §6.3.3: the SIM found the server's challenge not authentic (not its home network's key). */
+  | 'aka-network'
+  /** The server asks for AKA and the SIM (2G) or the reader (no APDUs) cannot answer it. */
+  | 'aka-unsupported'
   /** The terminal's NV store is damaged (hal-linux names file and byte). */
   | 'store-corrupt';
 

@@ -1,4 +1,5 @@
 import type { ErrorCode, Reply } from '../../core/protocol/index.js';
+import type { AuthenticationCentre } from '../aka-auc.js';
 import type { Logger } from '../logger.js';
 import type { ServerLog } from '../server-log.js';
 import type { Session, Sessions } from '../sessions.js';
@@ -16,6 +17,8 @@ export interface RequestDeps {
   limits: UploadLimits & { maxMessageBytes: number };
   /** Publishes a reply or notice on a down topic, QoS 1. */
   publish: (topic: string, reply: Reply) => Promise<void>;
+  /** Challenges and checks the cards of subscribers with an AKA key. */
+  auc: AuthenticationCentre;
   /** One of several broker processes: a terminal online elsewhere is not in `sessions`. */
   clustered?: boolean;
 }
@@ -30,6 +33,8 @@ export interface Handled {
   audit: AuditLine | null;
   /** The line was already written, in the request's own transaction (an applied upload). */
   audited?: boolean;
+  /** The connection is closed once the reply is out (a failed AKA proof). */
+  endSession?: boolean;
 }
 
 /** Who a sync request speaks for, as its audit line names them. */

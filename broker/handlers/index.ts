@@ -3,9 +3,10 @@ import { budgetKey, budgetOf } from '../request-budget.js';
 import type { Failure } from '../server-log.js';
 import type { Session } from '../sessions.js';
 import { checkPair } from '../sync/pair.js';
+import { akaGate, handleAkaChallenge, handleAkaResponse } from './aka.js';
 import { handleDownload } from './download.js';
 import { handleFetch } from './fetch.js';
-import { type Handled, type RequestDeps, refuse } from './handled.js';
+import { type Handled, type RequestDeps, refuse, type Who } from './handled.js';
 import { handleProbe } from './probe.js';
 import { handleRegister } from './register.js';
 import { handleSetCategories } from './set-categories.js';
@@ -33,10 +34,10 @@ export class RequestRouter {
   constructor(private readonly deps: RequestDeps) {}
 
   /** Queues one payload; resolves when it has been handled and answered. */
-  enqueue(session: Session, payload: Uint8Array): Promise<void> {
+  enqueue(session: Session, payload: Uint8Array, end: () => void = () => {}): Promise<void> {
     const key = `${session.channel}:${session.terminalId}`;
     const previous = this.queues.get(key) ?? Promise.resolve();
-    const run = previous.then(() => this.serve(session, payload));
+    const run = previous.then(() => this.serve(session, payload, end));
     this.queues.set(key, run);
     void run.finally(() => {
       if (this.queues.get(key) === run) this.queues.delete(key);
@@ -49,7 +50,7 @@ export class RequestRouter {
     while (this.queues.size > 0) await Promise.allSettled([...this.queues.values()]);
   }
 
-  private async serve(session: Session, payload: Uint8Array): Promise<void> {
+  private async serve(session: Session, payload: Uint8Array, end: () => void): Promise<void> {
     const { logger, now } = this.deps;
     const receivedAt = now();
     const topic = session.replyTopic;
@@ -92,6 +93,7 @@ export class RequestRouter {
     await this.deps
       .publish(topic, handled.reply)
       .catch((e: unknown) => logger.error({ err: e, terminalId: session.terminalId }, 'reply failed'));
+    if (handled.endSession) end();
   }
 
   /** Validation at the edge (STYLE.md §9): a request, or the refusal of a payload that is none. */
@@ -118,8 +120,8 @@ export class RequestRouter {
     }
     const wrongChannel = session.channel !== 't';
     const terminal = wrongChannel ? undefined : await deps.store.getTerminal(session.terminalId);
-    const who = {
-      action: request.type,
+    const who: Who = {
+      action: request.type === 'aka-challenge' || request.type === 'aka-response' ? 'aka' : request.type,
       subscriber: request.subscriber,
       terminalOwner: terminal && terminal.subscriber !== request.subscriber ? terminal.subscriber : null,
     };
@@ -139,6 +141,10 @@ export class RequestRouter {
       return refuse(request.req, refusal ?? 'not-registered', message, who);
     }
     const call = { deps, session, terminal, who };
+    if (request.type === 'aka-challenge') return handleAkaChallenge(call, request);
+    if (request.type === 'aka-response') return handleAkaResponse(call, request);
+    const unproven = await akaGate(call, request);
+    if (unproven) return unproven;
     switch (request.type) {
       case 'upload':
         return handleUpload(call, request);

@@ -231,6 +231,28 @@ export const MIGRATIONS: readonly Migration[] = [
   ALTER TABLE staged_parts ALTER COLUMN bytes SET STORAGE EXTERNAL;
   `,
   },
+  {
+    // K and OPc only sealed (broker/aka-vault.ts); sqn is the last SQN issued (TS 33.102 Annex C.1).
+    why: 'TS 33.102 AKA: a subscriber card key, sealed under the server key named by key_id, and its SQN',
+    sqlite: `
+  CREATE TABLE aka_keys (
+    subscriber TEXT PRIMARY KEY REFERENCES subscribers(subscriber),
+    key_id TEXT NOT NULL,
+    sealed BLOB NOT NULL,
+    sqn INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+    postgres: `
+  CREATE TABLE aka_keys (
+    subscriber TEXT PRIMARY KEY REFERENCES subscribers(subscriber),
+    key_id TEXT NOT NULL,
+    sealed BYTEA NOT NULL,
+    sqn BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  `,
+  },
 ];
 
 /** The version a database has once every migration ran. */

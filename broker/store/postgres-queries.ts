@@ -1,8 +1,11 @@
 import type { QueryResultRow } from 'pg';
 import { type Category, categoryCode } from '../../core/protocol/index.js';
 import {
+  AKA_COLUMNS,
+  type AkaSql,
   AUDIT_COLUMNS,
   type AuditSql,
+  akaRow,
   auditEntry,
   type ChangePg,
   CODE_COLUMNS,
@@ -24,6 +27,7 @@ import {
 } from './postgres-rows.js';
 import { bytes, filtersText, metaColumns, toMask } from './sqlite-rows.js';
 import type {
+  AkaRow,
   AuditEntry,
   BodyRange,
   ChangeLogEntry,
@@ -150,6 +154,31 @@ export class PostgresQueries {
          created_at = excluded.created_at, expires_at = excluded.expires_at, used_at = excluded.used_at`,
       [row.codeHash, row.subscriber, row.terminalId, row.createdAt, row.expiresAt, row.usedAt],
     );
+  }
+
+  async getAka(subscriber: string): Promise<AkaRow | undefined> {
+    const [r] = await this.run<AkaSql>(`SELECT ${AKA_COLUMNS} FROM aka_keys WHERE subscriber = $1`, [
+      subscriber,
+    ]);
+    return r && akaRow(r);
+  }
+
+  async listAka(): Promise<AkaRow[]> {
+    const rows = await this.run<AkaSql>(`SELECT ${AKA_COLUMNS} FROM aka_keys ORDER BY subscriber`);
+    return rows.map(akaRow);
+  }
+
+  async putAka(row: AkaRow): Promise<void> {
+    await this.run(
+      `INSERT INTO aka_keys (${AKA_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (subscriber) DO UPDATE SET key_id = excluded.key_id, sealed = excluded.sealed,
+         sqn = excluded.sqn, created_at = excluded.created_at`,
+      [row.subscriber, row.keyId, row.sealed, row.sqn, row.createdAt],
+    );
+  }
+
+  async deleteAka(subscriber: string): Promise<void> {
+    await this.run('DELETE FROM aka_keys WHERE subscriber = $1', [subscriber]);
   }
 
   async getRecord(subscriber: string, cat: Category, recordId: string): Promise<StoredRecord | undefined> {

@@ -1,5 +1,6 @@
 import { TypeOverrides, types } from 'pg';
 import {
+  type AkaSql,
   type AuditSql,
   type CodeSql,
   category,
@@ -18,8 +19,8 @@ import type { ChangeLogEntry, TerminalRow } from './sync-store.js';
  */
 
 export type { StagingSql } from './sqlite-rows.js';
-export { auditEntry, codeRow, stagingRow, storedRecord, subscriberRow } from './sqlite-rows.js';
-export type { AuditSql, CodeSql, RecordSql, SubscriberSql };
+export { akaRow, auditEntry, codeRow, stagingRow, storedRecord, subscriberRow } from './sqlite-rows.js';
+export type { AkaSql, AuditSql, CodeSql, RecordSql, SubscriberSql };
 
 /**
  * BIGINT as a number, not pg's default string: times are ms since the epoch
@@ -61,6 +62,7 @@ export const SUBSCRIBER_COLUMNS = 'subscriber, iccid, login_password_hash, creat
 export const TERMINAL_COLUMNS =
   'terminal_id, subscriber, password_hash, categories, credential_hash, revoked, created_at, last_seen_at, ' +
   'last_batch, last_ack, filters';
+export const AKA_COLUMNS = 'subscriber, key_id, sealed, sqn, created_at';
 export const CODE_COLUMNS = 'code_hash, subscriber, terminal_id, created_at, expires_at, used_at';
 export const RECORD_COLUMNS = 'category, record_id, body, seq, origin, edited_at, folder, data_date, title';
 export const STAGING_COLUMNS = 'terminal_id, category, record_id, subscriber, size, hash, got, expires_at';

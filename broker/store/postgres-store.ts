@@ -6,6 +6,7 @@ import { PostgresQueries, type Run } from './postgres-queries.js';
 import { storeTypes } from './postgres-rows.js';
 import { migratePostgres } from './postgres-schema.js';
 import type {
+  AkaRow,
   AuditEntry,
   CodeRow,
   RecordQuery,
@@ -117,6 +118,18 @@ class PostgresTx implements SyncTx {
   putCode = async (row: CodeRow) => {
     await this.own(row.subscriber);
     await this.q.putCode(row);
+  };
+  getAka = async (s: string) => {
+    await this.own(s);
+    return this.q.getAka(s);
+  };
+  putAka = async (row: AkaRow) => {
+    await this.own(row.subscriber);
+    await this.q.putAka(row);
+  };
+  deleteAka = async (s: string) => {
+    await this.own(s);
+    await this.q.deleteAka(s);
   };
   getRecord = async (s: string, c: Category, id: string) => {
     await this.own(s);
@@ -278,6 +291,8 @@ export class PostgresSyncStore implements SyncStore {
   getTerminal = (t: string) => this.q.getTerminal(t);
   listTerminals = (s?: string) => this.q.listTerminals(s);
   getCode = (h: string) => this.q.getCode(h);
+  getAka = (s: string) => this.q.getAka(s);
+  listAka = () => this.q.listAka();
   touchTerminal = (t: string, at: number) => this.relaxed.touchTerminal(t, at);
   latestSeq = (s: string) => this.q.latestSeq(s);
   getRecord = (s: string, c: Category, id: string) => this.q.getRecord(s, c, id);

@@ -6,7 +6,15 @@ import {
   Filters,
   type RecordMeta,
 } from '../../core/protocol/index.js';
-import type { AuditEntry, CodeRow, Staging, StoredRecord, SubscriberRow, TerminalRow } from './sync-store.js';
+import type {
+  AkaRow,
+  AuditEntry,
+  CodeRow,
+  Staging,
+  StoredRecord,
+  SubscriberRow,
+  TerminalRow,
+} from './sync-store.js';
 
 /** SQLite rows as better-sqlite3 returns them, and their mapping to the SyncStore types. */
 
@@ -51,6 +59,13 @@ export interface TerminalSql {
   last_batch: number | null;
   last_ack: Buffer | null;
   filters: string | null;
+}
+export interface AkaSql {
+  subscriber: string;
+  key_id: string;
+  sealed: Uint8Array;
+  sqn: number;
+  created_at: number;
 }
 export interface CodeSql {
   code_hash: string;
@@ -154,6 +169,14 @@ function metaOf(r: RecordSql): RecordMeta | undefined {
     ...(r.title === null ? {} : { title: r.title }),
   };
 }
+
+export const akaRow = (r: AkaSql): AkaRow => ({
+  subscriber: r.subscriber,
+  keyId: r.key_id,
+  sealed: new Uint8Array(r.sealed),
+  sqn: r.sqn,
+  createdAt: r.created_at,
+});
 
 export const codeRow = (r: CodeSql): CodeRow => ({
   codeHash: r.code_hash,

@@ -3,7 +3,9 @@ import { dirname, join } from 'node:path';
 import { type Category, categoryCode } from '../../core/protocol/index.js';
 import { type Database, openDatabase, type Statement } from './sqlite-driver.js';
 import {
+  type AkaSql,
   type AuditSql,
+  akaRow,
   auditEntry,
   bytes,
   type ChangeSql,
@@ -24,6 +26,7 @@ import {
 } from './sqlite-rows.js';
 import { migrate } from './sqlite-schema.js';
 import type {
+  AkaRow,
   AuditEntry,
   BodyRange,
   ChangeLogEntry,
@@ -123,6 +126,25 @@ class Queries {
       `INSERT OR REPLACE INTO codes (code_hash, subscriber, terminal_id, created_at, expires_at, used_at)
        VALUES (?, ?, ?, ?, ?, ?)`,
     ).run(row.codeHash, row.subscriber, row.terminalId, row.createdAt, row.expiresAt, row.usedAt);
+  }
+
+  getAka(subscriber: string): AkaRow | undefined {
+    const r = this.sql('SELECT * FROM aka_keys WHERE subscriber = ?').get(subscriber);
+    return r ? akaRow(r as AkaSql) : undefined;
+  }
+
+  listAka(): AkaRow[] {
+    return (this.sql('SELECT * FROM aka_keys ORDER BY subscriber').all() as AkaSql[]).map(akaRow);
+  }
+
+  putAka(row: AkaRow): void {
+    this.sql(
+      'INSERT OR REPLACE INTO aka_keys (subscriber, key_id, sealed, sqn, created_at) VALUES (?, ?, ?, ?, ?)',
+    ).run(row.subscriber, row.keyId, row.sealed, row.sqn, row.createdAt);
+  }
+
+  deleteAka(subscriber: string): void {
+    this.sql('DELETE FROM aka_keys WHERE subscriber = ?').run(subscriber);
   }
 
   getRecord(subscriber: string, cat: Category, recordId: string): StoredRecord | undefined {
@@ -325,6 +347,9 @@ class SqliteTx implements SyncTx {
   putTerminal = async (row: TerminalRow) => this.q.putTerminal(row);
   getCode = async (h: string) => this.q.getCode(h);
   putCode = async (row: CodeRow) => this.q.putCode(row);
+  getAka = async (s: string) => this.q.getAka(s);
+  putAka = async (row: AkaRow) => this.q.putAka(row);
+  deleteAka = async (s: string) => this.q.deleteAka(s);
   getRecord = async (s: string, c: Category, id: string) => this.q.getRecord(s, c, id);
   putRecord = async (s: string, r: RecordWrite, at: number) => this.q.putRecord(s, r, at);
   latestSeq = async (s: string) => this.q.latestSeq(s);
@@ -420,6 +445,8 @@ export class SqliteSyncStore implements SyncStore {
   getTerminal = (t: string) => this.exclusive(() => this.q.getTerminal(t));
   listTerminals = (s?: string) => this.exclusive(() => this.q.listTerminals(s));
   getCode = (h: string) => this.exclusive(() => this.q.getCode(h));
+  getAka = (s: string) => this.exclusive(() => this.q.getAka(s));
+  listAka = () => this.exclusive(() => this.q.listAka());
   touchTerminal = (t: string, at: number) => this.relaxed(() => this.q.touchTerminal(t, at));
   latestSeq = (s: string) => this.exclusive(() => this.q.latestSeq(s));
   getRecord = (s: string, c: Category, id: string) => this.exclusive(() => this.q.getRecord(s, c, id));

@@ -82,6 +82,37 @@ export function describeSyncStoreContract(name: string, factory: () => SyncStore
       expect((await store.listSubscribers()).map((s) => s.subscriber)).toEqual([X, Y]);
     });
 
+    it('TS 33.102 AKA: keeps a sealed card key and its SQN per subscriber, replacing, listing, deleting', async () => {
+      await addSubscriber(X);
+      await addSubscriber(Y);
+      expect(await store.getAka(X)).toBeUndefined();
+      const sqn = 2 ** 47 + 33; // SQNs are 48-bit: beyond int32 and exact
+      const row = { subscriber: X, keyId: 'k1', sealed: body(1, 2, 3), sqn, createdAt: 7 };
+      await store.transaction((tx) => tx.putAka(row));
+      await store.transaction((tx) => tx.putAka({ ...row, subscriber: Y, keyId: 'k0' }));
+      expect(await store.getAka(X)).toEqual(row);
+      await store.transaction(async (tx) => {
+        const now = await tx.getAka(X);
+        await tx.putAka({ ...(now as typeof row), sqn: sqn + 32, keyId: 'k2', sealed: body(9) });
+      });
+      expect(await store.getAka(X)).toEqual({ ...row, sqn: sqn + 32, keyId: 'k2', sealed: body(9) });
+      expect((await store.listAka()).map((r) => [r.subscriber, r.keyId])).toEqual([
+        [X, 'k2'],
+        [Y, 'k0'],
+      ]);
+      // A failed transaction leaves the SQN as it was: no challenge issued twice from one SQN.
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.putAka({ ...row, sqn: 1 });
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      expect((await store.getAka(X))?.sqn).toBe(sqn + 32);
+      await store.transaction((tx) => tx.deleteAka(X));
+      expect(await store.getAka(X)).toBeUndefined();
+      expect((await store.listAka()).map((r) => r.subscriber)).toEqual([Y]);
+    });
+
     it('FIG. 7b: keeps terminals with categories, credential hash, revocation and the last batch ack', async () => {
       await addSubscriber(X);
       await addSubscriber(Y);

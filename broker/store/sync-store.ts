@@ -39,6 +39,19 @@ export interface TerminalRow {
   lastAck: Uint8Array | null;
 }
 
+/**
+ * TS 33.102 AKA for a subscriber's card: its K and OPc sealed under the
+ * server key `keyId` (broker/aka-vault.ts: never in the clear here), and the
+ * last SQN the server issued (SEQ ‖ IND, Annex C.1), which only grows.
+ */
+export interface AkaRow {
+  subscriber: string;
+  keyId: string;
+  sealed: Uint8Array;
+  sqn: number;
+  createdAt: number;
+}
+
 /** A one-time registration code, issued by the operator or by shop registration. */
 export interface CodeRow {
   codeHash: string;
@@ -131,6 +144,7 @@ export type AuditAction =
   | 'probe'
   | 'fetch'
   | 'upload-part'
+  | 'aka'
   | 'revoke'
   | 'request';
 
@@ -165,6 +179,11 @@ export interface SyncTx {
   getCode(codeHash: string): Promise<CodeRow | undefined>;
   /** Inserts or replaces; the subscriber must exist. */
   putCode(row: CodeRow): Promise<void>;
+  getAka(subscriber: string): Promise<AkaRow | undefined>;
+  /** Inserts or replaces; the subscriber must exist. */
+  putAka(row: AkaRow): Promise<void>;
+  /** Drops the subscriber's AKA key: no proof is asked of its card any more. */
+  deleteAka(subscriber: string): Promise<void>;
   getRecord(subscriber: string, category: Category, recordId: string): Promise<StoredRecord | undefined>;
   /**
    * Writes a record's new state with the subscriber's next sequence number
@@ -233,6 +252,9 @@ export interface SyncStore {
   /** All terminals, or a subscriber's, ordered by terminal ID. */
   listTerminals(subscriber?: string): Promise<TerminalRow[]>;
   getCode(codeHash: string): Promise<CodeRow | undefined>;
+  getAka(subscriber: string): Promise<AkaRow | undefined>;
+  /** Every subscriber's AKA row, ordered by subscriber (key rotation walks them). */
+  listAka(): Promise<AkaRow[]>;
   /**
    * Records when a terminal was last seen. Bookkeeping: atomic, but a store
    * may make it durable only with the next transaction (a power cut may lose

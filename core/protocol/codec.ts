@@ -52,6 +52,10 @@ export const REQUEST_LIMITS: Record<Request['type'], CborLimits> = {
   register: { maxBytes: 4 * KIB, maxItems: 23, maxContainers: 2, maxDepth: 2, maxLength: 8 },
   // 5 entries.
   probe: { maxBytes: 4 * KIB, maxItems: 11, maxContainers: 1, maxDepth: 1, maxLength: 5 },
+  // 3 entries.
+  'aka-challenge': { maxBytes: 4 * KIB, maxItems: 7, maxContainers: 1, maxDepth: 1, maxLength: 3 },
+  // 5 entries (type, req, subscriber, res or auts: one of the two, but a bad request may send both).
+  'aka-response': { maxBytes: 4 * KIB, maxItems: 11, maxContainers: 1, maxDepth: 1, maxLength: 5 },
   // 8 entries.
   fetch: { maxBytes: 4 * KIB, maxItems: 17, maxContainers: 1, maxDepth: 1, maxLength: 8 },
   // 9 entries: the part's bytes, and under 1 KiB besides (an id of ≤ 600 bytes, a 32-byte hash,
@@ -88,6 +92,8 @@ export const REPLY_LIMITS: Record<Reply['type'], CborLimits> = {
   error: { maxBytes: 4 * KIB, maxItems: 9, maxContainers: 1, maxDepth: 1, maxLength: 4 },
   // 3 entries, categories[8].
   updates: { maxBytes: 4 * KIB, maxItems: 15, maxContainers: 2, maxDepth: 2, maxLength: 8 },
+  // 4 entries (type, req, rand, autn).
+  'aka-challenge': { maxBytes: 4 * KIB, maxItems: 9, maxContainers: 1, maxDepth: 1, maxLength: 4 },
   // 3 entries.
   'part-ack': { maxBytes: 4 * KIB, maxItems: 7, maxContainers: 1, maxDepth: 1, maxLength: 3 },
   // 6 entries, the bytes as long as the message allows.

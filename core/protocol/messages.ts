@@ -208,6 +208,37 @@ export const UploadPartRequest = z.strictObject({
   ),
 });
 
+/** 16 bytes of a challenge (RAND, AUTN: TS 33.102 §6.3.2). */
+const Block16 = Bytes.refine((b) => b.length === 16, 'expected 16 bytes');
+
+/**
+ * TS 33.102 §6.3: asks for a fresh AKA challenge for the subscriber's card.
+ * Answered `aka-challenge`; with no RAND when the subscriber has no AKA key
+ * on this server (no proof is asked for).
+ */
+export const AkaChallengeRequest = z.strictObject({
+  type: z.literal('aka-challenge'),
+  req: Uint32,
+  subscriber: SubscriberId,
+});
+
+/**
+ * The card's answer to the last challenge of this connection: RES (4–16
+ * bytes, TS 33.102 §6.3.3), or AUTS (14 bytes) when the card found the
+ * challenge's SQN out of range (§6.3.5). RES: answered `ok` and the
+ * connection's requests are served; AUTS: a new `aka-challenge` after the
+ * server re-synchronised its SQN. Exactly one of the two.
+ */
+export const AkaResponseRequest = z
+  .strictObject({
+    type: z.literal('aka-response'),
+    req: Uint32,
+    subscriber: SubscriberId,
+    res: Bytes.refine((b) => b.length >= 4 && b.length <= 16, 'RES is 4–16 bytes').optional(),
+    auts: Bytes.refine((b) => b.length === 14, 'AUTS is 14 bytes').optional(),
+  })
+  .refine((r) => (r.res === undefined) !== (r.auts === undefined), 'exactly one of res and auts');
+
 export const Request = z.discriminatedUnion('type', [
   RegisterRequest,
   UploadRequest,
@@ -216,8 +247,12 @@ export const Request = z.discriminatedUnion('type', [
   ProbeRequest,
   FetchRequest,
   UploadPartRequest,
+  AkaChallengeRequest,
+  AkaResponseRequest,
 ]);
 export type Request = z.infer<typeof Request>;
+export type AkaChallengeRequest = z.infer<typeof AkaChallengeRequest>;
+export type AkaResponseRequest = z.infer<typeof AkaResponseRequest>;
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
 export type UploadRequest = z.infer<typeof UploadRequest>;
 export type DownloadRequest = z.infer<typeof DownloadRequest>;
@@ -310,6 +345,17 @@ export const PartAck = z.strictObject({
   got: Seq,
 });
 
+/**
+ * TS 33.102 §6.3.2: RAND and AUTN for the card, or neither when the server
+ * holds no AKA key for the subscriber.
+ */
+export const AkaChallengeReply = z.strictObject({
+  type: z.literal('aka-challenge'),
+  req: Uint32,
+  rand: Block16.optional(),
+  autn: Block16.optional(),
+});
+
 export const ERROR_CODES = [
   'malformed',
   'too-large',
@@ -327,6 +373,13 @@ export const ERROR_CODES = [
    * their hash); the rest of the sync is unaffected.
    */
   'rejected',
+  /**
+   * The subscriber's card must prove itself (AKA, TS 33.102 §6.3) on this
+   * connection before anything else is served; ask for `aka-challenge`.
+   */
+  'aka-required',
+  /** The card's RES (or AUTS) did not match the challenge: the connection is closed. */
+  'aka-failed',
   /** The server's store is away for a moment: nothing was applied; send the same request again later. */
   'unavailable',
   'internal',
@@ -356,6 +409,7 @@ export const Reply = z.discriminatedUnion('type', [
   ProbeReply,
   SubstanceReply,
   PartAck,
+  AkaChallengeReply,
   ErrorReply,
   UpdatesNotice,
 ]);
@@ -367,5 +421,6 @@ export type OkReply = z.infer<typeof OkReply>;
 export type ProbeReply = z.infer<typeof ProbeReply>;
 export type SubstanceReply = z.infer<typeof SubstanceReply>;
 export type PartAck = z.infer<typeof PartAck>;
+export type AkaChallengeReply = z.infer<typeof AkaChallengeReply>;
 export type ErrorReply = z.infer<typeof ErrorReply>;
 export type UpdatesNotice = z.infer<typeof UpdatesNotice>;
