@@ -5,6 +5,7 @@ import {
   isValidPin,
   isValidPuk,
   parseResponse,
+  simCommands,
   toHex,
   usimCommands,
   type VirtualUicc,
@@ -89,6 +90,19 @@ function transmit(card: VirtualUicc, command: Parameters<typeof encodeApdu>[0]) 
 }
 
 /**
+ * A 3G command, or its 2G form when the card refuses CLA 00 (6E00): a modem
+ * speaks TS 51.011 to a 2G SIM (VERIFY CHV1, UNBLOCK CHV1, TS 51.011 §9.2.9, §9.2.13).
+ */
+function transmitEither(
+  card: VirtualUicc,
+  usim: Parameters<typeof encodeApdu>[0],
+  sim: Parameters<typeof encodeApdu>[0],
+) {
+  const res = transmit(card, usim);
+  return res.sw === 0x6e00 ? transmit(card, sim) : res;
+}
+
+/**
  * AT+CPIN="pin" / AT+CPIN="puk","newpin" through VERIFY / UNBLOCK PIN on the
  * card. A right code is followed by +CPIN: READY (then, from the modem, the
  * SMS / phonebook initialisation and its SMS DONE / PB DONE URCs).
@@ -102,12 +116,16 @@ function enterPin(card: VirtualUicc, args: string[]): Reply {
     // TS 27.007 §8.3: with no PIN pending, +CPIN=<pin> does nothing and errs.
     if (state === 'READY') return cme(3);
     if (!isValidPin(first)) return cme(16);
-    const res = transmit(card, usimCommands.verifyPin(first));
+    const res = transmitEither(card, usimCommands.verifyPin(first), simCommands.verifyChv1(first));
     return res.sw === 0x9000 ? unlockedNow() : cme(16);
   }
   if (!isValidPuk(first) || !isValidPin(second)) return cme(16);
-  const res = transmit(card, usimCommands.unblockPin(first, second));
-  return res.sw === 0x9000 ? unlockedNow() : cme(res.sw === 0x6983 ? 13 : 16);
+  const res = transmitEither(
+    card,
+    usimCommands.unblockPin(first, second),
+    simCommands.unblockChv1(first, second),
+  );
+  return res.sw === 0x9000 ? unlockedNow() : cme(res.sw === 0x6983 || res.sw === 0x9840 ? 13 : 16);
 }
 
 /** AT+CRSM (TS 27.007 §8.18): READ BINARY (176) / READ RECORD (178) of a file under the MF. */
