@@ -1,4 +1,10 @@
-import { openSqliteStore, type SyncServer, type SyncStore, startSyncServer } from '../broker/index.js';
+import {
+  type AkaVault,
+  openSqliteStore,
+  type SyncServer,
+  type SyncStore,
+  startSyncServer,
+} from '../broker/index.js';
 import {
   type Category,
   type Logger,
@@ -67,6 +73,8 @@ export interface SimWorldOptions {
    * terminals' links go to the brokers in turn. `server` is the first.
    */
   cluster?: { redis: string; brokers: number; openStore: () => Promise<SyncStore> };
+  /** The server keys for subscribers' AKA keys (broker/aka-vault.ts), on every broker. */
+  akaVault?: AkaVault;
 }
 
 /**
@@ -94,6 +102,7 @@ export class SimWorld {
         host: '127.0.0.1',
         port: 0,
         ...(options.logger ? { logger: options.logger } : {}),
+        ...(options.akaVault ? { akaVault: options.akaVault } : {}),
         ...(cluster ? { redis: cluster.redis, revocationPollMs: 100 } : {}),
       });
     const server = await broker(

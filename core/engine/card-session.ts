@@ -1,4 +1,5 @@
 import type { SimCard, UserAgent } from '../../hal/index.js';
+import { proveCard } from '../auth/aka-proof.js';
 import { authenticate } from '../auth/authenticate.js';
 import { POLICIES } from '../auth/policy.js';
 import { SyncError } from '../errors.js';
@@ -17,11 +18,16 @@ export class CardSession {
   private card: SimCard | undefined;
   private session: ServerSession | undefined;
   private subscriber: string | undefined;
+  /** The server holds no AKA key for the mounted card's subscriber (learned this mount). */
+  private akaNotRequired = false;
+  /** The connection the card now mounted answered the server's challenge on. */
+  private proven: { session: ServerSession; card: SimCard } | undefined;
 
   constructor(private readonly parts: TerminalParts) {
     // Whatever else listens, a removed card's session is gone.
     parts.hal.reader.on('removed', () => {
       this.card = undefined;
+      this.akaNotRequired = false;
     });
   }
 
@@ -66,7 +72,11 @@ export class CardSession {
    * is kept (see `noteStanding`).
    */
   async connect(_held: Held, registration: Registration): Promise<ServerSession> {
-    if (this.session?.isOpen) return this.session;
+    if (this.session?.isOpen) {
+      // The card may have changed since this connection was proven: a new card answers anew.
+      await this.proveCard(this.session, registration);
+      return this.session;
+    }
     const { hal, terminalId, settings, config } = this.parts;
     try {
       this.session = await ServerSession.connect({
@@ -83,7 +93,38 @@ export class CardSession {
       throw e;
     }
     if ((await config.refusal()) !== undefined) await config.clearRefusal();
+    await this.proveCard(this.session, registration);
     return this.session;
+  }
+
+  /**
+   * TS 33.102 §6.3 on a new connection, or on the open one when another
+   * card was mounted since: the mounted card answers the server's challenge
+   * (core/auth/aka-proof.ts). Asked while the card is in, until the server says it holds no AKA key for the
+   * subscriber; then not again during this mount (a later 'aka-required'
+   * refusal asks again). With the card out (the upload after demount) there
+   * is nothing to prove with: a server that wants the proof refuses, and the
+   * changes wait for the next mount.
+   */
+  private async proveCard(session: ServerSession, registration: Registration): Promise<void> {
+    const card = this.card;
+    if (
+      card === undefined ||
+      this.akaNotRequired ||
+      (this.proven?.session === session && this.proven.card === card)
+    ) {
+      return;
+    }
+    try {
+      const outcome = await proveCard(session, card, this.subscriber ?? registration.subscriberId);
+      this.akaNotRequired = outcome === 'not-required';
+      this.proven = { session, card };
+    } catch (e) {
+      // An unproven connection is never reused: the next sync starts (and proves) afresh.
+      if (this.session === session) this.session = undefined;
+      await session.close();
+      throw e;
+    }
   }
 
   /**
@@ -95,6 +136,8 @@ export class CardSession {
    * or a new registration ends the refusal.
    */
   async noteStanding(error: unknown): Promise<void> {
+    // The server started asking for the card's proof: the next connection gives it.
+    if (error instanceof SyncError && error.code === 'aka-required') this.akaNotRequired = false;
     if (!refusesTerminal(error)) return;
     const { config, hal, log } = this.parts;
     await config.setRefusal({ at: hal.clock.now(), reason: error.message });

@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AkaVault, newServerKey, parseKeyring } from '../../broker/index.js';
+import { SimWorld } from '../../cli/sim-world.js';
+import { SyncError, utf8 } from '../../core/index.js';
+import { worldOptions } from '../support/backend.js';
+import { closeScene, member, type Scene, syncWithSim, withSim } from './scene.js';
+import { ICCID, IMSI, LOGIN, userArea } from './world.js';
+
+/**
+ * Issue 19, end to end: the server holds the SIM's K and OPc (TS 35.208 Test
+ * Set 1), and every sync session starts with the card answering a fresh
+ * challenge through the terminal's reader (here the simulated one; PC/SC and
+ * modem in hal-pcsc/ and hal-modem/). The terminal computes nothing itself.
+ */
+
+const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
+const OPC = 'cd63cb71954a9f4e48a5994e37a02baf';
+
+let s: Scene;
+beforeEach(async () => {
+  const akaVault = new AkaVault(
+    parseKeyring(JSON.stringify({ current: 'k1', keys: { k1: newServerKey() } })),
+  );
+  const world = await SimWorld.start({ ...(await worldOptions()), akaVault });
+  await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
+  await world.server.admin.setAkaKey({ subscriber: IMSI, k: K, opc: OPC });
+  s = { world, sim: SimWorld.sim({ k: K, opc: OPC }), own: [] };
+});
+afterEach(async () => {
+  await closeScene(s);
+});
+
+const seqMs = () => s.sim.snapshot().seqMs ?? [];
+
+describe('AKA at every sync (TS 33.102 §6.3, FIG. 13/14 strengthened)', () => {
+  it('the right SIM answers the challenge and the sync runs; each session uses a new SQN on the card', async () => {
+    const a = await member(s, 'a');
+    await withSim(s, a, () => a.terminal.edit('contacts', 'bob', utf8('Bob')));
+    const before = Math.max(...seqMs());
+    const report = await syncWithSim(s, a);
+    expect(report.uploaded.map((u) => u.id)).toEqual(['bob']);
+    expect(await userArea(s.world)).toEqual({ 'contacts/bob': 'Bob' });
+    const after = Math.max(...seqMs());
+    expect(after).toBeGreaterThan(before);
+    await syncWithSim(s, a);
+    expect(Math.max(...seqMs())).toBeGreaterThan(after);
+  });
+
+  it("a stranger's SIM with the user's IMSI (a clone with another K) syncs nothing, and the user is told why", async () => {
+    const a = await member(s, 'a');
+    // The right SIM first: its proven connection stays open after it is taken out.
+    await syncWithSim(s, a);
+    await withSim(s, a, () => a.terminal.edit('contacts', 'bob', utf8('Bob')));
+    const clone = SimWorld.sim({ k: randomBytes(16).toString('hex'), opc: randomBytes(16).toString('hex') });
+    a.reader.insert(clone);
+    try {
+      const refused = await a.terminal.sync().catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(SyncError);
+      expect(refused).toMatchObject({ kind: 'auth-refused', code: 'aka-network' });
+    } finally {
+      a.reader.remove();
+    }
+    expect(
+      a.agent.notices.some((n) => n.kind === 'sync-rejected' && /does not hold the SIM's key/.test(n.reason)),
+    ).toBe(true);
+    expect(await userArea(s.world)).toEqual({});
+    // The right SIM afterwards: the edit was kept and goes up.
+    expect((await syncWithSim(s, a)).uploaded.map((u) => u.id)).toEqual(['bob']);
+  });
+
+  it('a SIM without the algorithm (answers AUTHENTICATE 6D00) is refused aka-unsupported', async () => {
+    const a = await member(s, 'a');
+    const noKey = SimWorld.sim();
+    a.reader.insert(noKey);
+    try {
+      await expect(a.terminal.sync()).rejects.toMatchObject({
+        kind: 'auth-refused',
+        code: 'aka-unsupported',
+      });
+    } finally {
+      a.reader.remove();
+    }
+  });
+
+  it("a card whose counter ran ahead (used on another network) re-synchronises the server's SQN and syncs", async () => {
+    s.sim = SimWorld.sim({ k: K, opc: OPC, seqMs: new Array(32).fill(90_000) });
+    const a = await member(s, 'a');
+    await withSim(s, a, () => a.terminal.edit('contacts', 'bob', utf8('Bob')));
+    expect((await syncWithSim(s, a)).uploaded.map((u) => u.id)).toEqual(['bob']);
+    expect(Math.max(...seqMs())).toBeGreaterThan(90_000);
+    const row = await s.world.server.store.getAka(IMSI);
+    expect(Math.floor((row?.sqn ?? 0) / 32)).toBeGreaterThan(90_000);
+  });
+
+  it('the server removing the key ends the proof: the next sync runs without a challenge', async () => {
+    const a = await member(s, 'a');
+    await syncWithSim(s, a);
+    await s.world.server.admin.removeAkaKey(IMSI);
+    const before = seqMs().join();
+    await withSim(s, a, () => a.terminal.edit('contacts', 'ann', utf8('Ann')));
+    expect((await syncWithSim(s, a)).uploaded.map((u) => u.id)).toEqual(['ann']);
+    expect(seqMs().join()).toBe(before);
+  });
+});
