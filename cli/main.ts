@@ -235,6 +235,8 @@ program
   .option('--sim-iccid <iccid>', 'ICCID of the virtual SIM (--card sim)')
   .option('--sim-imsi <imsi>', 'IMSI of the virtual SIM (--card sim)')
   .option('--sim-pin <pin>', 'PIN of the virtual SIM (--card sim)')
+  .option('--sim-ki <hex>', 'AKA key K of the virtual SIM, 32 hex digits (--card sim)')
+  .option('--sim-opc <hex>', 'OPc of the virtual SIM, 32 hex digits (--card sim, with --sim-ki)')
   .option('-y, --yes', 'do not ask before erasing (erase, erase factory): for scripts')
   // A command's own flags (resolve N --keep mine) pass through to it.
   .allowUnknownOption()
@@ -260,6 +262,9 @@ sim
   .option('--classes <which>', 'both | usim-only | sim-only', 'both')
   .option('--pin1-disabled', 'a card with PIN1 disabled (needs no PIN)')
   .option('--adf-fcp-without-fid', 'ADF_USIM answers SELECT like a sysmoISIM-SJA2: 84, no 83')
+  .option('--ki <hex>', 'Milenage key K (32 hex digits; with --opc or --op): the card answers AUTHENTICATE')
+  .option('--opc <hex>', 'Milenage OPc (32 hex digits)')
+  .option('--op <hex>', 'Milenage OP (32 hex digits; OPc is derived from it)')
   .action(async (opts, command: Command) => {
     const { simServe, SimServeUsageError } = await import('./sim-serve.js');
     const { pino } = await import('pino');
@@ -279,6 +284,9 @@ sim
           classes: opts.classes,
           ...(opts.pin1Disabled ? { pin1Enabled: false } : {}),
           ...(opts.adfFcpWithoutFid ? { adfFcpWithoutFileId: true } : {}),
+          ...(opts.ki ? { ki: opts.ki } : {}),
+          ...(opts.opc ? { opc: opts.opc } : {}),
+          ...(opts.op ? { op: opts.op } : {}),
         },
         pino({ name: 'simsync-sim' }),
       ),
@@ -314,6 +322,12 @@ modem
   .option('--adf-fcp-without-fid', 'ADF_USIM answers SELECT like a sysmoISIM-SJA2: 84, no 83')
   .option('--classes <which>', 'both | usim-only | sim-only', 'both')
   .option('--sim-busy-ms <ms>', 'SIM busy (+CME ERROR: 14) after insertion and boot', Number)
+  .option(
+    '--ki <hex>',
+    'Milenage key K of the SIM (32 hex digits; with --opc or --op): it answers AUTHENTICATE',
+  )
+  .option('--opc <hex>', 'Milenage OPc (32 hex digits)')
+  .option('--op <hex>', 'Milenage OP (32 hex digits; OPc is derived from it)')
   .action(async (opts) => {
     if (opts.dialect !== 'quectel' && opts.dialect !== 'simcom')
       throw new InvalidArgumentError('--dialect is quectel or simcom');
@@ -331,6 +345,9 @@ modem
         classes: opts.classes,
         ...(opts.adfFcpWithoutFid ? { adfFcpWithoutFileId: true } : {}),
         ...(opts.simBusyMs !== undefined ? { simBusyMs: opts.simBusyMs } : {}),
+        ...(opts.ki ? { ki: opts.ki } : {}),
+        ...(opts.opc ? { opc: opts.opc } : {}),
+        ...(opts.op ? { op: opts.op } : {}),
       },
       (line) => console.log(line),
     );

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from 'commander';
 import { SimModemHost } from '../hal-modem/index.js';
 import { VirtualUicc } from '../uicc/index.js';
 
@@ -15,6 +16,12 @@ export interface ModemSimulateOptions {
   classes?: 'both' | 'usim-only' | 'sim-only';
   /** ADF_USIM answers SELECT like a sysmoISIM-SJA2: 84, no file identifier 83. */
   adfFcpWithoutFileId?: boolean;
+  /** The SIM's Milenage key K, 32 hex digits (with `opc` or `op`): it answers AUTHENTICATE. Never printed. */
+  ki?: string;
+  /** OPc, 32 hex digits. */
+  opc?: string;
+  /** OP, 32 hex digits (OPc is derived from it). */
+  op?: string;
   /** How long the SIM stays busy (+CME ERROR: 14) after insertion and boot, in ms; default 0. */
   simBusyMs?: number;
 }
@@ -29,6 +36,15 @@ export async function modemSimulate(
   options: ModemSimulateOptions,
   log: (line: string) => void,
 ): Promise<void> {
+  for (const [flag, value] of [
+    ['--ki', options.ki],
+    ['--opc', options.opc],
+    ['--op', options.op],
+  ] as const) {
+    if (value !== undefined && !/^[0-9a-fA-F]{32}$/.test(value)) {
+      throw new InvalidArgumentError(`${flag}: a Milenage key is 32 hex digits`);
+    }
+  }
   const card = new VirtualUicc({
     iccid: options.iccid,
     imsi: options.imsi,
@@ -38,6 +54,9 @@ export async function modemSimulate(
     ...(options.adfFcpWithoutFileId === undefined
       ? {}
       : { adfFcpWithoutFileId: options.adfFcpWithoutFileId }),
+    ...(options.ki === undefined ? {} : { k: options.ki }),
+    ...(options.opc === undefined ? {} : { opc: options.opc }),
+    ...(options.op === undefined ? {} : { op: options.op }),
   });
   const host = await SimModemHost.start({
     dialect: options.dialect,
@@ -45,7 +64,8 @@ export async function modemSimulate(
     ...(options.simBusyMs === undefined ? {} : { simBusyMs: options.simBusyMs }),
     ...(options.link === undefined ? {} : { link: options.link }),
   });
-  log(`simulated ${options.dialect} modem with SIM ${options.iccid} (IMSI ${options.imsi})`);
+  const aka = options.ki === undefined ? '' : ', USIM AKA with the given key';
+  log(`simulated ${options.dialect} modem with SIM ${options.iccid} (IMSI ${options.imsi}${aka})`);
   log(`AT port: ${host.path}`);
   log('press Ctrl-C to stop');
   await new Promise<void>((resolve) => {

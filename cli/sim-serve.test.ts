@@ -7,7 +7,9 @@ import { silentLogger } from '../core/index.js';
 import { isHalError } from '../hal/index.js';
 import { openPcscReader, type PcscCardReader, type VpcdCard } from '../hal-pcsc/index.js';
 import { claimVpcdSlot, TEST_VPCD_HOST, type VpcdSlot, waitUntil } from '../hal-pcsc/vpcd-test-rig.js';
-import { terminalIdStorage, writeTerminalIds } from '../uicc/index.js';
+import { Milenage } from '../uicc/aka/index.js';
+import { AKA_SCENARIO_PASSED, akaScenario } from '../uicc/aka-scenario.js';
+import { fromHex, terminalIdStorage, writeTerminalIds } from '../uicc/index.js';
 import { loadSimProfile, simServe } from './sim-serve.js';
 
 const ICCID = '89490200001234567892';
@@ -102,6 +104,44 @@ describe('simsync sim serve', () => {
     expect(await sim.imsi()).toBe(IMSI);
     await sim.close();
     await served.stop();
+  });
+
+  it('issue 19: --ki/--opc give the card a Milenage key: it answers AUTHENTICATE, and no message repeats the key', async () => {
+    // TS 35.208 Test Set 1 (uicc/aka/milenage.test.ts gives the origin).
+    const ki = '465b5ce8b199b49faa5f0a2ee238a6bc';
+    const opc = 'cd63cb71954a9f4e48a5994e37a02baf';
+    const lines: string[] = [];
+    const logger = { ...silentLogger, info: (o: unknown, m?: string) => lines.push(JSON.stringify([o, m])) };
+    const stop = new AbortController();
+    const done = simServe(
+      { iccid: ICCID, imsi: IMSI, ki, opc, host: TEST_VPCD_HOST, port: slot.port },
+      logger,
+      {
+        signal: stop.signal,
+      },
+    );
+    await waitUntil(() => reader.present(), 'pcscd to see the card');
+    const sim = await reader.open();
+    await sim.verifyPin('1234');
+    expect(await akaScenario(sim, new Milenage(fromHex(ki), fromHex(opc)))).toEqual(AKA_SCENARIO_PASSED);
+    await sim.close();
+    stop.abort();
+    await done;
+    expect(lines.join('\n')).toContain('"aka":true');
+    expect(lines.join('\n')).not.toContain(ki);
+
+    for (const bad of [
+      { ki: `${ki}0`, opc },
+      { ki: ki.replace('4', 'g'), opc },
+      { ki, opc: opc.slice(2) },
+    ]) {
+      const error = await loadSimProfile({ iccid: ICCID, imsi: IMSI, ...bad }).catch((e: Error) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toMatch(/32 hex digits/);
+      expect((error as Error).message).not.toContain(ki.slice(4, 20));
+    }
+    // K without OPc or OP cannot be personalised: a usage error naming what is missing.
+    await expect(simServe({ iccid: ICCID, imsi: IMSI, ki }, silentLogger)).rejects.toThrow(/OPc and OP/);
   });
 
   it('refuses a bad profile and a missing vpcd with messages that say what to do', async () => {

@@ -24,6 +24,12 @@ export interface SimServeOptions {
   pin1Enabled?: boolean;
   /** ADF_USIM answers SELECT like a sysmoISIM-SJA2: 84, no file identifier 83. */
   adfFcpWithoutFileId?: boolean;
+  /** The card's Milenage key K, 32 hex digits (with `opc` or `op`): the card answers AUTHENTICATE. Never logged. */
+  ki?: string;
+  /** OPc, 32 hex digits. */
+  opc?: string;
+  /** OP, 32 hex digits (OPc is derived from it). */
+  op?: string;
   /** JSON file with any VirtualUiccProfile fields (phonebook, adnRecords, …). */
   profileFile?: string;
 }
@@ -50,6 +56,11 @@ const PROFILE_FILE = z
     classes: z.enum(['both', 'usim-only', 'sim-only']),
     pin1Enabled: z.boolean(),
     adfFcpWithoutFileId: z.boolean(),
+    // Milenage K and OPc/OP as 32 hex digits; the message for a bad one does not repeat it.
+    k: z.string().regex(/^[0-9a-fA-F]{32}$/, '32 hex digits'),
+    opc: z.string().regex(/^[0-9a-fA-F]{32}$/, '32 hex digits'),
+    op: z.string().regex(/^[0-9a-fA-F]{32}$/, '32 hex digits'),
+    seqMs: z.array(z.number().int().min(0)).length(32),
   })
   .partial()
   .strict();
@@ -77,9 +88,21 @@ export async function loadSimProfile(options: SimServeOptions): Promise<VirtualU
     }
     fromFile = parsed.data;
   }
-  const { profileFile: _file, port: _port, host: _host, ...flags } = options;
-  const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
-  const profile = { ...fromFile, ...defined };
+  const { profileFile: _file, port: _port, host: _host, ki, ...flags } = options;
+  for (const [flag, value] of [
+    ['--ki', ki],
+    ['--opc', options.opc],
+    ['--op', options.op],
+  ] as const) {
+    if (value !== undefined && !/^[0-9a-fA-F]{32}$/.test(value)) {
+      throw new SimServeUsageError(`${flag}: a Milenage key is 32 hex digits`);
+    }
+  }
+  const defined = Object.fromEntries(Object.entries({ ...flags, k: ki }).filter(([, v]) => v !== undefined));
+  // Keys from the flags replace the file's K, OPc and OP together, so a K never meets another card's OPc.
+  const keysFromFlags = ki !== undefined || options.opc !== undefined || options.op !== undefined;
+  const { k: _k, opc: _opc, op: _op, ...fileWithoutKeys } = fromFile;
+  const profile = { ...(keysFromFlags ? fileWithoutKeys : fromFile), ...defined };
   if (profile.iccid === undefined || profile.imsi === undefined) {
     throw new SimServeUsageError('the virtual SIM needs --iccid and --imsi (or both in --profile FILE)');
   }
@@ -124,7 +147,11 @@ export async function simServe(
   try {
     let card = await VpcdCard.insert(uicc, { host, port });
     for (;;) {
-      log.info({ ...where, iccid: profile.iccid, imsi: profile.imsi }, 'virtual SIM inserted');
+      // The key itself is never logged: only whether the card can answer AUTHENTICATE.
+      log.info(
+        { ...where, iccid: profile.iccid, imsi: profile.imsi, aka: profile.k !== undefined },
+        'virtual SIM inserted',
+      );
       control.onInserted?.(card);
       void card.seen().then(
         () => log.info(where, 'pcscd sees the card'),

@@ -91,11 +91,15 @@ export type ResolvedProfile = Required<Omit<VirtualUiccProfile, KeyFields>> & {
   readonly seqMs: readonly number[] | undefined;
 };
 
+/** The key as bytes; the messages never repeat a key, not even a malformed one. */
 function keyBytes(name: string, value: Uint8Array | string): Uint8Array {
-  const bytes = typeof value === 'string' ? fromHex(value) : value.slice();
-  if (bytes.length !== KEY_BYTES)
-    throw new UiccError('bad-argument', `${name} is 16 bytes, not ${bytes.length}`);
-  return bytes;
+  if (typeof value === 'string') {
+    if (!/^[0-9a-fA-F]{32}$/.test(value)) throw new UiccError('bad-argument', `${name} is 32 hex digits`);
+    return fromHex(value);
+  }
+  if (value.length !== KEY_BYTES)
+    throw new UiccError('bad-argument', `${name} is 16 bytes, not ${value.length}`);
+  return value.slice();
 }
 
 /** K with OPc (or OP, from which OPc is derived); 'bad-argument' for anything incomplete or malformed. */
