@@ -88,7 +88,24 @@ export function newServerKey(): string {
 }
 
 export class AkaVault {
-  constructor(private readonly keyring: AkaKeyring) {}
+  private keyring: AkaKeyring;
+
+  /**
+   * `reload` reads the keyring again (the key file): a sealed value naming a
+   * key this vault does not know makes it look once more, so a key added by
+   * `admin aka-keygen` is used by a running server without a restart.
+   */
+  constructor(
+    keyring: AkaKeyring,
+    private readonly reload?: () => AkaKeyring,
+  ) {
+    this.keyring = keyring;
+  }
+
+  /** The vault of a key file, read now and again when a value names a key it lacks. */
+  static fromFile(file: string): AkaVault {
+    return new AkaVault(loadKeyring(file), () => loadKeyring(file));
+  }
 
   get currentKeyId(): string {
     return this.keyring.current;
@@ -137,6 +154,7 @@ export class AkaVault {
   }
 
   private serverKey(keyId: string): Uint8Array {
+    if (!this.keyring.keys.has(keyId) && this.reload) this.keyring = this.reload();
     const key = this.keyring.keys.get(keyId);
     if (key === undefined) {
       throw new AkaVaultError(

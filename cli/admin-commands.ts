@@ -214,7 +214,7 @@ async function withAdmin(
 ) {
   let akaVault: AkaVault | undefined;
   try {
-    akaVault = akaKeyFile === undefined ? undefined : new AkaVault(loadKeyring(akaKeyFile));
+    akaVault = akaKeyFile === undefined ? undefined : AkaVault.fromFile(akaKeyFile);
   } catch (e) {
     if (!(e instanceof AkaVaultError)) throw e;
     console.error(`simsync: ${e.message}`);

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
-import { AkaVault, loadKeyring, ServerMetrics, startSyncServer, trackConnections } from '../broker/index.js';
+import { AkaVault, ServerMetrics, startSyncServer, trackConnections } from '../broker/index.js';
 import { notePort } from './process-guard.js';
 import { readServerSettings, withSettingsFile } from './server-settings.js';
 import { openServerStore } from './server-store.js';
@@ -46,7 +46,7 @@ export async function runServer(flags: ServerFlags, command: Command): Promise<v
   if (opts.tlsKey) notePort(opts.tlsPort, '--tls-port');
   notePort(opts.wsPort, '--ws-port');
   // A key file named but unreadable stops the start, before the store opens (AkaVaultError: one line).
-  const akaVault = opts.akaKeyFile === undefined ? undefined : new AkaVault(loadKeyring(opts.akaKeyFile));
+  const akaVault = opts.akaKeyFile === undefined ? undefined : AkaVault.fromFile(opts.akaKeyFile);
   const metrics = new ServerMetrics();
   const store = await openServerStore(opts.data, opts.postgres);
   if (akaVault === undefined && (await store.listAka()).length > 0) {

@@ -21,6 +21,8 @@ export interface TerminalFlags {
   simIccid?: string;
   simImsi?: string;
   simPin?: string;
+  simKi?: string;
+  simOpc?: string;
   yes?: boolean;
 }
 
@@ -40,7 +42,13 @@ export async function runTerminal(
     self.error(`error: unknown option '${command[0]}'`, { exitCode: EXIT_CODES.usage });
   const sim =
     opts.simImsi || opts.simIccid
-      ? { iccid: opts.simIccid, imsi: opts.simImsi, ...(opts.simPin ? { pin: opts.simPin } : {}) }
+      ? {
+          iccid: opts.simIccid,
+          imsi: opts.simImsi,
+          ...(opts.simPin ? { pin: opts.simPin } : {}),
+          ...(opts.simKi ? { k: opts.simKi } : {}),
+          ...(opts.simOpc ? { opc: opts.simOpc } : {}),
+        }
       : undefined;
   let settings: ReturnType<typeof loadSettings>;
   try {

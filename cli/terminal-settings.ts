@@ -115,7 +115,17 @@ export const TerminalSettings = z.strictObject({
         .string()
         .regex(/^[0-9]{4,8}$/)
         .optional(),
+      /** TS 33.102 AKA: the card's K and OPc, so it can answer a server that asks for the proof. */
+      k: z
+        .string()
+        .regex(/^[0-9a-fA-F]{32}$/, 'K is 32 hex digits')
+        .optional(),
+      opc: z
+        .string()
+        .regex(/^[0-9a-fA-F]{32}$/, 'OPc is 32 hex digits')
+        .optional(),
     })
+    .refine((sim) => (sim.k === undefined) === (sim.opc === undefined), 'give K and OPc together')
     .optional(),
 });
 export type TerminalSettings = z.infer<typeof TerminalSettings>;

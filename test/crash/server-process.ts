@@ -32,7 +32,7 @@ export interface ServerProcess {
  * The real `simsync server` (node bin/simsync.js server), SQLite in `data`,
  * on `port`; resolves once it logged that it is ready.
  */
-export async function startServer(data: string, port: number): Promise<ServerProcess> {
+export async function startServer(data: string, port: number, extra: string[] = []): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -46,6 +46,7 @@ export async function startServer(data: string, port: number): Promise<ServerPro
       String(port),
       '--metrics-port',
       '0',
+      ...extra,
     ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
