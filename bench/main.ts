@@ -26,6 +26,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   connections: () => import('./connections.js') as never,
   'first-sync': () => import('./first-sync.js') as never,
   'nv-store': () => import('./nv-store.js') as never,
+  peers: () => import('./peers.js') as never,
   reliability: () => import('./reliability.js') as never,
   startup: () => import('./startup.js') as never,
   'sync-k-of-n': () => import('./sync-k-of-n.js') as never,
