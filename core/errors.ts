@@ -54,6 +54,15 @@ export type LocalRefusalCode =
   | 'not-a-target'
   /** FIG. 15 / FIG. 20: changes not on the server yet keep the step from happening. */
   | 'unsynced'
+  /**
+   * Sealed at rest (core/auth/data-key.ts): the data key did not unwrap with
+   * this SIM and password; the SIM has PIN1 disabled; the SIM did not keep
+   * the card secret; the data is sealed and no SIM is in.
+   */
+  | 'seal-refused'
+  | 'seal-needs-pin'
+  | 'seal-no-secret'
+  | 'sealed'
   /** TS 33.102 §6.3.3: the SIM found the server's challenge not authentic (not its home network's key). */
   | 'aka-network'
   /** The server asks for AKA and the SIM (2G) or the reader (no APDUs) cannot answer it. */

@@ -1,5 +1,6 @@
 /** The portable terminal engine (DESIGN.md "Layers"): talks only to hal/ types. */
 export { authenticate, verifyPinWithCard, verifyTerminalPassword } from './auth/authenticate.js';
+export { createDataKey, isCardSecretEntry, openDataKey, rewrapDataKey } from './auth/data-key.js';
 export { hashPassword, verifyPassword } from './auth/password.js';
 export { type AuthPolicy, isPolicyName, POLICIES, type PolicyName } from './auth/policy.js';
 export { fromUtf8, toHex, utf8 } from './bytes.js';
@@ -33,4 +34,5 @@ export {
   RecordStore,
   type Stub,
 } from './store/record-store.js';
+export { SEAL_KEY, SealedNvStore } from './store/sealed-nv-store.js';
 export { type Registration, TerminalConfig } from './store/terminal-config.js';

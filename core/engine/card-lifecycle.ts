@@ -43,6 +43,7 @@ export class CardLifecycle {
   /** Mount on insertion, demount on removal, from now until `unfollow`. */
   follow(): void {
     const { reader } = this.parts.hal;
+    this.cards.demountCloses = true;
     this.listeners.push(
       reader.on('inserted', () => {
         this.emit({ kind: 'inserted' });
@@ -58,6 +59,7 @@ export class CardLifecycle {
   }
 
   unfollow(): void {
+    this.cards.demountCloses = false;
     for (const off of this.listeners.splice(0)) off();
   }
 
@@ -127,6 +129,7 @@ export class CardLifecycle {
     const { config, settings, records } = this.parts;
     const upload = settings.triggers?.onDemount ?? true;
     if (!upload || subscriber === undefined || (await config.registration()) === undefined) {
+      this.parts.seal.close();
       await this.cards.close();
       this.emit({ kind: 'removed', uploaded: 0, pending: await records.dirtyCount() });
       return undefined;
@@ -144,6 +147,8 @@ export class CardLifecycle {
       this.emit({ kind: 'removed', uploaded: 0, pending: await records.dirtyCount(), error: e });
       throw e;
     } finally {
+      // [0023]: the demount upload was the last use of the data key this mount.
+      if (!this.parts.hal.reader.present()) this.parts.seal.close();
       await this.cards.close();
     }
   }

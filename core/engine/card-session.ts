@@ -20,6 +20,8 @@ export class CardSession {
   private subscriber: string | undefined;
   /** The server holds no AKA key for the mounted card's subscriber (learned this mount). */
   private akaNotRequired = false;
+  /** The card lifecycle follows the reader: the sealed data closes when its demount upload is done. */
+  demountCloses = false;
   /** The connection the card now mounted answered the server's challenge on. */
   private proven: { session: ServerSession; card: SimCard } | undefined;
 
@@ -28,6 +30,8 @@ export class CardSession {
     parts.hal.reader.on('removed', () => {
       this.card = undefined;
       this.akaNotRequired = false;
+      // [0023]: the key leaves with the SIM; the card lifecycle closes it after the demount upload instead.
+      if (!this.demountCloses) parts.seal.close();
     });
   }
 
@@ -178,7 +182,7 @@ export class CardSession {
     try {
       const subscriber = await mutex.run(async (held) => {
         const card = await this.openCard(held);
-        return authenticate({
+        const authenticated = await authenticate({
           card,
           agent: hal.agent,
           policy: POLICIES[registration.policy],
@@ -186,6 +190,9 @@ export class CardSession {
           boundSubscriberId: registration.subscriberId,
           passwordHash: await config.passwordHash(),
         });
+        // The checks passed with this SIM in, its PIN verified: the sealed data may open (issue 19).
+        await this.parts.seal.open(card);
+        return authenticated;
       });
       return { registration, subscriber };
     } catch (e) {

@@ -99,11 +99,14 @@ export class LocalAccess {
       });
       // A registration made before ICCIDs were kept learns it from the first card that passes.
       if (registration.iccid === undefined) await config.setRegistration({ ...registration, iccid });
+      await this.parts.seal.open(card);
     });
   }
 
   private async checkOwnerWithoutSim(intent: AccessIntent): Promise<void> {
     const { config, settings, hal } = this.parts;
+    // Sealed, the data has no key without its SIM: the terminal password alone opens nothing (issue 19).
+    this.parts.seal.requireSim();
     if (intent === 'write' && (settings.withoutSim ?? 'read-only') === 'read-only') {
       throw new SyncError('read-only', 'personal data is read-only while no SIM is mounted', 'no-sim');
     }

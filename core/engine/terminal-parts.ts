@@ -12,6 +12,7 @@ import type { Mutex } from '../mutex.js';
 import type { Category } from '../protocol/index.js';
 import type { RecordStore } from '../store/record-store.js';
 import type { TerminalConfig } from '../store/terminal-config.js';
+import type { SealedData } from './sealed-data.js';
 import type { TriggerSettings } from './trigger-settings.js';
 
 /** The HAL set a terminal runs on (FIG. 3). */
@@ -48,6 +49,14 @@ export interface TerminalOptions {
   withoutSim?: 'read-only' | 'editable';
   /** [0094]: bodies above `aboveBytes` in these categories (default archive) come down as stubs. */
   lazy?: { aboveBytes: number; categories?: Category[]; chunkBytes?: number };
+  /**
+   * Issue 19: keep the personal data sealed at rest (sealed-data.ts): it
+   * opens only with the registered SIM in, its PIN verified by the card and
+   * the terminal password, and closes when the SIM leaves. A plain store is
+   * sealed at the next such opening; a sealed store stays sealed whatever
+   * this says (until a factory erase).
+   */
+  sealed?: boolean;
   logger?: Logger;
 }
 
@@ -55,7 +64,7 @@ export interface TerminalOptions {
 export type Settings = Required<
   Pick<TerminalOptions, 'timeoutMs' | 'pageBytes' | 'batchBytes' | 'demountHoldMs'>
 > &
-  Pick<TerminalOptions, 'triggers' | 'withoutSim' | 'lazy'>;
+  Pick<TerminalOptions, 'triggers' | 'withoutSim' | 'lazy' | 'sealed'>;
 
 export function settingsOf(options: TerminalOptions): Settings {
   return {
@@ -66,6 +75,7 @@ export function settingsOf(options: TerminalOptions): Settings {
     triggers: options.triggers,
     withoutSim: options.withoutSim,
     lazy: options.lazy,
+    sealed: options.sealed,
   };
 }
 
@@ -81,4 +91,6 @@ export interface TerminalParts {
   records: RecordStore;
   /** The one lock: syncs, registration and card access never overlap. */
   mutex: Mutex;
+  /** Area 6a sealed at rest (issue 19): opened with SIM, PIN and password, closed when the SIM leaves. */
+  seal: SealedData;
 }

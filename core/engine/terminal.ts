@@ -1,9 +1,11 @@
 import type { PinResult, PinStatus, SimCard, Unsubscribe } from '../../hal/index.js';
+import { verifyPinWithCard } from '../auth/authenticate.js';
 import { SyncError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { Mutex } from '../mutex.js';
 import type { Category, Filters, RecordMeta } from '../protocol/index.js';
 import { type LocalRecord, type RecordReader, RecordStore } from '../store/record-store.js';
+import { SealedNvStore } from '../store/sealed-nv-store.js';
 import { type Refusal, type Registration, TerminalConfig } from '../store/terminal-config.js';
 import { BackgroundSyncs } from './background-syncs.js';
 import { type CardEvent, CardLifecycle, type UploadOutcome } from './card-lifecycle.js';
@@ -20,6 +22,7 @@ import {
   registerTerminal,
   setFirstTerminalPassword,
 } from './registration-flow.js';
+import { SealedData } from './sealed-data.js';
 import type { SyncPlan, SyncReport, Trigger } from './sync-report.js';
 import { SyncRunner } from './sync-runner.js';
 import {
@@ -73,11 +76,16 @@ export class Terminal {
     readonly terminalId: string,
     settings: Settings,
     log: Logger,
+    sealedStore: SealedNvStore,
   ) {
     this.store = new RecordStore(hal.nv, hal.clock);
     this.records = this.store;
     const config = new TerminalConfig(hal.nv);
-    this.parts = { hal, terminalId, settings, log, config, records: this.store, mutex: new Mutex() };
+    const seal = new SealedData(
+      { wanted: settings.sealed === true, agent: hal.agent, config, terminalId, log },
+      sealedStore,
+    );
+    this.parts = { hal, terminalId, settings, log, config, records: this.store, mutex: new Mutex(), seal };
     this.cards = new CardSession(this.parts);
     this.runner = new SyncRunner(this.parts, this.cards);
     this.background = new BackgroundSyncs((trigger, error) => this.triggerFailed(trigger, error));
@@ -108,9 +116,18 @@ export class Terminal {
    * power cut interrupted is finished here, or abandoned if unsynced data
    * would be lost (FIG. 20).
    */
-  static async create(hal: TerminalHal, options: TerminalOptions = {}): Promise<Terminal> {
+  static async create(given: TerminalHal, options: TerminalOptions = {}): Promise<Terminal> {
+    // Every part reads and writes area 6a through the seal; it passes values through while there is none.
+    const sealedStore = await SealedNvStore.over(given.nv);
+    const hal = { ...given, nv: sealedStore };
     const terminalId = await new TerminalConfig(hal.nv).terminalId(options.terminalId);
-    const terminal = new Terminal(hal, terminalId, settingsOf(options), options.logger ?? silentLogger);
+    const terminal = new Terminal(
+      hal,
+      terminalId,
+      settingsOf(options),
+      options.logger ?? silentLogger,
+      sealedStore,
+    );
     const resumed = await terminal.eraseIntent.resume();
     if (resumed === 'abandoned') {
       hal.agent.notify({
@@ -185,8 +202,16 @@ export class Terminal {
   }
 
   /** Sets the terminal password kept (hashed) in area 6b; the current one is needed to change it. */
-  setTerminalPassword(password: string, current?: string): Promise<void> {
-    return changeTerminalPassword(this.parts.config, password, current);
+  async setTerminalPassword(password: string, current?: string): Promise<void> {
+    const { seal, mutex, hal } = this.parts;
+    if (!seal.sealed || current === undefined)
+      return changeTerminalPassword(this.parts.config, password, current);
+    // Sealed: the data key is wrapped anew under the new password, with the SIM's card secret.
+    await mutex.run(async (held) => {
+      const card = hal.reader.present() ? await this.cards.openCard(held) : undefined;
+      if (card !== undefined) await verifyPinWithCard(card, hal.agent, false);
+      await seal.changePassword(card, current, password);
+    });
   }
 
   /**

@@ -3,6 +3,7 @@ import type { NvOp, NvStore } from '../../hal/index.js';
 import type { PolicyName } from '../auth/policy.js';
 import { type Category, type Filters, newTerminalIdentity } from '../protocol/index.js';
 import { readValue } from './nv-value.js';
+import { SEAL_KEY } from './sealed-nv-store.js';
 
 /**
  * The subscriber ID information registration area 6b (FIG. 5) and the
@@ -74,7 +75,12 @@ export class TerminalConfig {
   }
 
   async setPasswordHash(hash: string): Promise<void> {
-    await this.nv.commit([{ op: 'put', key: 'c/password', value: encode(hash) }]);
+    await this.nv.commit(this.passwordHashOps(hash));
+  }
+
+  /** The operations of `setPasswordHash`, to commit together with others (a seal wrapped anew). */
+  passwordHashOps(hash: string): NvOp[] {
+    return [{ op: 'put', key: 'c/password', value: encode(hash) }];
   }
 
   registration(): Promise<Registration | undefined> {
@@ -130,6 +136,8 @@ export class TerminalConfig {
     return [
       { op: 'del', key: 'c/registration' },
       { op: 'del', key: 'c/password' },
+      // The seal goes with the data: a terminal handed on starts plain (its new owner seals anew).
+      { op: 'del', key: SEAL_KEY },
     ];
   }
 }
