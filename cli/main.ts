@@ -238,6 +238,7 @@ program
   .option('--sim-ki <hex>', 'AKA key K of the virtual SIM, 32 hex digits (--card sim)')
   .option('--sim-opc <hex>', 'OPc of the virtual SIM, 32 hex digits (--card sim, with --sim-ki)')
   .option('-y, --yes', 'do not ask before erasing (erase, erase factory): for scripts')
+  .option('--sealed', 'keep the data sealed at rest: it opens only with this SIM, its PIN and the terminal password')
   // A command's own flags (resolve N --keep mine) pass through to it.
   .allowUnknownOption()
   .action(async (command: string[], opts, self: Command) => {

@@ -158,6 +158,7 @@ export class TerminalAgent {
         triggers: triggersOf(settings.triggers),
         ...(settings.withoutSim ? { withoutSim: settings.withoutSim } : {}),
         ...(settings.lazyAboveBytes ? { lazy: { aboveBytes: settings.lazyAboveBytes } } : {}),
+        ...(settings.sealed ? { sealed: true } : {}),
       },
     );
     return new TerminalAgent(terminal, card.reader, battery, settings, io, ui, card.slot, [

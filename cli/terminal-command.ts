@@ -24,6 +24,7 @@ export interface TerminalFlags {
   simKi?: string;
   simOpc?: string;
   yes?: boolean;
+  sealed?: boolean;
 }
 
 /**
@@ -62,6 +63,7 @@ export async function runTerminal(
         categories: opts.categories,
         sim,
         assumeYes: opts.yes === true ? true : undefined,
+        sealed: opts.sealed === true ? true : undefined,
         quiet: quiet ? true : undefined,
       },
       opts.config,

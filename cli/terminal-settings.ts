@@ -102,6 +102,11 @@ export const TerminalSettings = z.strictObject({
   triggers: Triggers.optional(),
   /** [0094]: items above this size come down as stubs, their substance fetched on access. */
   lazyAboveBytes: z.number().int().min(1024).optional(),
+  /**
+   * Issue 19: keep the personal data sealed at rest; it opens with the
+   * registered SIM in, its PIN and the terminal password (core/auth/data-key.ts).
+   */
+  sealed: z.boolean().optional(),
   /** `--yes`: commands that ask before they erase (erase, erase factory) do not ask. */
   assumeYes: z.boolean().optional(),
   /** `-q`: only what needs the user (prompts, refusals, failures), no progress or sync lines. */

@@ -184,7 +184,7 @@ export class CardSession {
         const card = await this.openCard(held);
         const authenticated = await authenticate({
           card,
-          agent: hal.agent,
+          agent: this.parts.seal.remembering(hal.agent),
           policy: POLICIES[registration.policy],
           terminalId,
           boundSubscriberId: registration.subscriberId,

@@ -90,7 +90,7 @@ export class LocalAccess {
       const card = await this.cards.openCard(held);
       const iccid = await authenticateHolder({
         card,
-        agent: hal.agent,
+        agent: this.parts.seal.remembering(hal.agent),
         policy: POLICIES[registration.policy],
         terminalId,
         boundSubscriberId: registration.subscriberId,

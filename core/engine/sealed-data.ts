@@ -35,8 +35,32 @@ export class SealedData {
     return this.store.sealed;
   }
 
+  /**
+   * An agent that remembers the terminal password the user gives through it
+   * (a FIG. 9/12 check just before): `open` then takes that one instead of
+   * asking twice in a row.
+   */
+  remembering(agent: UserAgent): UserAgent {
+    this.given = undefined;
+    return {
+      askPin: (prompt) => agent.askPin(prompt),
+      askPermission: (question) => agent.askPermission(question),
+      notify: (notice) => agent.notify(notice),
+      askTerminalPassword: async (prompt) => {
+        const answer = await agent.askTerminalPassword(prompt);
+        this.given = answer;
+        return answer;
+      },
+    };
+  }
+
+  /** The password given through `remembering` for the opening under way; used once, then forgotten. */
+  private given: string | undefined;
+
   /** Opens the store with `card` (PIN verified) and the terminal password; seals a plain one if so set. */
   async open(card: SimCard): Promise<void> {
+    const given = this.given;
+    this.given = undefined;
     const { store } = this;
     const { wanted, agent, config, terminalId, log } = this.deps;
     if (store.open || (!store.sealed && !wanted)) return;
@@ -48,7 +72,7 @@ export class SealedData {
         'no-password',
       );
     }
-    const password = await agent.askTerminalPassword('Terminal password (opens the sealed data)');
+    const password = given ?? (await agent.askTerminalPassword('Terminal password (opens the sealed data)'));
     if (password === undefined) throw new SyncError('auth-refused', 'password entry cancelled', 'cancelled');
     if (!(await verifyPassword(password, hash))) {
       throw new SyncError('auth-refused', 'wrong terminal password', 'password-wrong');

@@ -40,6 +40,18 @@ describe('sealed at rest (issue 19)', () => {
     await expect(a.terminal.records.list('contacts')).rejects.toMatchObject({ kind: 'device-unavailable' });
   });
 
+  it('FIG. 9 policy (PIN + password at every sync): the password is asked once per opening, not twice', async () => {
+    const a = await member(s, 'a', { policy: 'fig9-pin-password', options: { sealed: true } });
+    let asked = 0;
+    const ask = a.agent.askTerminalPassword.bind(a.agent);
+    a.agent.askTerminalPassword = async () => {
+      asked++;
+      return ask();
+    };
+    await withSim(s, a, () => a.terminal.sync());
+    expect(asked).toBe(1);
+  });
+
   it('a stolen disk shows none of the data; the owner with SIM, PIN and password sees all of it', async () => {
     const a = await member(s, 'a', { options: { sealed: true } });
     await withSim(s, a, () => a.terminal.edit('contacts', 'ann', utf8(SECRET)));
