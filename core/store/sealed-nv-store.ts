@@ -84,11 +84,16 @@ export class SealedNvStore implements NvStore {
   async seal(dataKey: CryptoKey, setup: NvOp[]): Promise<number> {
     return this.#serial(async () => {
       if (this.#sealed) throw new HalError('other', 'this store is sealed already');
-      const ops: NvOp[] = [];
-      for (const entry of await this.inner.scan('')) {
-        if (!this.#isSealedKey(entry.key)) continue;
-        ops.push({ op: 'put', key: entry.key, value: await encrypt(dataKey, entry.key, entry.value) });
-      }
+      const personal = (await this.inner.scan('')).filter((e) => this.#isSealedKey(e.key));
+      const ops = await Promise.all(
+        personal.map(
+          async (e): Promise<NvOp> => ({
+            op: 'put',
+            key: e.key,
+            value: await encrypt(dataKey, e.key, e.value),
+          }),
+        ),
+      );
       await this.inner.commit([...setup, ...ops]);
       this.#sealed = true;
       this.#dataKey = dataKey;
@@ -105,11 +110,13 @@ export class SealedNvStore implements NvStore {
   async scan(prefix: string): Promise<NvEntry[]> {
     const entries = await this.inner.scan(prefix);
     if (!this.#sealed) return entries;
-    const out: NvEntry[] = [];
-    for (const { key, value } of entries) {
-      out.push({ key, value: this.#isSealedKey(key) ? await decrypt(this.#key(), key, value) : value });
-    }
-    return out;
+    // Web Crypto works off the main thread: the values open side by side, in the scan's order.
+    return Promise.all(
+      entries.map(async ({ key, value }) => ({
+        key,
+        value: this.#isSealedKey(key) ? await decrypt(this.#key(), key, value) : value,
+      })),
+    );
   }
 
   commit(batch: readonly NvOp[]): Promise<void> {
@@ -117,14 +124,14 @@ export class SealedNvStore implements NvStore {
     return this.#serial(async () => {
       if (!this.#sealed) return this.inner.commit(batch);
       const unsealed = batch.some((op) => op.op === 'del' && op.key === SEAL_KEY);
-      const out: NvOp[] = [];
-      for (const op of batch) {
-        if (op.op === 'put' && this.#isSealedKey(op.key)) {
-          out.push({ op: 'put', key: op.key, value: await encrypt(this.#key(), op.key, op.value) });
-        } else {
-          out.push(op);
-        }
-      }
+      const out = await Promise.all(
+        batch.map(
+          async (op): Promise<NvOp> =>
+            op.op === 'put' && this.#isSealedKey(op.key)
+              ? { op: 'put', key: op.key, value: await encrypt(this.#key(), op.key, op.value) }
+              : op,
+        ),
+      );
       await this.inner.commit(out);
       if (unsealed) {
         // A factory erase: the seal is gone with the data; what is written next is plain.
