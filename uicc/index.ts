@@ -59,5 +59,6 @@ export {
 export { UiccSession } from './uicc-session.js';
 export { type DeviceCardOperations, UiccSimCard, type UiccSimCardOptions } from './uicc-sim-card.js';
 export { CLA_USIM, usimCommands } from './usim-commands.js';
+export type { VirtualCardMemory } from './virtual-memory.js';
 export type { CardClasses, PhonebookEntry, VirtualUiccProfile } from './virtual-profile.js';
 export { VIRTUAL_ATR, VirtualUicc, type VirtualUiccSnapshot } from './virtual-uicc.js';

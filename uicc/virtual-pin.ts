@@ -11,10 +11,11 @@ export class RetryCounter {
   #left: number;
   readonly max: number;
 
-  constructor(value: Uint8Array, max: number) {
+  /** `left`: tries remaining, as a card's EEPROM kept them (default `max`, a fresh card). */
+  constructor(value: Uint8Array, max: number, left = max) {
     this.#value = value.slice();
     this.max = max;
-    this.#left = max;
+    this.#left = left;
   }
 
   get left(): number {

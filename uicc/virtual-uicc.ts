@@ -1,13 +1,14 @@
 import { Milenage } from './aka/milenage.js';
 import { UsimSqnArray } from './aka/sqn.js';
 import { type CommandApdu, parseApdu } from './apdu.js';
-import { fromHex } from './hex.js';
+import { fromHex, toHex } from './hex.js';
 import { encodePinBlock } from './pin-block.js';
 import { SW } from './status-words.js';
 import { authenticateOrRunGsm } from './virtual-auth-commands.js';
 import { type CardState, type Generation, sw } from './virtual-card-state.js';
 import * as files from './virtual-file-commands.js';
 import { buildFileSystem } from './virtual-file-system.js';
+import { checkMemory, memoryOf, type VirtualCardMemory } from './virtual-memory.js';
 import { RetryCounter } from './virtual-pin.js';
 import { unblock, verify } from './virtual-pin-commands.js';
 import { resolveProfile, type VirtualUiccProfile } from './virtual-profile.js';
@@ -42,6 +43,13 @@ export interface VirtualUiccSnapshot {
   readonly seqMs: readonly number[] | undefined;
 }
 
+/**
+ * The instructions that may write EEPROM: UPDATE BINARY/RECORD, VERIFY and
+ * UNBLOCK (retry counters, the PIN itself), AUTHENTICATE (SEQ_MS). Only
+ * after these does the card look for a change of its memory.
+ */
+const EEPROM_WRITERS = new Set([0xd6, 0xdc, 0x20, 0x2c, 0x88]);
+
 function generationOf(cla: number): Generation | undefined {
   if (cla === 0xa0) return 'sim';
   if (cla === 0x00 || cla === 0x80) return 'usim';
@@ -63,26 +71,55 @@ function insFitsClass(cla: number, ins: number): boolean {
  * `process` never throws: every input, however malformed, gets a status
  * word. Files and PIN/PUK counters are EEPROM and survive power cycles;
  * the selection, PIN-verified flag and pending response are RAM and are
- * reset by `powerOn`.
+ * reset by `powerOn`. `memory()` hands the EEPROM out as JSON, and a card
+ * built with it starts where that one stopped (a real SIM taken to the next
+ * session); `generation` and `onChange` say when there is something new to save.
  */
 export class VirtualUicc {
   readonly #state: CardState;
+  /** SEQ_MS of a memory restored into a card without K: kept, so a K given again finds them. */
+  readonly #dormantSeqMs: readonly number[] | undefined;
+  readonly #listeners = new Set<() => void>();
+  #generation = 0;
   #powered = false;
 
-  /** Throws UiccError 'bad-argument' / 'bad-check-digit' for a profile that cannot be personalised. */
-  constructor(profile: VirtualUiccProfile) {
+  /**
+   * A fresh card personalised from `profile`, or with `memory` the card an
+   * earlier `memory()` described: its records, PIN1/PUK values and tries,
+   * PIN1 enabled and SEQ_MS replace the fresh ones (the profile's `pin`,
+   * `puk`, `phonebook`, `pin1Enabled`, `seqMs` then only personalised it once).
+   * The memory is checked in full, so it may come straight from a file.
+   * Throws UiccError 'bad-argument' / 'bad-check-digit' for a profile that
+   * cannot be personalised, and 'bad-argument' for a memory of another card
+   * (ICCID, IMSI) or of another shape (record counts and sizes, counters).
+   */
+  constructor(profile: VirtualUiccProfile, memory?: VirtualCardMemory) {
     const p = resolveProfile(profile);
     const fs = buildFileSystem(p);
+    const m =
+      memory === undefined
+        ? undefined
+        : checkMemory(memory, { fs, iccid: p.iccid, imsi: p.imsi, pinTries: PIN_TRIES, pukTries: PUK_TRIES });
+    // Checked in full before anything is written into the new card's files.
+    for (const [ef, records] of m?.records ?? []) {
+      if (ef.body.kind === 'records') ef.body.records.splice(0, records.length, ...records);
+    }
+    const seqMs = m === undefined ? p.seqMs : (m.seqMs ?? p.seqMs);
+    this.#dormantSeqMs = p.aka === undefined ? m?.seqMs : undefined;
     this.#state = {
       profile: p,
       fs,
-      pin: new RetryCounter(encodePinBlock(p.pin), PIN_TRIES),
-      puk: new RetryCounter(encodePinBlock(p.puk, 8), PUK_TRIES),
-      pin1Enabled: p.pin1Enabled,
+      pin: m
+        ? new RetryCounter(m.pin1.block, PIN_TRIES, m.pin1.retriesLeft)
+        : new RetryCounter(encodePinBlock(p.pin), PIN_TRIES),
+      puk: m
+        ? new RetryCounter(m.puk1.block, PUK_TRIES, m.puk1.retriesLeft)
+        : new RetryCounter(encodePinBlock(p.puk, 8), PUK_TRIES),
+      pin1Enabled: m ? m.pin1.enabled : p.pin1Enabled,
       aka:
         p.aka === undefined
           ? undefined
-          : { milenage: new Milenage(p.aka.k, p.aka.opc), sqns: new UsimSqnArray(p.seqMs) },
+          : { milenage: new Milenage(p.aka.k, p.aka.opc), sqns: new UsimSqnArray(seqMs) },
       sel: { path: [fs.mf], ef: undefined },
       adfActive: false,
       pinVerified: false,
@@ -111,13 +148,61 @@ export class VirtualUicc {
     return this.#powered;
   }
 
-  /** Processes one command APDU; returns response data + SW1 SW2. Never throws. */
+  /**
+   * Processes one command APDU; returns response data + SW1 SW2. Never
+   * throws. A command that changed the memory bumps `generation` and calls
+   * the `onChange` listeners before its answer is returned, as a card
+   * writes its EEPROM before it answers.
+   */
   process(apdu: Uint8Array): Uint8Array {
+    const writes = this.#powered && apdu.length >= 2 && EEPROM_WRITERS.has(apdu[1]!);
+    const before = writes ? JSON.stringify(this.memory()) : undefined;
+    let answer: Uint8Array;
     try {
-      return this.#dispatch(apdu);
+      answer = this.#dispatch(apdu);
     } catch {
       // A handler bug must still look like a card answer, not crash the reader.
-      return sw(SW.TECHNICAL_PROBLEM);
+      answer = sw(SW.TECHNICAL_PROBLEM);
+    }
+    if (before !== undefined && JSON.stringify(this.memory()) !== before) this.#changed();
+    return answer;
+  }
+
+  /** The card's EEPROM as plain JSON, to save and give to a later card (`new VirtualUicc(profile, memory)`). */
+  memory(): VirtualCardMemory {
+    const s = this.#state;
+    return memoryOf(
+      s.fs,
+      s.profile,
+      { block: toHex(s.pin.value()), retriesLeft: s.pin.left, enabled: s.pin1Enabled },
+      { block: toHex(s.puk.value()), retriesLeft: s.puk.left },
+      s.aka?.sqns.seqMs() ?? this.#dormantSeqMs,
+    );
+  }
+
+  /** How many times the memory changed since this card was built: save when it differs from the last saved. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * Calls `listener` after each command that changed the memory, before the
+   * card answers it; returns the function that stops it. A listener must not
+   * throw (the card ignores it if it does: `process` never throws).
+   */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #changed(): void {
+    this.#generation += 1;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener();
+      } catch {
+        // The card's answer does not depend on who watches it.
+      }
     }
   }
 
