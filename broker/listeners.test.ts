@@ -2,8 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { byteStreamDuplex } from '../core/net/byte-stream-duplex.js';
 import { categoryCode } from '../core/protocol/index.js';
+import { createDuplexPair } from '../hal-sim/index.js';
+import type { Logger } from './logger.js';
 import type { SyncServer } from './server.js';
 import {
   bytes,
@@ -117,5 +120,89 @@ describe('transports: TLS and WebSocket', () => {
     const closed = reg.waitClosed();
     reg.client.publish('ss/1/reg/pc-1/up', Buffer.alloc(32 * 1024), { qos: 0 });
     await closed;
+  });
+});
+
+describe('in-memory connections (SyncServer.accept): the guards of plain TCP', () => {
+  let server: SyncServer | undefined;
+  const lines: { level: string; msg: string | undefined; obj: Record<string, unknown> }[] = [];
+  const logger: Logger = Object.fromEntries(
+    (['debug', 'info', 'warn', 'error'] as const).map((level) => [
+      level,
+      (obj: Record<string, unknown>, msg?: string) => lines.push({ level, msg, obj }),
+    ]),
+  ) as unknown as Logger;
+  afterEach(async () => {
+    if (server) await stopTestServer(server);
+    server = undefined;
+    lines.length = 0;
+  });
+
+  /** An MQTT 3.1.1 CONNECT with username and password (§3.1). */
+  function mqttConnect(user: string, password: string): Uint8Array {
+    const str = (v: string) => [...[v.length >> 8, v.length & 0xff], ...new TextEncoder().encode(v)];
+    const body = [...str('MQTT'), 4, 0xc2, 0, 60, ...str('c1'), ...str(user), ...str(password)];
+    return Uint8Array.from([0x10, body.length, ...body]);
+  }
+
+  /** A pipe whose server end is handed to `s` from `address`; what comes back is collected. */
+  function open(s: SyncServer, address: string) {
+    const [terminal, serverEnd] = createDuplexPair();
+    s.accept(byteStreamDuplex(serverEnd, { sent: 0, received: 0 }), address);
+    const received: number[] = [];
+    terminal.onData((b) => received.push(...b));
+    const closed = new Promise<void>((resolve) => terminal.onClose(() => resolve()));
+    return { terminal, received, closed };
+  }
+
+  const connack = (received: number[]) =>
+    vi.waitFor(() => {
+      if (received.length < 4) throw new Error('no CONNACK yet');
+      return received.slice(0, 4);
+    });
+
+  it('serves a CONNECT on a pipe and names the address it was given (log, attempt limits)', async () => {
+    server = await startTestServer({ port: null, logger });
+    await server.admin.addSubscriber({ subscriber: X, loginPassword: 'right' });
+    const c = open(server, '127.0.0.2');
+    await c.terminal.write(mqttConnect('reg:t1', `${X}:right`));
+    expect(await connack(c.received)).toEqual([0x20, 2, 0, 0]);
+    expect(lines.find((l) => l.obj.event === 'connect')?.obj.from).toBe('127.0.0.2');
+  });
+
+  it('closes a pipe whose packet announces more than maxPacketBytes, before Aedes buffers it', async () => {
+    server = await startTestServer({ port: null, logger, maxMessageBytes: 1024, maxPacketBytes: 2048 });
+    await server.admin.addSubscriber({ subscriber: X, loginPassword: 'right' });
+    const c = open(server, '127.0.0.2');
+    await c.terminal.write(mqttConnect('reg:t1', `${X}:right`));
+    await connack(c.received);
+    // PUBLISH QoS 0 announcing a remaining length of 16 384 (0x80 0x80 0x01), only its header sent.
+    await c.terminal.write(Uint8Array.from([0x30, 0x80, 0x80, 0x01]));
+    await c.closed;
+    expect(lines.filter((l) => l.msg === 'connection closed: packet too large')).toMatchObject([
+      { obj: { transport: 'memory' } },
+    ]);
+  });
+
+  it('behind a balancer (proxyProtocol) a pipe too must open with the PROXY header, whose address counts', async () => {
+    server = await startTestServer({ port: null, logger, proxyProtocol: true });
+    await server.admin.addSubscriber({ subscriber: X, loginPassword: 'right' });
+    const bare = open(server, '127.0.0.2');
+    await bare.terminal.write(mqttConnect('reg:t1', `${X}:right`));
+    await bare.closed;
+    expect(bare.received).toEqual([]);
+    const proxied = open(server, '127.0.0.2');
+    const header = new TextEncoder().encode('PROXY TCP4 203.0.113.7 127.0.0.1 40000 1883\r\n');
+    await proxied.terminal.write(Uint8Array.from([...header, ...mqttConnect('reg:t2', `${X}:right`)]));
+    expect(await connack(proxied.received)).toEqual([0x20, 2, 0, 0]);
+    expect(lines.find((l) => l.obj.event === 'connect')?.obj.from).toBe('203.0.113.7');
+  });
+
+  it('a pipe handed over after close() is closed at once', async () => {
+    const s = await startTestServer({ port: null });
+    await stopTestServer(s);
+    const c = open(s, '127.0.0.2');
+    await c.closed;
+    expect(c.received).toEqual([]);
   });
 });

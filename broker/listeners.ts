@@ -58,29 +58,50 @@ export function sourceAddress(conn: object): string {
   return addresses.get(conn) ?? 'unknown';
 }
 
-function guarded(deps: ListenDeps, transport: string): Handle {
-  const accept = (conn: Duplex, req: IncomingMessage | undefined, address: string | undefined) => {
+/** How a connection reached the server: the transport, and the peer address it came from. */
+export interface Arrival {
+  /**
+   * 'memory' is a byte stream opened in this process (an in-memory pipe in
+   * tests and simulations), guarded like plain TCP.
+   */
+  transport: 'tcp' | 'tls' | 'ws' | 'memory';
+  /** The peer address; a PROXY header, when required, names the real one. */
+  remoteAddress: string | undefined;
+  /** The HTTP upgrade request of a WebSocket connection. */
+  req?: IncomingMessage;
+}
+
+/**
+ * Hands an accepted connection to Aedes through the guards every transport
+ * shares: the PROXY header first when `proxyProtocol` is set (plain streams
+ * only: before TLS or an HTTP upgrade the header sits on the raw socket, out
+ * of reach here; terminate TLS at the balancer instead), then the packet-size
+ * guard, with the source address recorded for `sourceAddress` (attempt limits,
+ * the log).
+ */
+export function acceptStream(deps: ListenDeps, conn: Duplex, arrival: Arrival): void {
+  const { transport, remoteAddress: peer, req } = arrival;
+  const accept = (address: string | undefined) => {
     const safe = guardConnection(conn, deps.maxPacketBytes, (reason) =>
       deps.logger.warn({ transport, reason }, 'connection closed: packet too large'),
     );
     addresses.set(safe, address ?? 'unknown');
     deps.handle(safe, req);
   };
-  return (conn, req) => {
-    const peer = (conn as { remoteAddress?: string }).remoteAddress ?? req?.socket.remoteAddress;
-    // Plain TCP only: before TLS or an HTTP upgrade the header sits on the raw
-    // socket, out of reach here; terminate TLS at the balancer instead.
-    if (!deps.proxyProtocol || transport !== 'tcp') return accept(conn, req, peer);
-    readProxyHeader(conn, (outcome) => {
-      if (outcome.kind === 'invalid') {
-        deps.logger.warn({ transport, peer, reason: outcome.reason }, 'connection closed: no PROXY header');
-        conn.destroy();
-        return;
-      }
-      if (outcome.rest.length > 0) conn.unshift(outcome.rest);
-      accept(conn, req, outcome.kind === 'proxied' ? outcome.sourceAddress : peer);
-    });
-  };
+  const plain = transport === 'tcp' || transport === 'memory';
+  if (!deps.proxyProtocol || !plain) {
+    accept(peer);
+    return;
+  }
+  readProxyHeader(conn, (outcome) => {
+    if (outcome.kind === 'invalid') {
+      deps.logger.warn({ transport, peer, reason: outcome.reason }, 'connection closed: no PROXY header');
+      conn.destroy();
+      return;
+    }
+    if (outcome.rest.length > 0) conn.unshift(outcome.rest);
+    accept(outcome.kind === 'proxied' ? outcome.sourceAddress : peer);
+  });
 }
 
 /** How long a connection may take to send its PROXY header. */
@@ -129,10 +150,9 @@ function closeServer(server: Server): Promise<void> {
 
 /** MQTT over TCP, Nagle off (DESIGN.md "Latency"). */
 export async function listenTcp(deps: ListenDeps, port: number): Promise<Listener> {
-  const handle = guarded(deps, 'tcp');
   const server = createTcpServer({ noDelay: true }, (socket) => {
     socket.setNoDelay(true);
-    handle(socket);
+    acceptStream(deps, socket, { transport: 'tcp', remoteAddress: socket.remoteAddress });
   });
   const bound = await listen(server, port, deps.host);
   return { port: bound, close: () => closeServer(server) };
@@ -140,12 +160,11 @@ export async function listenTcp(deps: ListenDeps, port: number): Promise<Listene
 
 /** MQTT over TLS. */
 export async function listenTls(deps: ListenDeps, options: TlsOptions): Promise<Listener> {
-  const handle = guarded(deps, 'tls');
   const server = createTlsServer(
     { key: pem(options.key), cert: pem(options.cert), ...(options.ca ? { ca: pem(options.ca) } : {}) },
     (socket) => {
       socket.setNoDelay(true);
-      handle(socket);
+      acceptStream(deps, socket, { transport: 'tls', remoteAddress: socket.remoteAddress });
     },
   );
   server.on('tlsClientError', (err) => deps.logger.info({ err: err.message }, 'TLS handshake failed'));
@@ -155,7 +174,6 @@ export async function listenTls(deps: ListenDeps, options: TlsOptions): Promise<
 
 /** MQTT over WebSocket (subprotocol `mqtt`), one MQTT byte stream per socket. */
 export async function listenWs(deps: ListenDeps, options: WsOptions): Promise<Listener> {
-  const handle = guarded(deps, 'ws');
   const wss = new WebSocketServer({
     port: options.port ?? 8080,
     ...(deps.host ? { host: deps.host } : {}),
@@ -164,7 +182,7 @@ export async function listenWs(deps: ListenDeps, options: WsOptions): Promise<Li
   wss.on('connection', (ws, req) => {
     req.socket.setNoDelay(true);
     const stream = createWebSocketStream(ws);
-    handle(stream, req);
+    acceptStream(deps, stream, { transport: 'ws', remoteAddress: req.socket.remoteAddress, req });
   });
   await new Promise<void>((resolve, reject) => {
     wss.once('listening', resolve);

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { Aedes } from 'aedes';
 import { encodeReply, MAX_MESSAGE_BYTES, parseTopic, type Reply } from '../core/protocol/index.js';
 import { type AuthFailureReason, accessHooks } from './access.js';
@@ -13,6 +14,7 @@ import {
 import { connectCluster } from './cluster.js';
 import { RequestRouter } from './handlers/index.js';
 import {
+  acceptStream,
   type Listener,
   listenTcp,
   listenTls,
@@ -76,6 +78,13 @@ export interface SyncServer {
   admin: Admin;
   store: SyncStore;
   broker: Aedes;
+  /**
+   * Serves a connection opened in this process (an in-memory pipe: a
+   * simulation's radio link) as a plain TCP connection from `remoteAddress`
+   * would be served, through the same guards (listeners.ts `acceptStream`).
+   * After `close` the connection is destroyed at once.
+   */
+  accept(conn: Duplex, remoteAddress: string): void;
   /** Stops listening, closes every connection and waits for requests in flight. The store stays open. */
   close(): Promise<void>;
 }
@@ -192,6 +201,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     if (ws) listeners.push(ws);
 
     const aedes = broker;
+    let closed = false;
     const revocations = await watchRevocations(store, sessions, logger, options.revocationPollMs ?? 250);
     logger.info({ port: tcp?.port, tlsPort: tls?.port, wsPort: ws?.port }, 'sync server listening');
     return {
@@ -201,7 +211,12 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
       admin: createAdmin({ store, sessions, logger, now, akaVault: options.akaVault }),
       store,
       broker: aedes,
+      accept(conn, remoteAddress) {
+        if (closed) conn.destroy();
+        else acceptStream(deps, conn, { transport: 'memory', remoteAddress });
+      },
       async close() {
+        closed = true;
         revocations.stop();
         const stopped = Promise.all(listeners.map((l) => l.close()));
         await new Promise<void>((resolve) => aedes.close(() => resolve()));
