@@ -1,6 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AkaVault, newServerKey, parseKeyring } from '../../broker/index.js';
 import { KeyringAgent, type SimTerminal, SimWorld } from '../../cli/sim-world.js';
-import { CATEGORIES, fromUtf8, type PolicyName, type SyncReport, Terminal, utf8 } from '../../core/index.js';
+import {
+  CATEGORIES,
+  fromUtf8,
+  type PolicyName,
+  type SyncReport,
+  Terminal,
+  type TerminalOptions,
+  utf8,
+} from '../../core/index.js';
 import { VpcdRig } from '../../hal-pcsc/vpcd-test-rig.js';
 import { SimNvStore } from '../../hal-sim/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
@@ -60,10 +69,14 @@ async function demountSim(t: SimTerminal): Promise<SyncReport> {
 }
 
 /** First set-up of the PC with the SIM in its reader (FIG. 8 with 10-A or 11-A), then following the card. */
-async function setUpPc(policy: PolicyName): Promise<void> {
+async function setUpPc(
+  policy: PolicyName,
+  options: TerminalOptions = {},
+  nv = new SimNvStore(),
+): Promise<void> {
   pc = await Terminal.create(
-    { reader: rig.reader, nv: new SimNvStore(), link: world.link(), clock: world.clock, agent: agent() },
-    { timeoutMs: 5000 },
+    { reader: rig.reader, nv, link: world.link(), clock: world.clock, agent: agent() },
+    { timeoutMs: 5000, ...options },
   );
   pcs.push(pc);
   await rig.insertCard(sim);
@@ -74,8 +87,12 @@ async function setUpPc(policy: PolicyName): Promise<void> {
   pc.start();
 }
 
-async function registeredSimTerminal(name: string, policy: PolicyName): Promise<SimTerminal> {
-  const t = await world.addTerminal(name, agent());
+async function registeredSimTerminal(
+  name: string,
+  policy: PolicyName,
+  options: TerminalOptions = {},
+): Promise<SimTerminal> {
+  const t = await world.addTerminal(name, agent(), options);
   t.reader.insert(sim);
   await world.register(t, {
     policy,
@@ -141,5 +158,38 @@ describe('FIG. 16 with a PC/SC terminal: one SIM moved between a PC reader and a
     await demountSim(b);
     // The list lives on the card (EF 6F01), written once through pcscd and once through the simulated slot.
     expect(sim.snapshot().terminalIdRecords?.filter((r) => r[0] !== 0xff)).toHaveLength(2);
+  });
+
+  it('issue 19 through pcscd: the SIM answers the AKA challenge in the PC reader, and both terminals keep the data sealed', async () => {
+    const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
+    const OPC = 'cd63cb71954a9f4e48a5994e37a02baf';
+    await world.close();
+    const akaVault = new AkaVault(
+      parseKeyring(JSON.stringify({ current: 'k1', keys: { k1: newServerKey() } })),
+    );
+    world = await SimWorld.start({ akaVault });
+    await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
+    await world.server.admin.setAkaKey({ subscriber: IMSI, k: K, opc: OPC });
+    sim = SimWorld.sim({ k: K, opc: OPC });
+    const pcDisk = new SimNvStore();
+    await setUpPc('fig10-subscriber-binding', { sealed: true }, pcDisk);
+    const b = await registeredSimTerminal('10b', 'fig10-subscriber-binding', { sealed: true });
+
+    expect(ids(await mountPc(), 'downloaded')).toEqual([]);
+    const afterPcMount = Math.max(...(sim.snapshot().seqMs ?? []));
+    expect(afterPcMount).toBeGreaterThan(0);
+    await pc.edit('contacts', 'a1', utf8('Alice, door code 4711'));
+    expect(ids(await demountPc(), 'uploaded')).toEqual(['a1']);
+    expect(ids(await mountSim(b), 'downloaded')).toEqual(['a1']);
+    expect(Math.max(...(sim.snapshot().seqMs ?? []))).toBeGreaterThan(afterPcMount);
+    await demountSim(b);
+    expect(await userArea(world)).toEqual({ 'contacts/a1': 'Alice, door code 4711' });
+    for (const disk of [pcDisk, b.nv]) {
+      const bytes = (await disk.scan('')).map((e) => Buffer.from(e.value).toString('latin1')).join('');
+      expect(bytes).not.toContain('4711');
+    }
+    // The card secret went onto the SIM once, through pcscd; both terminals use it.
+    const secretEntries = (sim.snapshot().terminalIdRecords ?? []).filter((r) => r[1] === 0x23);
+    expect(secretEntries).toHaveLength(3);
   });
 });
