@@ -1,6 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AkaVault, newServerKey, parseKeyring } from '../../broker/index.js';
 import { KeyringAgent, type SimTerminal, SimWorld } from '../../cli/sim-world.js';
-import { CATEGORIES, fromUtf8, type SyncReport, Terminal, utf8 } from '../../core/index.js';
+import {
+  CATEGORIES,
+  fromUtf8,
+  type SyncReport,
+  Terminal,
+  type TerminalOptions,
+  utf8,
+} from '../../core/index.js';
 import { Modem, SimModemHost } from '../../hal-modem/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
@@ -16,6 +24,7 @@ let sim: VirtualUicc;
 let host: SimModemHost;
 let modem: Modem;
 let pi: Terminal;
+let piDisk: SimNvStore;
 
 const agent = () => new KeyringAgent({ pin: '1234', terminalPassword: TERMINAL_PASSWORD });
 
@@ -60,17 +69,26 @@ async function demountPi(): Promise<SyncReport> {
   return report;
 }
 
-beforeEach(async () => {
-  world = await SimWorld.start();
+const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
+const OPC = 'cd63cb71954a9f4e48a5994e37a02baf';
+
+/** The world, the modem and the Pi registered; with `aka` the SIM's key is on the server (issue 19). */
+async function setUp(o: { aka?: boolean; options?: TerminalOptions } = {}): Promise<void> {
+  const akaVault = o.aka
+    ? new AkaVault(parseKeyring(JSON.stringify({ current: 'k1', keys: { k1: newServerKey() } })))
+    : undefined;
+  world = await SimWorld.start(akaVault ? { akaVault } : {});
   await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
-  sim = SimWorld.sim();
+  if (o.aka) await world.server.admin.setAkaKey({ subscriber: IMSI, k: K, opc: OPC });
+  sim = o.aka ? SimWorld.sim({ k: K, opc: OPC }) : SimWorld.sim();
   host = await SimModemHost.start({ dialect: 'quectel' });
+  piDisk = new SimNvStore();
   modem = await Modem.open({ path: host.path, timeoutMs: 2000, settleMs: 300, reopenMs: 50 });
   const link = modem.radioLink({ connect: () => world.link().open(), pollMs: 0 });
   await link.refresh();
   pi = await Terminal.create(
-    { reader: modem.reader, nv: new SimNvStore(), link, clock: world.clock, agent: agent() },
-    { timeoutMs: 5000 },
+    { reader: modem.reader, nv: piDisk, link, clock: world.clock, agent: agent() },
+    { timeoutMs: 5000, ...o.options },
   );
   // First set-up on the Pi, SIM in its modem (FIG. 8 / 10-A).
   host.modem.insertCard(sim);
@@ -80,9 +98,10 @@ beforeEach(async () => {
   host.modem.removeCard();
   await vi.waitFor(() => expect(modem.reader.present()).toBe(false), { timeout: 5000, interval: 5 });
   pi.start();
-});
+}
 
 afterEach(async () => {
+  if (pi === undefined) return;
   await pi.settled();
   await pi.stop();
   await modem.close();
@@ -92,6 +111,7 @@ afterEach(async () => {
 
 describe('FIG. 16 with a modem terminal ([0058]–[0066])', () => {
   it('the SIM moves between a simulated terminal and the Pi modem terminal; each sync carries the differences', async () => {
+    await setUp();
     const a = await registeredSimTerminal('10a');
 
     // T0–T1 on 10a.
@@ -126,5 +146,19 @@ describe('FIG. 16 with a modem terminal ([0058]–[0066])', () => {
         if (r.body !== null) piData[`${c}/${r.id}`] = fromUtf8(r.body);
     }
     expect(piData).toEqual(await userArea(world));
+  });
+
+  it('issue 19 over AT+CSIM: the SIM in the modem answers the AKA challenge; the Pi keeps its data sealed', async () => {
+    await setUp({ aka: true, options: { sealed: true } });
+    const before = Math.max(...(sim.snapshot().seqMs ?? []));
+    expect(ids(await mountPi(), 'downloaded')).toEqual([]);
+    expect(Math.max(...(sim.snapshot().seqMs ?? []))).toBeGreaterThan(before);
+    // The challenge went to the card as an APDU: AUTHENTICATE, 00 88 00 81, inside AT+CSIM.
+    expect(host.modem.commands().some((c) => /^AT\+CSIM=\d+,"00880081/i.test(c))).toBe(true);
+    await pi.edit('mail', 'p1', utf8('Hello from the Pi, PIN 4711'));
+    expect(ids(await demountPi(), 'uploaded')).toEqual(['p1']);
+    expect(await userArea(world)).toEqual({ 'mail/p1': 'Hello from the Pi, PIN 4711' });
+    const bytes = (await piDisk.scan('')).map((e) => Buffer.from(e.value).toString('latin1')).join('');
+    expect(bytes).not.toContain('4711');
   });
 });
