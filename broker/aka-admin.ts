@@ -54,8 +54,29 @@ export function createAkaAdmin(deps: {
     return deps.vault;
   };
 
+  /** The checks of setAkaKey that need no store: refused before anything is written. */
+  function check(input: AkaKeyInput): void {
+    if (!SubscriberId.safeParse(input.subscriber).success)
+      throw new AkaAdminError('invalid', 'subscriber ID must be 5–15 digits');
+    if (!HEX16.test(input.k)) throw new AkaAdminError('invalid', 'K must be 32 hex digits');
+    if ((input.opc === undefined) === (input.op === undefined))
+      throw new AkaAdminError('invalid', 'give exactly one of OPc and OP');
+    if (!HEX16.test((input.opc ?? input.op) as string))
+      throw new AkaAdminError('invalid', `${input.opc ? 'OPc' : 'OP'} must be 32 hex digits`);
+    vault();
+  }
+
   return {
+    async checkAkaKey(input: AkaKeyInput): Promise<void> {
+      check(input);
+    },
+
+    async hasAkaKey(subscriber: string): Promise<boolean> {
+      return (await store.getAka(subscriber)) !== undefined;
+    },
+
     async setAkaKey(input: AkaKeyInput): Promise<void> {
+      check(input);
       if (!SubscriberId.safeParse(input.subscriber).success)
         throw new AkaAdminError('invalid', 'subscriber ID must be 5–15 digits');
       if (!HEX16.test(input.k)) throw new AkaAdminError('invalid', 'K must be 32 hex digits');

@@ -65,19 +65,44 @@ export async function registerShop(
 }
 
 export async function addSubscriber(
-  opts: Common & { subscriber: string; iccid?: string; loginPassword?: string },
+  opts: Common & {
+    subscriber: string;
+    iccid?: string;
+    loginPassword?: string;
+    ki?: string;
+    opc?: string;
+    op?: string;
+    akaKeyFile?: string;
+  },
 ): Promise<void> {
   const loginPassword = opts.loginPassword ?? process.env.SIMSYNC_LOGIN_PASSWORD;
   const subscriber = checkImsi(opts.subscriber);
   const iccid = opts.iccid === undefined ? undefined : checkIccid(opts.iccid);
-  await withAdmin(opts.data, async (a) => {
-    const info = await a.addSubscriber({
-      subscriber,
-      ...(iccid ? { iccid } : {}),
-      ...(loginPassword ? { loginPassword } : {}),
-    });
-    printOne(info, opts.json);
-  });
+  const k = opts.ki ?? process.env.SIMSYNC_AKA_KI;
+  if (k !== undefined && opts.akaKeyFile === undefined) {
+    throw new OperatorInputError('--ki needs --aka-key-file: the key is stored sealed under its server key');
+  }
+  await withAdmin(
+    opts.data,
+    async (a) => {
+      // The key is checked before anything is written: a bad K leaves no half-made subscriber.
+      if (k !== undefined) await a.checkAkaKey({ subscriber, k, ...akaParts(opts) });
+      const info = await a.addSubscriber({
+        subscriber,
+        ...(iccid ? { iccid } : {}),
+        ...(loginPassword ? { loginPassword } : {}),
+      });
+      if (k !== undefined) await a.setAkaKey({ subscriber, k, ...akaParts(opts) });
+      printOne({ ...info, aka: k !== undefined || (await a.hasAkaKey(subscriber)) }, opts.json);
+    },
+    opts.akaKeyFile,
+  );
+}
+
+function akaParts(opts: { opc?: string; op?: string }): { opc?: string; op?: string } {
+  const opc = opts.opc ?? process.env.SIMSYNC_AKA_OPC;
+  const op = opts.op ?? process.env.SIMSYNC_AKA_OP;
+  return { ...(opc !== undefined ? { opc } : {}), ...(op !== undefined ? { op } : {}) };
 }
 
 export async function issueCode(opts: Common & { subscriber: string; terminal?: string }): Promise<void> {

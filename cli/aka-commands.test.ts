@@ -111,6 +111,31 @@ describe('simsync admin aka-… and a terminal whose SIM proves itself', () => {
     expect(unknown.stderr).toContain('no subscriber 228062800000208');
   });
 
+  it('add-subscriber takes the key at registration; a bad key leaves no subscriber behind', async () => {
+    const other = '228062800000208';
+    const base = ['admin', 'add-subscriber', '--data', srv(), '--subscriber', other, '--json'];
+    const bad = await simsync([...base, '--aka-key-file', keyFile, '--ki', K, '--opc', 'zz']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('OPc must be 32 hex digits');
+    const list = await simsync(['admin', 'subscribers', '--data', srv(), '--json']);
+    expect(list.stdout).not.toContain(other);
+    const noFile = await simsync([...base, '--ki', K, '--opc', OPC]);
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toContain('--ki needs --aka-key-file');
+    const ok = await simsync([
+      ...base,
+      '--aka-key-file',
+      keyFile,
+      '--ki',
+      K,
+      '--op',
+      'cdc202d5123e20f62b6d676ac72cb318',
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ subscriber: other, aka: true });
+    expect(ok.stdout).not.toContain(K);
+  });
+
   it('with the key set, the right SIM syncs, a SIM with another K is refused and told why, and rotation keeps it working', async () => {
     const reg = await registerTerminal(path.join(dir, 'pc'), port, { login: LOGIN, password: PASSWORD });
     expect(reg.code, reg.stderr).toBe(0);
@@ -151,8 +176,12 @@ describe('simsync admin aka-… and a terminal whose SIM proves itself', () => {
     // A new server key, the key re-sealed under it, the old one dropped from the file: the running server follows.
     expect((await simsync(['admin', 'aka-keygen', '--aka-key-file', keyFile, '--id', 'k3'])).code).toBe(0);
     const moved = await simsync(['admin', 'aka-rotate', '--data', srv(), '--aka-key-file', keyFile]);
-    expect(moved.stdout).toContain('1 AKA key(s) re-sealed');
-    const file = JSON.parse(readFileSync(keyFile, 'utf8')) as { current: string; keys: Record<string, string> };
+    // Both subscribers' keys: this one's and the one add-subscriber took.
+    expect(moved.stdout).toContain('2 AKA key(s) re-sealed');
+    const file = JSON.parse(readFileSync(keyFile, 'utf8')) as {
+      current: string;
+      keys: Record<string, string>;
+    };
     writeFileSync(keyFile, JSON.stringify({ current: 'k3', keys: { k3: file.keys.k3 } }), { mode: 0o600 });
     expect((await simsync(terminalAt('pc', K, 'put', 'pim', 'note-2', 'eggs'), ['1234'])).code).toBe(0);
     const after = await simsync(terminalAt('pc', K, 'sync'), ['1234']);

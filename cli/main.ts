@@ -127,6 +127,10 @@ admin
     '--login-password <password>',
     'login password for FIG. 8 registration (or set SIMSYNC_LOGIN_PASSWORD)',
   )
+  .option('--ki <hex>', "a programmable SIM's AKA key K (needs --aka-key-file; see aka-set)")
+  .option('--opc <hex>', 'its OPc, with --ki')
+  .option('--op <hex>', 'or its OP, with --ki')
+  .option(...akaKeyFileOptionForServer())
   .option('--json', 'one JSON line instead of the table (scripts)')
   .action(async (opts) => (await adminCommands()).addSubscriber(opts));
 
@@ -238,7 +242,10 @@ program
   .option('--sim-ki <hex>', 'AKA key K of the virtual SIM, 32 hex digits (--card sim)')
   .option('--sim-opc <hex>', 'OPc of the virtual SIM, 32 hex digits (--card sim, with --sim-ki)')
   .option('-y, --yes', 'do not ask before erasing (erase, erase factory): for scripts')
-  .option('--sealed', 'keep the data sealed at rest: it opens only with this SIM, its PIN and the terminal password')
+  .option(
+    '--sealed',
+    'keep the data sealed at rest: it opens only with this SIM, its PIN and the terminal password',
+  )
   // A command's own flags (resolve N --keep mine) pass through to it.
   .allowUnknownOption()
   .action(async (command: string[], opts, self: Command) => {
