@@ -13,9 +13,10 @@ import {
   Terminal,
   type TerminalOptions,
 } from '../core/index.js';
-import type { Notice, RadioLink, UserAgent } from '../hal/index.js';
+import { byteStreamDuplex } from '../core/net/byte-stream-duplex.js';
+import type { Clock, Notice, RadioLink, UserAgent } from '../hal/index.js';
 import { SystemClock, TcpLink } from '../hal-linux/index.js';
-import { SimCardReader, SimNvStore } from '../hal-sim/index.js';
+import { createDuplexPair, SimCardReader, SimNvStore, SimRadioLink } from '../hal-sim/index.js';
 import { VirtualUicc, type VirtualUiccProfile } from '../uicc/index.js';
 
 /** The user's secrets, answered at every prompt by `KeyringAgent`. */
@@ -63,7 +64,28 @@ export interface SimTerminal {
   agent: UserAgent;
 }
 
+/** How terminals reach the server: loopback TCP, or in-memory pipes into the broker. */
+export type SimTransport = 'tcp' | 'memory';
+
+/** The source address the server sees for a terminal on an in-memory link (attempt limits, the log). */
+export const MEMORY_LINK_ADDRESS = '127.0.0.2';
+
 export interface SimWorldOptions {
+  /**
+   * 'tcp' (default): the server listens on loopback TCP and terminals get
+   * TcpLinks. 'memory': no socket at all; each link is a hal-sim
+   * SimRadioLink whose streams are in-memory pipes handed to the broker
+   * (SyncServer.accept) through the same guards as a TCP connection, from
+   * MEMORY_LINK_ADDRESS. Use TCP where TCP is the thing tested.
+   */
+  transport?: SimTransport;
+  /**
+   * The clock of the terminals and of the server's `now` (default the
+   * system clock). With a hal-sim VirtualClock, triggers fire when the test
+   * advances it; MQTT keep-alives and the server's own housekeeping stay on
+   * real time.
+   */
+  clock?: Clock;
   /** Server store; default an in-memory SQLite database. */
   store?: SyncStore;
   logger?: Logger;
@@ -78,12 +100,12 @@ export interface SimWorldOptions {
 }
 
 /**
- * A sync server on loopback TCP and simulated terminals around it: the
- * setting of FIG. 1/FIG. 16 in one process. Each terminal has its own
- * simulated card reader and NV store and reaches the server over real TCP.
+ * A sync server and simulated terminals around it: the setting of FIG. 1 /
+ * FIG. 16 in one process. Each terminal has its own simulated card reader
+ * and NV store and reaches the server over loopback TCP or an in-memory
+ * pipe (SimWorldOptions.transport).
  */
 export class SimWorld {
-  readonly clock = new SystemClock();
   private readonly terminals: SimTerminal[] = [];
   private links = 0;
 
@@ -92,15 +114,18 @@ export class SimWorld {
     /** The other brokers of a cluster (SimWorldOptions.cluster). */
     readonly peers: readonly SyncServer[],
     private readonly logger: Logger,
+    readonly transport: SimTransport,
+    readonly clock: Clock,
   ) {}
 
   static async start(options: SimWorldOptions = {}): Promise<SimWorld> {
-    const { cluster } = options;
+    const { cluster, transport = 'tcp', clock = new SystemClock() } = options;
     const broker = async (store: SyncStore) =>
       startSyncServer({
         store,
         host: '127.0.0.1',
-        port: 0,
+        port: transport === 'tcp' ? 0 : null,
+        now: () => clock.now(),
         ...(options.logger ? { logger: options.logger } : {}),
         ...(options.akaVault ? { akaVault: options.akaVault } : {}),
         ...(cluster ? { redis: cluster.redis, revocationPollMs: 100 } : {}),
@@ -110,7 +135,7 @@ export class SimWorld {
     );
     const peers: SyncServer[] = [];
     for (let i = 1; i < (cluster?.brokers ?? 1); i++) peers.push(await broker(await cluster!.openStore()));
-    return new SimWorld(server, peers, options.logger ?? silentLogger);
+    return new SimWorld(server, peers, options.logger ?? silentLogger, transport, clock);
   }
 
   get port(): number {
@@ -128,11 +153,15 @@ export class SimWorld {
     });
   }
 
-  /** A link to the server; in a cluster, to its brokers in turn. */
-  link(): TcpLink {
+  /**
+   * A link to the server; in a cluster, to its brokers in turn. Over TCP a
+   * TcpLink; in memory a `memoryLink`.
+   */
+  link(): RadioLink {
     const servers = [this.server, ...this.peers];
-    const port = servers[this.links++ % servers.length]?.port ?? this.port;
-    return new TcpLink({ host: '127.0.0.1', port, timeoutMs: 5000 });
+    const server = servers[this.links++ % servers.length] ?? this.server;
+    if (this.transport === 'memory') return memoryLink(server);
+    return new TcpLink({ host: '127.0.0.1', port: server.port ?? this.port, timeoutMs: 5000 });
   }
 
   async addTerminal(
@@ -184,4 +213,19 @@ export class SimWorld {
       await s.store.close();
     }
   }
+}
+
+/**
+ * A hal-sim SimRadioLink (link state, failed opens, counters) whose every
+ * `open()` is a new in-memory pipe into `server`'s broker, served as a plain
+ * TCP connection from MEMORY_LINK_ADDRESS.
+ */
+export function memoryLink(server: SyncServer): SimRadioLink {
+  return new SimRadioLink({
+    connect: () => {
+      const [terminalEnd, serverEnd] = createDuplexPair();
+      server.accept(byteStreamDuplex(serverEnd, { sent: 0, received: 0 }), MEMORY_LINK_ADDRESS);
+      return terminalEnd;
+    },
+  });
 }

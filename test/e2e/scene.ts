@@ -14,7 +14,7 @@ import type { VirtualUicc } from '../../uicc/index.js';
 import { worldOptions } from '../support/backend.js';
 import { ICCID, IMSI, LOGIN, TERMINAL_PASSWORD } from './world.js';
 
-/** Helpers for the trigger, selection, erase and lazy-download tests (real server, simulated terminals). */
+/** Helpers for the trigger, selection, erase and lazy-download tests (the real server over in-memory links, simulated terminals). */
 
 export const KEYRING = { pin: '1234', terminalPassword: TERMINAL_PASSWORD };
 
@@ -24,8 +24,9 @@ export interface Scene {
   own: Terminal[];
 }
 
-export async function scene(): Promise<Scene> {
-  const world = await SimWorld.start(await worldOptions());
+/** A world with the subscriber added; `clock` (a VirtualClock) puts its server and terminals on virtual time. */
+export async function scene(options: { clock?: Clock } = {}): Promise<Scene> {
+  const world = await SimWorld.start(await worldOptions(options));
   await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
   return { world, sim: SimWorld.sim(), own: [] };
 }

@@ -49,12 +49,18 @@ async function sharedRedis(): Promise<TestRedis> {
   return r;
 }
 
-/** Options for SimWorld.start: none single-process; two brokers on PostgreSQL + Redis clustered. */
-export async function worldOptions(): Promise<SimWorldOptions> {
-  if (!CLUSTERED) return {};
+/**
+ * Options for SimWorld.start, over `options`: terminals on in-memory links
+ * (the server sees them as plain TCP from SimWorld's MEMORY_LINK_ADDRESS)
+ * unless `options` says `transport: 'tcp'`; one broker on SQLite
+ * single-process, two on PostgreSQL + Redis clustered.
+ */
+export async function worldOptions(options: SimWorldOptions = {}): Promise<SimWorldOptions> {
+  const chosen: SimWorldOptions = { transport: 'memory', ...options };
+  if (!CLUSTERED) return chosen;
   const url = await freshDatabase();
   const r = await sharedRedis();
-  return { cluster: { redis: r.url, brokers: 2, openStore: () => openPostgresStore(url) } };
+  return { ...chosen, cluster: { redis: r.url, brokers: 2, openStore: () => openPostgresStore(url) } };
 }
 
 /** Options for one test server: none single-process; PostgreSQL + Redis clustered. */
