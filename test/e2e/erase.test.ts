@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SyncServer, startSyncServer } from '../../broker/index.js';
-import { KeyringAgent } from '../../cli/sim-world.js';
+import { KeyringAgent, memoryLink } from '../../cli/sim-world.js';
 import { CATEGORIES, SyncError, Terminal, utf8 } from '../../core/index.js';
-import { TcpLink } from '../../hal-linux/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
 import { closeScene, KEYRING, member, type Scene, scene } from './scene.js';
 import { IMSI, LOGIN, TERMINAL_PASSWORD, terminalData, userArea } from './world.js';
@@ -122,11 +121,10 @@ describe('FIG. 20: collective erase', () => {
     // A server on the same store that takes records of at most 64 KiB: a bigger one is set aside, unsent.
     small = await startSyncServer({
       store: s.world.server.store,
-      host: '127.0.0.1',
-      port: 0,
+      port: null,
       maxRecordBytes: 64 * 1024,
     });
-    const link = new TcpLink({ host: '127.0.0.1', port: small.port ?? 0, timeoutMs: 5000 });
+    const link = memoryLink(small);
     const a = await member(s, 'a', { link });
     a.reader.insert(s.sim);
     await a.terminal.edit('contacts', 'c1', utf8('Carol'));

@@ -13,7 +13,7 @@ const body = (tag: string) => utf8(tag.padEnd(900, '.'));
  * next sync makes a dozen NV commits.
  */
 async function scene() {
-  const world = await SimWorld.start();
+  const world = await SimWorld.start({ transport: 'memory' });
   await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
   const sim = SimWorld.sim();
   const options = { pageBytes: 1024, batchBytes: 2048 };

@@ -1,9 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SyncServer, startSyncServer } from '../../broker/index.js';
-import { KeyringAgent } from '../../cli/sim-world.js';
+import { KeyringAgent, memoryLink } from '../../cli/sim-world.js';
 import { fromUtf8, MAX_UPLOAD_PART_BYTES, Terminal, utf8 } from '../../core/index.js';
 import type { ByteStream } from '../../hal/index.js';
-import { TcpLink } from '../../hal-linux/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
 import {
   closeScene,
@@ -158,11 +157,10 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
     // A server on the same store that takes records of at most 4 MiB.
     small = await startSyncServer({
       store: s.world.server.store,
-      host: '127.0.0.1',
-      port: 0,
+      port: null,
       maxRecordBytes: 4 * MIB,
     });
-    const link = new TcpLink({ host: '127.0.0.1', port: small.port ?? 0, timeoutMs: 5000 });
+    const link = memoryLink(small);
     const a = await member(s, 'a', { link });
     await withSim(s, a, async () => {
       for (let i = 0; i < 50; i++) await a.terminal.edit('contacts', `c${i}`, utf8(`Contact ${i}`));
@@ -219,11 +217,10 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
   it('a server whose messages are smaller than our batches: a batch it refuses whole is split, parts shrink to fit, nothing is set aside', async () => {
     small = await startSyncServer({
       store: s.world.server.store,
-      host: '127.0.0.1',
-      port: 0,
+      port: null,
       maxMessageBytes: 64 * 1024,
     });
-    const link = new TcpLink({ host: '127.0.0.1', port: small.port ?? 0, timeoutMs: 5000 });
+    const link = memoryLink(small);
     const a = await member(s, 'a', { link });
     const ann = photo(300 * 1024, 9);
     await withSim(s, a, async () => {
