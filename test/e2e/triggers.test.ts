@@ -1,12 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fromUtf8, utf8 } from '../../core/index.js';
-import { SimBattery, SimIdleSensor } from '../../hal-sim/index.js';
+import { SimBattery, SimIdleSensor, VirtualClock } from '../../hal-sim/index.js';
 import { closeScene, member, type Scene, scene, syncWithSim, until, withSim } from './scene.js';
 import { IMSI, userArea } from './world.js';
 
+// The terminals and the server on virtual time: a trigger's delay passes when
+// the test advances the clock, never by sleeping, so each schedule is exact.
+let clock: VirtualClock;
 let s: Scene;
 beforeEach(async () => {
-  s = await scene();
+  clock = new VirtualClock();
+  s = await scene({ clock });
 });
 afterEach(async () => {
   await closeScene(s);
@@ -20,6 +24,11 @@ describe('[0042] triggers on a terminal with a real server', () => {
     a.terminal.start();
     await s.world.insert(a, s.sim);
     for (let i = 0; i < 10; i++) await a.terminal.edit('contacts', `c${i}`, utf8(`C${i}`));
+    // Quiet for 149 ms: nothing goes up yet; at 150 ms the burst has ended.
+    await clock.advance(149);
+    await a.terminal.settled();
+    expect(a.reports.filter((r) => r.trigger === 'update')).toEqual([]);
+    await clock.advance(1);
     await until(async () => (await a.terminal.records.dirtyCount()) === 0, 'the update upload');
     await a.terminal.settled();
     const updates = a.reports.filter((r) => r.trigger === 'update');
@@ -34,7 +43,9 @@ describe('[0042] triggers on a terminal with a real server', () => {
     await s.world.insert(a, s.sim);
     for (let i = 0; i < 5; i++) await a.terminal.edit('mail', `m${i}`, utf8(`M${i}`));
     await until(() => a.reports.some((r) => r.trigger === 'volume'), 'the volume upload');
+    await a.terminal.settled();
     await a.terminal.edit('mail', 'late', utf8('late'));
+    await clock.advance(300);
     await until(
       () => a.reports.some((r) => r.trigger === 'periodic' && r.uploaded.length === 1),
       'a periodic upload',
@@ -95,18 +106,22 @@ describe('FIG. 21: idle', () => {
     });
     a.terminal.start();
     await s.world.insert(a, s.sim);
-    // Not idle yet: checks run and skip (the barrier: two of them counted), and nothing syncs.
-    await vi.waitFor(() => expect(a.terminal.triggers.skipped['not-idle']).toBeGreaterThanOrEqual(2));
+    // Not idle yet: two checks run and skip, and nothing syncs.
+    await clock.advance(80);
+    await a.terminal.settled();
+    expect(a.terminal.triggers.skipped['not-idle']).toBe(2);
     expect(a.reports).toEqual([]);
     idle.goIdle();
-    await until(
-      () =>
-        a.reports.some(
-          (r) => r.trigger === 'idle' && r.complete && r.uploaded.length + r.downloaded.length === 0,
-        ),
-      'idle syncs to finish the work',
-      10_000,
-    );
+    // One idle check at a time, each sync over before the next check is due.
+    const finished = () =>
+      a.reports.some(
+        (r) => r.trigger === 'idle' && r.complete && r.uploaded.length + r.downloaded.length === 0,
+      );
+    for (let checks = 0; !finished(); checks++) {
+      expect(checks, 'idle syncs to finish the work').toBeLessThan(20);
+      await clock.advance(40);
+      await a.terminal.settled();
+    }
     idle.goBusy();
     await a.terminal.settled();
     const idleRuns = a.reports.filter((r) => r.trigger === 'idle');
