@@ -100,6 +100,8 @@ class AutomergeClient implements PeerClient {
   readonly #waiters = new Set<() => void>();
   readonly #decoder = new TextDecoder();
   #adapter: WebSocketClientAdapter | undefined;
+  /** Set when the server process has exited: every wait fails with it. */
+  #failure: Error | undefined;
 
   constructor(
     private readonly url: string,
@@ -134,9 +136,15 @@ class AutomergeClient implements PeerClient {
       const theirs = this.account.serverHeads.get(handle.documentId);
       return theirs !== undefined && sameHeads(theirs, decodeHeads(handle.heads()));
     };
+    if (this.#failure) return Promise.reject(this.#failure);
     if (done()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const check = () => {
+        if (this.#failure) {
+          finish();
+          reject(this.#failure);
+          return;
+        }
         if (!done()) return;
         finish();
         resolve();
@@ -215,12 +223,18 @@ class AutomergeClient implements PeerClient {
 
   async session(during?: () => Promise<void>): Promise<void> {
     const adapter = new WebSocketClientAdapter(this.url);
-    const connected = new Promise<void>((resolve) => {
+    if (this.#failure) throw this.#failure;
+    const connected = new Promise<void>((resolve, reject) => {
       const onPeer = ({ peerId }: { peerId: PeerId }) => {
         if (peerId !== SERVER) return;
+        this.#waiters.delete(failed);
         this.#repo.networkSubsystem.off('peer', onPeer);
         resolve();
       };
+      const failed = () => {
+        if (this.#failure) reject(this.#failure);
+      };
+      this.#waiters.add(failed);
       this.#repo.networkSubsystem.on('peer', onPeer);
     });
     this.#adapter = adapter;
@@ -268,10 +282,24 @@ class AutomergeClient implements PeerClient {
     return photo === undefined ? undefined : (await this.#repo.find<PhotoDoc>(photo)).doc().data;
   }
 
+  /** The server is gone: stop reconnecting and fail what waits on it. */
+  fail(error: Error): void {
+    this.#failure = error;
+    if (this.#adapter) this.#repo.networkSubsystem.removeNetworkAdapter(this.#adapter);
+    this.#adapter = undefined;
+    for (const w of this.#waiters) w();
+  }
+
   async close(): Promise<void> {
     if (this.#adapter) this.#repo.networkSubsystem.removeNetworkAdapter(this.#adapter);
     await this.#repo.shutdown();
   }
+}
+
+/** The last line of a Node error report that names the error (`TimeoutError: …`). */
+function lastError(stderr: string): string {
+  const lines = stderr.split('\n').filter((l) => /^\w*Error\b|^error /i.test(l.trim()));
+  return (lines.at(-1) ?? stderr.trim().split('\n').at(-1) ?? '').trim();
 }
 
 export function deployAutomerge(strings: AutomergeStrings = 'immutable'): Deploy {
@@ -281,6 +309,18 @@ export function deployAutomerge(strings: AutomergeStrings = 'immutable'): Deploy
     const proxy = await countingProxy(Number(hello.port));
     const account: Account = { serverHeads: new Map() };
     const clients: AutomergeClient[] = [];
+    // The sync server can die under load (an unhandled time-out of a document handle): say why, close
+    // the proxy at once (the client adapter retries a refused connection quietly, but throws on a reset
+    // one) and fail the clients' waits instead of letting them run to their time-outs.
+    let stderr = '';
+    rpc.child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2000);
+    });
+    rpc.child.once('exit', (code, signal) => {
+      void proxy.close();
+      const error = new Error(`automerge sync server exited (${code ?? signal}): ${lastError(stderr)}`);
+      for (const c of clients) c.fail(error);
+    });
     return {
       pid: Number(hello.pid),
       proxy,

@@ -36,6 +36,9 @@ if ((mode !== 'pouchdb' && mode !== 'automerge') || dir === undefined) {
   process.exit(2);
 }
 mkdirSync(dir, { recursive: true });
+// stdout carries the JSON lines; what the libraries log goes to stderr.
+console.log = console.error;
+console.info = console.error;
 
 function reply(message: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify(message)}\n`);

@@ -10,8 +10,8 @@ const WORKLOADS = [
   'change k=1',
   'change k=10',
   'rotation 3 devices',
-  'photos up',
-  'photos down',
+  'photos up 3 × 0.1 MB',
+  'photos down 3 × 0.1 MB',
 ];
 
 describe('bench peers (smoke)', () => {
@@ -21,11 +21,13 @@ describe('bench peers (smoke)', () => {
       ks: [1, 10],
       rotation: 3,
       photos: 3,
+      smallPhotos: 0,
       photoBytes: 100_000,
       runs: 1,
       photoRuns: 1,
       timeoutMs: 30_000,
       json: '',
+      log: () => {},
     });
     expect(result.bench).toBe('peers');
     const at = (workload: string, system: string): Row => {
@@ -56,7 +58,7 @@ describe('bench peers (smoke)', () => {
       );
       // Photos are incompressible: no system moves them in fewer bytes than they have, nor in more than
       // base64 (4/3) plus a margin.
-      for (const workload of ['photos up', 'photos down']) {
+      for (const workload of WORKLOADS.filter((w) => w.startsWith('photos'))) {
         expect(at(workload, system).wire_per_body).toBeGreaterThanOrEqual(0.99);
         expect(at(workload, system).wire_per_body).toBeLessThan(1.6);
       }
@@ -64,6 +66,7 @@ describe('bench peers (smoke)', () => {
     // simsync is its own baseline.
     for (const workload of WORKLOADS) expect(at(workload, 'simsync').x_bytes).toBe(1);
     expect(result.targets['every system ran every workload']).toBe(true);
+    expect((result as { failures?: unknown[] }).failures).toEqual([]);
   }, 60_000);
 
   it('mixes real-world vCards into the contacts and makes photos incompressible', () => {

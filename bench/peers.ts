@@ -42,8 +42,9 @@ export interface PeersOptions {
   ks?: number[];
   /** R, the devices of the rotation (at least 2: the two of the other workloads are its first two). */
   rotation?: number;
-  /** P, the photos, of `photoBytes` each. */
+  /** P, the photos, of `photoBytes` each; and a second, smaller set (0: none). */
   photos?: number;
+  smallPhotos?: number;
   photoBytes?: number;
   /** Repetitions of the contact workloads, and of the photo workloads. */
   runs?: number;
@@ -55,6 +56,8 @@ export interface PeersOptions {
   timeoutMs?: number;
   /** Where the result is also written (committed with the figures); '' = nowhere. */
   json?: string;
+  /** Progress lines (default: on stderr). */
+  log?: (line: string) => void;
 }
 
 export const quick: PeersOptions = {
@@ -62,11 +65,14 @@ export const quick: PeersOptions = {
   ks: [1, 10, 100],
   rotation: 3,
   photos: 4,
+  smallPhotos: 0,
   photoBytes: 250_000,
   runs: 1,
   photoRuns: 1,
   json: '',
 };
+
+const stderr = (line: string) => process.stderr.write(`${line}\n`);
 
 export const SYSTEMS = ['simsync', 'pouchdb-gzip', 'pouchdb-plain', 'automerge'] as const;
 
@@ -147,8 +153,10 @@ interface Plan extends Required<Omit<PeersOptions, 'systems' | 'json'>> {
 
 async function contactWorkloads(system: string, deploy: Deploy, p: Plan, run: number): Promise<Sample[]> {
   const samples: Sample[] = [];
-  const add = (workload: string, records: readonly Rec[], m: Measured) =>
+  const add = (workload: string, records: readonly Rec[], m: Measured) => {
     samples.push({ system, workload, run, records: records.length, bodyBytes: bytesOf(records), ...m });
+    p.log(`peers: run ${run + 1} ${system} ${workload}: ${Math.round(m.ms)} ms, ${m.up + m.down} B`);
+  };
   const names = ['a', 'b', ...Array.from({ length: Math.max(0, p.rotation - 2) }, (_, i) => `r${i + 3}`)];
   const dir = mkdtempSync(path.join(os.tmpdir(), `simsync-peers-${system}-`));
   const d = await deploy({ dir, clients: names, kinds: ['contacts'], timeoutMs: p.timeoutMs });
@@ -195,32 +203,43 @@ async function contactWorkloads(system: string, deploy: Deploy, p: Plan, run: nu
   return samples;
 }
 
-async function photoWorkloads(system: string, deploy: Deploy, p: Plan, run: number): Promise<Sample[]> {
+async function photoWorkloads(
+  system: string,
+  deploy: Deploy,
+  p: Plan,
+  run: number,
+  count: number,
+): Promise<Sample[]> {
+  const photos = p.photoRecords.slice(0, count);
+  const label = `${count} × ${p.photoBytes / 1e6} MB`;
   const samples: Sample[] = [];
-  const add = (workload: string, m: Measured) =>
-    samples.push({
-      system,
-      workload,
-      run,
-      records: p.photoRecords.length,
-      bodyBytes: bytesOf(p.photoRecords),
-      ...m,
-    });
+  const add = (workload: string, m: Measured) => {
+    samples.push({ system, workload, run, records: photos.length, bodyBytes: bytesOf(photos), ...m });
+    p.log(`peers: photos run ${run + 1} ${system} ${workload}: ${Math.round(m.ms)} ms, ${m.up + m.down} B`);
+  };
   const dir = mkdtempSync(path.join(os.tmpdir(), `simsync-peers-${system}-`));
   const d = await deploy({ dir, clients: ['a', 'b'], kinds: ['photos'], timeoutMs: p.timeoutMs });
   try {
     const a = await d.client('a');
-    await a.edit('photos', p.photoRecords);
-    add('photos up', await measure(d, () => a.session()));
+    await a.edit('photos', photos);
+    add(`photos up ${label}`, await measure(d, () => a.session()));
     const b = await d.client('b');
-    add('photos down', await measure(d, () => b.session()));
-    await expectCount(b, 'photos', `${system} photos down`, p.photoRecords.length);
-    await expectHeld(b, 'photos', `${system} photos down`, [p.photoRecords[0]!, p.photoRecords.at(-1)!]);
+    add(`photos down ${label}`, await measure(d, () => b.session()));
+    await expectCount(b, 'photos', `${system} photos down`, photos.length);
+    await expectHeld(b, 'photos', `${system} photos down`, [photos[0]!, photos.at(-1)!]);
   } finally {
     await d.close();
     rmSync(dir, { recursive: true, force: true });
   }
   return samples;
+}
+
+/** A workload that could not be completed, and why (the run goes on with the others). */
+export interface Failure {
+  system: string;
+  scenario: string;
+  run: number;
+  error: string;
 }
 
 const rotate = <T>(items: readonly T[], by: number): T[] =>
@@ -274,41 +293,58 @@ export async function run(options: PeersOptions = {}): Promise<BenchResult> {
     ks: options.ks ?? [1, 100, 1_000],
     rotation: Math.max(2, options.rotation ?? 10),
     photos: options.photos ?? 200,
+    smallPhotos: Math.min(options.smallPhotos ?? 50, options.photos ?? 200),
     photoBytes: options.photoBytes ?? 1_000_000,
     runs: options.runs ?? 3,
     photoRuns: options.photoRuns ?? 1,
     automergeStrings: options.automergeStrings ?? 'immutable',
     timeoutMs: options.timeoutMs ?? 600_000,
+    log: options.log ?? stderr,
   };
   const systems = options.systems === undefined ? [...SYSTEMS] : String(options.systems).split(',');
   const json = options.json ?? path.join('bench', 'results', 'peers.json');
   const plan: Plan = {
     ...o,
     contactRecords: Array.from({ length: o.contacts }, (_, i) => contact(i)),
-    photoRecords: Array.from({ length: o.photos }, (_, i) => photo(i, o.photoBytes)),
+    photoRecords: Array.from({ length: Math.max(o.photos, o.smallPhotos) }, (_, i) => photo(i, o.photoBytes)),
   };
   const startedAt = new Date().toISOString();
   const loadBefore = os.loadavg()[0];
   const started = performance.now();
   const samples: Sample[] = [];
+  const failures: Failure[] = [];
+  const attempt = async (system: string, scenario: string, run: number, work: () => Promise<Sample[]>) => {
+    try {
+      samples.push(...(await work()));
+    } catch (e) {
+      const error = (e as Error).message.split('\n')[0] ?? String(e);
+      failures.push({ system, scenario, run, error });
+      o.log(`peers: ${system} ${scenario} run ${run + 1} FAILED: ${error}`);
+    }
+  };
   for (let r = 0; r < o.runs; r++) {
-    for (const system of rotate(systems, r))
-      samples.push(...(await contactWorkloads(system, deployer(system, o.automergeStrings), plan, r)));
+    for (const system of rotate(systems, r)) {
+      const deploy = deployer(system, o.automergeStrings);
+      await attempt(system, 'contacts', r, () => contactWorkloads(system, deploy, plan, r));
+    }
   }
-  if (o.photos > 0) {
+  for (const count of [...new Set([o.photos, o.smallPhotos])].filter((c) => c > 0)) {
     for (let r = 0; r < o.photoRuns; r++) {
-      for (const system of rotate(systems, r))
-        samples.push(...(await photoWorkloads(system, deployer(system, o.automergeStrings), plan, r)));
+      for (const system of rotate(systems, r)) {
+        const deploy = deployer(system, o.automergeStrings);
+        await attempt(system, `photos ${count}`, r, () => photoWorkloads(system, deploy, plan, r, count));
+      }
     }
   }
   const rows = summarise(samples);
   const workloads = [...new Set(samples.map((s) => s.workload))];
-  const result: BenchResult & { samples: Sample[] } = {
+  const result: BenchResult & { samples: Sample[]; failures: Failure[] } = {
     bench: 'peers',
     startedAt,
     machine: machine(),
     parameters: {
       ...o,
+      log: undefined,
       systems,
       contactBodyBytes: bytesOf(plan.contactRecords),
       contactsData:
@@ -330,6 +366,7 @@ export async function run(options: PeersOptions = {}): Promise<BenchResult> {
     },
     rows,
     samples,
+    failures,
     targets: {
       'every system ran every workload': systems.every((s) =>
         workloads.every((w) => rows.some((r) => r.system === s && r.workload === w)),
@@ -342,6 +379,8 @@ export async function run(options: PeersOptions = {}): Promise<BenchResult> {
 
 export function print(result: BenchResult): void {
   printResult(result);
+  for (const f of (result as { failures?: Failure[] }).failures ?? [])
+    console.log(`FAILED  ${f.system} ${f.scenario} (run ${f.run + 1}): ${f.error}`);
   console.log(
     `medians of ${result.parameters.runs} interleaved runs (photos: ${result.parameters.photoRuns}); x_ = ratio to simsync's median; ${result.parameters.wallSeconds} s`,
   );
