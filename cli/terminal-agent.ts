@@ -17,7 +17,6 @@ import {
 import { type Battery, type CardReader, isHalError, type RadioLink } from '../hal/index.js';
 import { FileNvStore, LinuxIdleSensor, linkFromUrl, SysfsBattery, SystemClock } from '../hal-linux/index.js';
 import { SimCardReader } from '../hal-sim/index.js';
-import { VirtualUicc } from '../uicc/index.js';
 import { type AgentIO, IoSwitch } from './agent-io.js';
 import { CommandWordsError, splitWords } from './command-words.js';
 import { describeConflicts, findConflicts, parseKeep, pickConflict, resolveConflict } from './conflicts.js';
@@ -40,6 +39,7 @@ import { recordName } from './record-names.js';
 import { type TerminalSettings, triggersOf } from './terminal-settings.js';
 import { TtyUserAgent } from './tty-agent.js';
 import { readVcardFile } from './vcard.js';
+import { openVirtualSim } from './virtual-sim-file.js';
 
 export { CommandError } from './failure-text.js';
 
@@ -61,8 +61,12 @@ async function openReader(settings: TerminalSettings, clock: SystemClock): Promi
     if (settings.sim === undefined)
       throw new CommandError('--card sim needs --sim-iccid and --sim-imsi (or "sim" in the config file)');
     const reader = new SimCardReader({ name: 'virtual-sim', clock });
-    // One card for the life of the agent: taken out and put back it keeps its PIN state and lists.
-    const card = new VirtualUicc({ ...settings.sim });
+    // One card for the life of the agent and from one run to the next, its memory in <data>/virtual-sim.json:
+    // taken out and put back, or the agent started again, it keeps its PIN state, lists and SQNs.
+    const sim = openVirtualSim(settings.data, { ...settings.sim }, (line) =>
+      console.error(`simsync terminal: ${line}`),
+    );
+    const card = sim.card;
     reader.insert(card);
     const slot = {
       eject: () => {
@@ -74,7 +78,7 @@ async function openReader(settings: TerminalSettings, clock: SystemClock): Promi
         reader.insert(card);
       },
     };
-    return { reader, slot, close: async () => {} };
+    return { reader, slot, close: async () => sim.close() };
   }
   if (settings.card.startsWith('pcsc')) {
     const name = settings.card.slice('pcsc:'.length) || undefined;
