@@ -18,9 +18,12 @@ describe('bench wire-efficiency (smoke)', () => {
       '10/1/down',
     ]);
     for (const row of result.rows) {
-      expect(row.wire_bytes).toBeGreaterThan(row.body_bytes as number);
+      // Batches and pages above 1 KiB go deflated (core/protocol/envelope.ts): the wire may carry less than the bodies.
+      expect(row.wire_bytes).toBeGreaterThan(0);
       expect(row.syncml_bytes).toBeGreaterThan(row.body_bytes as number);
     }
+    const fifty = result.rows.find((r) => r.N === 50 && r.k === 50 && r.direction === 'down');
+    expect(fifty?.wire_bytes as number).toBeLessThan(fifty?.body_bytes as number);
     expect(Object.keys(result.targets)).toHaveLength(5);
   }, 60_000);
 

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { Aedes } from 'aedes';
-import { encodeReply, MAX_MESSAGE_BYTES, parseTopic, type Reply } from '../core/protocol/index.js';
+import { encodeReply, MAX_MESSAGE_BYTES, parseTopic, type Reply, wrap } from '../core/protocol/index.js';
 import { type AuthFailureReason, accessHooks } from './access.js';
 import { type Admin, createAdmin } from './admin.js';
 import { AuthenticationCentre } from './aka-auc.js';
@@ -101,14 +101,17 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   const sessions = new Sessions((session) => log.disconnected(session));
 
   let broker: Aedes | undefined;
-  const publish = (topic: string, reply: Reply) =>
-    new Promise<void>((resolve, reject) => {
+  const publish = async (topic: string, reply: Reply, compress = false) => {
+    // Compressed only for a connection that said it reads compressed payloads (core/protocol/envelope.ts).
+    const wrapped = await wrap(encodeReply(reply), { compress, envelope: false });
+    return new Promise<void>((resolve, reject) => {
       if (!broker) return reject(new Error('broker not started'));
-      const payload = Buffer.from(encodeReply(reply));
+      const payload = Buffer.from(wrapped);
       broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) =>
         err ? reject(err) : resolve(),
       );
     });
+  };
 
   const auc = new AuthenticationCentre(store, options.akaVault, now);
   const router = new RequestRouter({

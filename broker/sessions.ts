@@ -15,6 +15,8 @@ export interface Session {
    * `reg`, the topic of its own it subscribed to (regReplyTopic), null until then.
    */
   replyTopic: string | null;
+  /** The terminal reads compressed payloads (core/protocol/envelope.ts): learned from its requests. */
+  compress?: boolean;
   /** t only: how far the card got proving itself on this connection (TS 33.102 §6.3); absent = not asked yet. */
   aka?: AkaProof;
 }

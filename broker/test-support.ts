@@ -6,12 +6,15 @@ import {
   decodeReply,
   downTopic,
   encodeRequest,
+  MAX_MESSAGE_BYTES,
   type Reply,
   type Request,
   regReplyTopic,
   type UpdatesNotice,
+  unwrap,
   upTopic,
   username,
+  wrap,
 } from '../core/protocol/index.js';
 import { CLUSTERED, serverOptions } from '../test/support/backend.js';
 import { type SyncServer, type SyncServerOptions, startSyncServer } from './server.js';
@@ -148,6 +151,9 @@ export class TestTerminal {
   private readonly watchers = new Set<() => void>();
   readonly notices: UpdatesNotice[] = [];
   readonly replies: Reply[] = [];
+  /** Replies that came deflated (core/protocol/envelope.ts). */
+  compressedReplies = 0;
+  private inbox: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly client: MqttClient,
@@ -155,10 +161,15 @@ export class TestTerminal {
     readonly channel: Channel,
   ) {
     client.on('message', (_topic, payload) => {
-      const reply = decodeReply(payload);
-      this.replies.push(reply);
-      if (reply.type === 'updates') this.notices.push(reply);
-      for (const watch of [...this.watchers]) watch();
+      // In arrival order: a compressed reply (this connection used the envelope) inflates asynchronously.
+      this.inbox = this.inbox.then(async () => {
+        const { cbor, compressed } = await unwrap(payload, MAX_MESSAGE_BYTES);
+        if (compressed) this.compressedReplies++;
+        const reply = decodeReply(cbor);
+        this.replies.push(reply);
+        if (reply.type === 'updates') this.notices.push(reply);
+        for (const watch of [...this.watchers]) watch();
+      });
     });
   }
 
@@ -224,12 +235,15 @@ export class TestTerminal {
     return this.until(found, `reply to req ${req}`);
   }
 
+  /** A request as bare CBOR (as an older terminal sends it), or with the envelope (`enveloped`: as the engine does). */
   async request<T extends Reply['type'] = Reply['type']>(
     message: Outgoing,
+    enveloped = false,
   ): Promise<Extract<Reply, { type: T }>> {
     const req = this.nextReq++;
     const reply = this.waitReply(req);
-    await this.publishRaw(encodeRequest({ ...message, req } as Request));
+    const cbor = encodeRequest({ ...message, req } as Request);
+    await this.publishRaw(enveloped ? await wrap(cbor, { compress: true, envelope: true }) : cbor);
     return (await reply) as Extract<Reply, { type: T }>;
   }
 

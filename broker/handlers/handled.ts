@@ -15,8 +15,8 @@ export interface RequestDeps {
   log: ServerLog;
   now: () => number;
   limits: UploadLimits & { maxMessageBytes: number };
-  /** Publishes a reply or notice on a down topic, QoS 1. */
-  publish: (topic: string, reply: Reply) => Promise<void>;
+  /** Publishes a reply or notice on a down topic, QoS 1; compressed when worth it if `compress`. */
+  publish: (topic: string, reply: Reply, compress?: boolean) => Promise<void>;
   /** Challenges and checks the cards of subscribers with an AKA key. */
   auc: AuthenticationCentre;
   /** One of several broker processes: a terminal online elsewhere is not in `sessions`. */

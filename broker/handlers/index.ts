@@ -1,4 +1,4 @@
-import { decodeRequest, ProtocolError, type Request } from '../../core/protocol/index.js';
+import { decodeRequest, ProtocolError, type Request, unwrap } from '../../core/protocol/index.js';
 import { budgetKey, budgetOf } from '../request-budget.js';
 import type { Failure } from '../server-log.js';
 import type { Session } from '../sessions.js';
@@ -64,7 +64,7 @@ export class RequestRouter {
     let action = 'request';
     let failure: Failure | undefined;
     try {
-      const request = this.decode(session, payload);
+      const request = await this.decode(session, payload);
       if ('reply' in request) {
         handled = request;
       } else {
@@ -91,16 +91,18 @@ export class RequestRouter {
     }
     this.deps.log.served(session, action, handled.audit, receivedAt, failure);
     await this.deps
-      .publish(topic, handled.reply)
+      .publish(topic, handled.reply, session.compress === true)
       .catch((e: unknown) => logger.error({ err: e, terminalId: session.terminalId }, 'reply failed'));
     if (handled.endSession) end();
   }
 
   /** Validation at the edge (STYLE.md §9): a request, or the refusal of a payload that is none. */
-  private decode(session: Session, payload: Uint8Array): Request | Handled {
+  private async decode(session: Session, payload: Uint8Array): Promise<Request | Handled> {
     const { maxMessageBytes } = this.deps.limits;
     try {
-      return decodeRequest(payload, maxMessageBytes);
+      const { cbor, acceptsCompressed } = await unwrap(payload, maxMessageBytes);
+      if (acceptsCompressed) session.compress = true;
+      return decodeRequest(cbor, maxMessageBytes);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       // Charged to the terminal, held back once it has sent too much of it (request-budget.ts).

@@ -8,13 +8,16 @@ import {
   decodeReply,
   downTopic,
   encodeRequest,
+  MAX_MESSAGE_BYTES,
   ProtocolError,
   type Reply,
   type Request,
   regReplyTopic,
   type UpdatesNotice,
+  unwrap,
   upTopic,
   username,
+  wrap,
 } from '../protocol/index.js';
 import { byteStreamDuplex, type TrafficCounter } from './byte-stream-duplex.js';
 
@@ -109,7 +112,7 @@ export class ServerSession {
       client.end(true);
       throw e;
     }
-    client.on('message', (_topic, payload) => session.onMessage(payload));
+    client.on('message', (_topic, payload) => session.received(payload));
     client.on('close', () => session.onClosed());
     return session;
   }
@@ -118,7 +121,12 @@ export class ServerSession {
   async request(message: Outgoing): Promise<Reply> {
     if (this.closed) throw new SyncError('link-down', 'connection to the server is closed');
     const req = this.nextReq++;
-    const payload = encodeRequest({ ...message, req } as Request);
+    // Compressed when worth it; the envelope tells the server this session reads compressed replies.
+    const payload = await wrap(encodeRequest({ ...message, req } as Request), {
+      compress: true,
+      envelope: true,
+    });
+    if (this.closed) throw new SyncError('link-down', 'connection to the server is closed');
     const reply = new Promise<Reply>((resolve, reject) => {
       const timer = this.options.clock.setTimeout(() => {
         this.pending.delete(req);
@@ -184,6 +192,23 @@ export class ServerSession {
       timeoutMs,
       () => new SyncError('timeout', `${what} took longer than ${timeoutMs} ms`),
     );
+  }
+
+  /** Inflating is asynchronous: payloads are taken one after another, in the order they came. */
+  private inbox: Promise<void> = Promise.resolve();
+
+  private received(payload: Uint8Array): void {
+    this.inbox = this.inbox.then(async () => {
+      let cbor: Uint8Array;
+      try {
+        cbor = (await unwrap(payload, MAX_MESSAGE_BYTES)).cbor;
+      } catch (e) {
+        if (e instanceof ProtocolError)
+          this.failAll(new SyncError('protocol', `bad reply from server: ${e.message}`));
+        return;
+      }
+      this.onMessage(cbor);
+    });
   }
 
   private onMessage(payload: Uint8Array): void {

@@ -3,6 +3,7 @@ export * from './categories.js';
 export * from './cbor-limits.js';
 export * from './codec.js';
 export * from './conflict-copy.js';
+export * from './envelope.js';
 export * from './messages.js';
 export * from './selection.js';
 export * from './terminal-identity.js';

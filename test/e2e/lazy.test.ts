@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { utf8 } from '../../core/index.js';
+import { photoBytes } from '../support/photo.js';
 import { closeScene, DroppingLink, member, type Scene, scene, syncWithSim, withSim } from './scene.js';
 import { IMSI } from './world.js';
 
@@ -11,7 +12,8 @@ afterEach(async () => {
   await closeScene(s);
 });
 
-const photo = new Uint8Array(200_000).map((_, i) => (i * 7 + (i >> 8)) % 256);
+/** A photo (already compressed data: nothing for the protocol's deflate to take). */
+const photo = photoBytes(200_000);
 
 describe('[0094]: lazy download of large items', () => {
   it('a large archive item comes down as a stub (id, title, size, hash); opening it fetches and verifies the substance', async () => {

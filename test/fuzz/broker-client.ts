@@ -1,5 +1,13 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { decodeReply, downTopic, type Reply, upTopic, username } from '../../core/protocol/index.js';
+import {
+  decodeReply,
+  downTopic,
+  MAX_MESSAGE_BYTES,
+  type Reply,
+  unwrap,
+  upTopic,
+  username,
+} from '../../core/protocol/index.js';
 
 const WAIT_MS = 10_000;
 
@@ -28,16 +36,22 @@ export class FuzzClient {
     return new FuzzClient(await connect(port, terminalId, credential), terminalId, port, credential);
   }
 
+  /** Replies are unwrapped in arrival order (a fuzzed envelope byte makes the server compress them). */
+  private inbox: Promise<void> = Promise.resolve();
+
   private listen(): void {
     this.client.on('message', (_topic, payload) => {
-      try {
-        const reply = decodeReply(new Uint8Array(payload));
-        if (reply.type === 'updates') return;
-        this.replies.push(reply);
-        this.waiter?.();
-      } catch (e) {
-        this.badReplies.push(`${Buffer.from(payload).toString('hex')}: ${String(e)}`);
-      }
+      this.inbox = this.inbox.then(async () => {
+        try {
+          const { cbor } = await unwrap(new Uint8Array(payload), MAX_MESSAGE_BYTES);
+          const reply = decodeReply(cbor);
+          if (reply.type === 'updates') return;
+          this.replies.push(reply);
+          this.waiter?.();
+        } catch (e) {
+          this.badReplies.push(`${Buffer.from(payload).toString('hex')}: ${String(e)}`);
+        }
+      });
     });
   }
 

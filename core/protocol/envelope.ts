@@ -1,0 +1,109 @@
+import { ProtocolError } from './codec.js';
+
+/**
+ * The payload around a message (issue 20: cellular data costs the user).
+ * A message is CBOR whose first byte is a map head (0xa0–0xbf); a payload may
+ * instead start with one of these bytes, which no message can:
+ *
+ *   00 ‖ deflate-raw(CBOR)   compressed (RFC 1951, CompressionStream: portable)
+ *   01 ‖ CBOR                plain, and its sender takes compressed payloads back
+ *
+ * Negotiated per session: a terminal sends every request with 00 or 01, so
+ * the server learns from the first that this connection reads compressed
+ * replies; a payload of bare CBOR (an older terminal) gets bare CBOR back. A
+ * message is compressed only above `COMPRESS_ABOVE` bytes and only when that
+ * saves at least an eighth: small requests and already-compressed bodies
+ * (photos) go plain. Inflating stops at the receiver's message limit, so a
+ * small payload cannot expand past what a plain one may be.
+ */
+export const ENVELOPE_DEFLATE = 0x00;
+export const ENVELOPE_PLAIN = 0x01;
+
+/** Below this a message goes plain: compression would save little and cost a round through zlib. */
+export const COMPRESS_ABOVE = 1024;
+
+export interface Unwrapped {
+  /** The message's CBOR. */
+  cbor: Uint8Array;
+  /** It came compressed. */
+  compressed: boolean;
+  /** Its sender reads compressed payloads (it used an envelope). */
+  acceptsCompressed: boolean;
+}
+
+/** The payload for `cbor`: compressed when `compress` and worth it, else plain (with the envelope byte when `envelope`). */
+export async function wrap(
+  cbor: Uint8Array,
+  options: { compress: boolean; envelope: boolean },
+): Promise<Uint8Array> {
+  if (options.compress && cbor.length > COMPRESS_ABOVE) {
+    const deflated = await pipe(cbor, new CompressionStream('deflate-raw'), Number.POSITIVE_INFINITY);
+    if (deflated.length + 1 <= cbor.length - cbor.length / 8) return prefixed(ENVELOPE_DEFLATE, deflated);
+  }
+  return options.envelope ? prefixed(ENVELOPE_PLAIN, cbor) : cbor;
+}
+
+/** The message in a payload; a compressed one inflated to at most `maxBytes` ('too-large' past it, 'malformed' if not deflate). */
+export async function unwrap(payload: Uint8Array, maxBytes: number): Promise<Unwrapped> {
+  const first = payload[0];
+  if (first === ENVELOPE_PLAIN)
+    return { cbor: payload.subarray(1), compressed: false, acceptsCompressed: true };
+  if (first !== ENVELOPE_DEFLATE) return { cbor: payload, compressed: false, acceptsCompressed: false };
+  let cbor: Uint8Array;
+  try {
+    cbor = await pipe(payload.subarray(1), new DecompressionStream('deflate-raw'), maxBytes);
+  } catch (e) {
+    if (e instanceof ProtocolError) throw e;
+    throw new ProtocolError('malformed', `compressed payload does not inflate: ${(e as Error).message}`);
+  }
+  return { cbor, compressed: true, acceptsCompressed: true };
+}
+
+function prefixed(byte: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(body.length + 1);
+  out[0] = byte;
+  out.set(body, 1);
+  return out;
+}
+
+/** Runs `input` through a (de)compression stream, refusing output past `limit` bytes as soon as it passes. */
+async function pipe(
+  input: Uint8Array,
+  transform: CompressionStream | DecompressionStream,
+  limit: number,
+): Promise<Uint8Array> {
+  const writer = transform.writable.getWriter();
+  const written = writer
+    .write(input as Uint8Array<ArrayBuffer>)
+    .then(() => writer.close())
+    .catch(() => undefined);
+  const reader = transform.readable.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      length += value.length;
+      if (length > limit) {
+        await reader.cancel().catch(() => undefined);
+        throw new ProtocolError(
+          'too-large',
+          `compressed payload inflates past ${limit} bytes`,
+          null,
+          'bytes',
+        );
+      }
+      chunks.push(value);
+    }
+  } finally {
+    await written;
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
