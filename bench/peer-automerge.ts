@@ -151,7 +151,13 @@ class AutomergeClient implements PeerClient {
       };
       const timer = setTimeout(() => {
         finish();
-        reject(new Error(`automerge: ${handle.documentId} not synced in ${this.timeoutMs} ms`));
+        const theirs = this.account.serverHeads.get(handle.documentId);
+        const ours = decodeHeads(handle.heads());
+        reject(
+          new Error(
+            `automerge: ${handle.documentId} not synced in ${this.timeoutMs} ms (server's last heads: ${theirs === undefined ? 'none' : theirs.join(',') || '[]'}; ours: ${ours.join(',')})`,
+          ),
+        );
       }, this.timeoutMs);
       const finish = () => {
         clearTimeout(timer);
@@ -247,7 +253,8 @@ class AutomergeClient implements PeerClient {
         await this.#allSynced();
       }
     } finally {
-      this.#repo.networkSubsystem.removeNetworkAdapter(adapter);
+      // fail() may have removed it already (a second disconnect asserts).
+      if (this.#adapter === adapter) this.#repo.networkSubsystem.removeNetworkAdapter(adapter);
       this.#adapter = undefined;
     }
     await this.#repo.flush();

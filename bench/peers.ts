@@ -45,6 +45,8 @@ export interface PeersOptions {
   /** P, the photos, of `photoBytes` each; and a second, smaller set (0: none). */
   photos?: number;
   smallPhotos?: number;
+  /** The most photos Automerge Repo is given (see AUTOMERGE_PHOTOS); more are recorded as not run. */
+  automergeMaxPhotos?: number;
   photoBytes?: number;
   /** Repetitions of the contact workloads, and of the photo workloads. */
   runs?: number;
@@ -234,6 +236,15 @@ async function photoWorkloads(
   return samples;
 }
 
+/**
+ * Why Automerge Repo is not given 200 photos of 1 MB: its sync server, handed
+ * 200 new 1 MB documents in one session, exits on an unhandled
+ * `TimeoutError: withTimeout: timed out after 60000ms` (a DocHandle not ready
+ * within its 60 s default) after storing ~15 MB; bench/README.md "peers".
+ */
+const AUTOMERGE_PHOTOS =
+  'not run: with 200 new 1 MB documents in one session the Automerge Repo sync server exits on an unhandled 60 s DocHandle time-out (see bench/README.md); measured with 50';
+
 /** A workload that could not be completed, and why (the run goes on with the others). */
 export interface Failure {
   system: string;
@@ -294,6 +305,7 @@ export async function run(options: PeersOptions = {}): Promise<BenchResult> {
     rotation: Math.max(2, options.rotation ?? 10),
     photos: options.photos ?? 200,
     smallPhotos: Math.min(options.smallPhotos ?? 50, options.photos ?? 200),
+    automergeMaxPhotos: options.automergeMaxPhotos ?? 50,
     photoBytes: options.photoBytes ?? 1_000_000,
     runs: options.runs ?? 3,
     photoRuns: options.photoRuns ?? 1,
@@ -331,6 +343,10 @@ export async function run(options: PeersOptions = {}): Promise<BenchResult> {
   for (const count of [...new Set([o.photos, o.smallPhotos])].filter((c) => c > 0)) {
     for (let r = 0; r < o.photoRuns; r++) {
       for (const system of rotate(systems, r)) {
+        if (system === 'automerge' && count > o.automergeMaxPhotos) {
+          failures.push({ system, scenario: `photos ${count}`, run: r, error: AUTOMERGE_PHOTOS });
+          continue;
+        }
         const deploy = deployer(system, o.automergeStrings);
         await attempt(system, `photos ${count}`, r, () => photoWorkloads(system, deploy, plan, r, count));
       }
