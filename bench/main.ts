@@ -23,6 +23,7 @@ interface BenchModule {
 const BENCHES: Record<string, () => Promise<BenchModule>> = {
   abuse: () => import('./abuse.js') as never,
   cluster: () => import('./cluster.js') as never,
+  compression: () => import('./compression.js') as never,
   connections: () => import('./connections.js') as never,
   'first-sync': () => import('./first-sync.js') as never,
   'nv-store': () => import('./nv-store.js') as never,
