@@ -155,10 +155,10 @@ describe('FIG. 16 with a modem terminal ([0058]–[0066])', () => {
     expect(Math.max(...(sim.snapshot().seqMs ?? []))).toBeGreaterThan(before);
     // The challenge went to the card as an APDU: AUTHENTICATE, 00 88 00 81, inside AT+CSIM.
     expect(host.modem.commands().some((c) => /^AT\+CSIM=\d+,"00880081/i.test(c))).toBe(true);
-    await pi.edit('mail', 'p1', utf8('Hello from the Pi, PIN 4711'));
+    await pi.edit('mail', 'p1', utf8('Hello from the Pi, word Wombat-Quokka'));
     expect(ids(await demountPi(), 'uploaded')).toEqual(['p1']);
-    expect(await userArea(world)).toEqual({ 'mail/p1': 'Hello from the Pi, PIN 4711' });
+    expect(await userArea(world)).toEqual({ 'mail/p1': 'Hello from the Pi, word Wombat-Quokka' });
     const bytes = (await piDisk.scan('')).map((e) => Buffer.from(e.value).toString('latin1')).join('');
-    expect(bytes).not.toContain('4711');
+    expect(bytes).not.toContain('Wombat');
   });
 });

@@ -178,15 +178,15 @@ describe('FIG. 16 with a PC/SC terminal: one SIM moved between a PC reader and a
     expect(ids(await mountPc(), 'downloaded')).toEqual([]);
     const afterPcMount = Math.max(...(sim.snapshot().seqMs ?? []));
     expect(afterPcMount).toBeGreaterThan(0);
-    await pc.edit('contacts', 'a1', utf8('Alice, door code 4711'));
+    await pc.edit('contacts', 'a1', utf8('Alice, door code Wombat-Quokka'));
     expect(ids(await demountPc(), 'uploaded')).toEqual(['a1']);
     expect(ids(await mountSim(b), 'downloaded')).toEqual(['a1']);
     expect(Math.max(...(sim.snapshot().seqMs ?? []))).toBeGreaterThan(afterPcMount);
     await demountSim(b);
-    expect(await userArea(world)).toEqual({ 'contacts/a1': 'Alice, door code 4711' });
+    expect(await userArea(world)).toEqual({ 'contacts/a1': 'Alice, door code Wombat-Quokka' });
     for (const disk of [pcDisk, b.nv]) {
       const bytes = (await disk.scan('')).map((e) => Buffer.from(e.value).toString('latin1')).join('');
-      expect(bytes).not.toContain('4711');
+      expect(bytes).not.toContain('Wombat');
     }
     // The card secret went onto the SIM once, through pcscd; both terminals use it.
     const secretEntries = (sim.snapshot().terminalIdRecords ?? []).filter((r) => r[1] === 0x23);
