@@ -2,7 +2,7 @@ import type { SimCard, Unsubscribe } from '../../hal/index.js';
 import { POLICIES } from '../auth/policy.js';
 import type { Registration } from '../store/terminal-config.js';
 import type { BackgroundSyncs } from './background-syncs.js';
-import type { CardSession } from './card-session.js';
+import type { MountedCard } from './mounted-card.js';
 import {
   chooseTerminalPassword,
   enterPin,
@@ -10,6 +10,7 @@ import {
   type PinEntries,
   setFirstTerminalPassword,
 } from './registration-flow.js';
+import type { ServerLink } from './server-link.js';
 import type { SyncReport } from './sync-report.js';
 import type { SyncRunner } from './sync-runner.js';
 import type { TerminalParts } from './terminal-parts.js';
@@ -34,7 +35,8 @@ export class CardLifecycle {
 
   constructor(
     private readonly parts: TerminalParts,
-    private readonly cards: CardSession,
+    private readonly card: MountedCard,
+    private readonly link: ServerLink,
     private readonly runner: SyncRunner,
     private readonly background: BackgroundSyncs,
     private readonly pinEntries: PinEntries,
@@ -43,7 +45,7 @@ export class CardLifecycle {
   /** Mount on insertion, demount on removal, from now until `unfollow`. */
   follow(): void {
     const { reader } = this.parts.hal;
-    this.cards.demountCloses = true;
+    this.card.demountCloses = true;
     this.listeners.push(
       reader.on('inserted', () => {
         this.emit({ kind: 'inserted' });
@@ -59,7 +61,7 @@ export class CardLifecycle {
   }
 
   unfollow(): void {
-    this.cards.demountCloses = false;
+    this.card.demountCloses = false;
     for (const off of this.listeners.splice(0)) off();
   }
 
@@ -97,7 +99,7 @@ export class CardLifecycle {
   async openSession(registration?: Registration): Promise<void> {
     const known = registration ?? (await this.parts.config.registration());
     await this.parts.mutex.run(async (held) => {
-      const card = await this.cards.openCard(held);
+      const card = await this.card.openCard(held);
       if (known === undefined || POLICIES[known.policy].pinEachSync) return;
       if (!(await isRegisteredSim(card, known))) return;
       await enterPin(card, this.parts.hal.agent, this.pinEntries);
@@ -116,7 +118,7 @@ export class CardLifecycle {
       'registered at a shop, this terminal has none and its policy checks one',
     );
     if (chosen === undefined) return;
-    await setFirstTerminalPassword(this.parts, this.cards, this.pinEntries, chosen);
+    await setFirstTerminalPassword(this.parts, this.card, this.pinEntries, chosen);
     this.parts.hal.agent.notify({ kind: 'info', text: 'terminal password set' });
   }
 
@@ -125,12 +127,12 @@ export class CardLifecycle {
    * until done or `demountHoldMs` (FIG. 16 T1–T5), then close the link.
    */
   async demount(): Promise<SyncReport | undefined> {
-    const subscriber = this.cards.forgetCard();
+    const subscriber = this.card.forgetCard();
     const { config, settings, records } = this.parts;
     const upload = settings.triggers?.onDemount ?? true;
     if (!upload || subscriber === undefined || (await config.registration()) === undefined) {
       this.parts.seal.close();
-      await this.cards.close();
+      await this.link.close();
       this.emit({ kind: 'removed', uploaded: 0, pending: await records.dirtyCount() });
       return undefined;
     }
@@ -149,7 +151,7 @@ export class CardLifecycle {
     } finally {
       // [0023]: the demount upload was the last use of the data key this mount.
       if (!this.parts.hal.reader.present()) this.parts.seal.close();
-      await this.cards.close();
+      await this.link.close();
     }
   }
 
@@ -161,7 +163,7 @@ export class CardLifecycle {
   async uploadPending(limitMs: number): Promise<UploadOutcome> {
     const { config, records } = this.parts;
     const pending = await records.dirtyCount();
-    const subscriber = this.cards.mountedSubscriber;
+    const subscriber = this.card.mountedSubscriber;
     if (pending === 0 || subscriber === undefined || (await config.registration()) === undefined) {
       return { uploaded: 0, pending };
     }

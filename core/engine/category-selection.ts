@@ -1,6 +1,6 @@
 import { SyncError } from '../errors.js';
 import { type Category, type Filters, normaliseSelection } from '../protocol/index.js';
-import type { CardSession } from './card-session.js';
+import type { MountedCard } from './mounted-card.js';
 import {
   applySelection,
   dropSelection,
@@ -9,6 +9,7 @@ import {
   type SelectionIntent,
   strandable,
 } from './selection-intent.js';
+import type { ServerLink } from './server-link.js';
 import type { SyncRunner } from './sync-runner.js';
 import type { TerminalParts } from './terminal-parts.js';
 
@@ -35,12 +36,13 @@ import type { TerminalParts } from './terminal-parts.js';
  */
 export async function selectCategories(
   parts: TerminalParts,
-  cards: CardSession,
+  card: MountedCard,
+  link: ServerLink,
   runner: SyncRunner,
   categories: Category[],
   filters?: Filters,
 ): Promise<Category[]> {
-  const { registration } = await cards.authenticated();
+  const { registration } = await card.authenticated();
   const intent: SelectionIntent = {
     categories: normaliseSelection(categories),
     ...(filters ? { filters } : {}),
@@ -54,13 +56,13 @@ export async function selectCategories(
     await dropSelection(parts);
     throw unsynced(left);
   }
-  const { subscriber } = await cards.authenticated();
+  const { subscriber } = await card.authenticated();
   return parts.mutex.run(async (held) => {
     try {
-      return await applySelection(parts, await cards.connect(held, registration), subscriber, intent);
+      return await applySelection(parts, await link.connect(held, registration), subscriber, intent);
     } catch (e) {
       await forgetIfRefused(parts, e);
-      await cards.noteStanding(e);
+      await link.noteStanding(e);
       throw e;
     }
   });

@@ -1,12 +1,14 @@
 import { POLICIES } from '../auth/policy.js';
 import { SyncError } from '../errors.js';
 import { CATEGORIES, type Category, normaliseSelection } from '../protocol/index.js';
-import type { CardSession } from './card-session.js';
 import type { EraseIntent } from './erase-intent.js';
 import type { LocalAccess } from './local-access.js';
+import type { MountedCard } from './mounted-card.js';
 import { leaveSimList } from './registration-flow.js';
+import type { ServerLink } from './server-link.js';
 import type { SyncRunner } from './sync-runner.js';
 import type { TerminalParts } from './terminal-parts.js';
+import { rejected, requireRegistration } from './told.js';
 
 export interface EraseOptions {
   /** FIG. 20 S81: the data the user chose to erase; default every category. */
@@ -30,7 +32,8 @@ export interface EraseReport {
 
 /** What a collective erase needs besides the terminal's shared parts. */
 export interface EraseDeps {
-  cards: CardSession;
+  card: MountedCard;
+  link: ServerLink;
   runner: SyncRunner;
   intent: EraseIntent;
   local: LocalAccess;
@@ -46,18 +49,19 @@ export interface EraseDeps {
  */
 export async function collectiveErase(
   parts: TerminalParts,
-  { cards, runner, intent, local }: EraseDeps,
+  { card, link, runner, intent, local }: EraseDeps,
   options: EraseOptions,
 ): Promise<EraseReport> {
+  const told = { agent: parts.hal.agent, log: parts.log };
   const factory = options.factory ?? false;
   const categories = chosenCategories(options);
   if (!parts.hal.reader.present())
-    throw cards.rejected(new SyncError('no-card', 'no SIM is mounted in this terminal'));
+    throw rejected(told, new SyncError('no-card', 'no SIM is mounted in this terminal'));
   await local.grant('write').catch((e: unknown) => {
-    throw cards.rejected(e);
+    throw rejected(told, e);
   });
   // The holder checks passed: the SIM is the registered subscriber's.
-  const registration = await cards.requireRegistration();
+  const registration = await requireRegistration(parts.config, told);
   const subscriber = registration.subscriberId;
   await intent.begin({ categories, factory });
   let uploaded = 0;
@@ -67,18 +71,19 @@ export async function collectiveErase(
     await intent.abandon();
     throw e;
   }
-  if (factory && POLICIES[registration.policy].binding === 'terminal-list') await leaveSimList(parts, cards);
+  if (factory && POLICIES[registration.policy].binding === 'terminal-list') await leaveSimList(parts, card);
   const erased = await intent.finish();
   if (erased === undefined) {
     await intent.abandon();
     const left = await parts.records.unsynced(categories);
-    throw cards.rejected(
+    throw rejected(
+      told,
       new SyncError('aborted', `nothing erased: ${left} change(s) are not on the server yet`, 'unsynced'),
     );
   }
   if (factory) {
-    cards.forgetSubscriber();
-    await cards.close();
+    card.forgetSubscriber();
+    await link.close();
   }
   parts.log.info({ categories, erased, factory }, 'collective erase');
   return { categories, erased, uploaded, factory };

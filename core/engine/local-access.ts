@@ -3,7 +3,7 @@ import { authenticateHolder } from '../auth/holder.js';
 import { POLICIES } from '../auth/policy.js';
 import { SyncError } from '../errors.js';
 import type { Refusal, Registration } from '../store/terminal-config.js';
-import type { CardSession } from './card-session.js';
+import type { MountedCard } from './mounted-card.js';
 import type { TerminalParts } from './terminal-parts.js';
 
 /** What a user action does with the personal data: show it, or also change it. */
@@ -39,7 +39,7 @@ export class LocalAccess {
 
   constructor(
     private readonly parts: TerminalParts,
-    private readonly cards: CardSession,
+    private readonly card: MountedCard,
   ) {
     const changed = () => {
       this.epoch++;
@@ -87,7 +87,7 @@ export class LocalAccess {
   private async checkHolder(registration: Registration): Promise<void> {
     const { hal, config, mutex, terminalId } = this.parts;
     await mutex.run(async (held) => {
-      const card = await this.cards.openCard(held);
+      const card = await this.card.openCard(held);
       const iccid = await authenticateHolder({
         card,
         agent: this.parts.seal.remembering(hal.agent),

@@ -8,7 +8,7 @@ import { expectReply } from '../net/expect-reply.js';
 import { ServerSession } from '../net/server-session.js';
 import { type Category, normaliseSelection, type RegisteredReply } from '../protocol/index.js';
 import type { Registration, TerminalConfig } from '../store/terminal-config.js';
-import type { CardSession } from './card-session.js';
+import type { MountedCard } from './mounted-card.js';
 import type { TerminalParts } from './terminal-parts.js';
 
 export interface RegisterOptions {
@@ -119,7 +119,7 @@ export async function changeTerminalPassword(
  */
 export function registerTerminal(
   parts: TerminalParts,
-  cards: CardSession,
+  mounted: MountedCard,
   entries: PinEntries,
   options: RegisterOptions,
 ): Promise<Registration> {
@@ -136,7 +136,7 @@ export function registerTerminal(
     }
     // Hashed before anything reaches the server: after its reply only NV commits remain.
     const chosenHash = chosen === undefined ? undefined : await hashNewPassword(chosen);
-    const card = await cards.openCard(held);
+    const card = await mounted.openCard(held);
     await enterPin(card, hal.agent, entries);
     const terminalPassword = options.shop
       ? undefined
@@ -210,7 +210,7 @@ export async function needsFirstPassword(config: TerminalConfig): Promise<boolea
  */
 export function setFirstTerminalPassword(
   parts: TerminalParts,
-  cards: CardSession,
+  mounted: MountedCard,
   entries: PinEntries,
   password: string,
 ): Promise<void> {
@@ -227,7 +227,7 @@ export function setFirstTerminalPassword(
       );
     }
     const hash = await hashNewPassword(password);
-    const card = await cards.openCard(held);
+    const card = await mounted.openCard(held);
     const iccid = await card.iccid();
     if (registration.iccid !== undefined && iccid !== registration.iccid) throw notRegisteredSim();
     await enterPin(card, hal.agent, entries);
@@ -260,10 +260,10 @@ function notRegisteredSim(): SyncError {
 }
 
 /** FIG. 11-A undone: this terminal's ID leaves the SIM's list, when the SIM is here. */
-export async function leaveSimList(parts: TerminalParts, cards: CardSession): Promise<void> {
+export async function leaveSimList(parts: TerminalParts, mounted: MountedCard): Promise<void> {
   if (!parts.hal.reader.present()) return;
   await parts.mutex.run(async (held) => {
-    const card = await cards.openCard(held);
+    const card = await mounted.openCard(held);
     const listed = await readTerminalIds(card);
     if (listed.includes(parts.terminalId))
       await writeTerminalIds(

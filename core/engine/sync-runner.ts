@@ -6,14 +6,16 @@ import type { Category } from '../protocol/index.js';
 import { PartialFetches } from '../store/partial-fetches.js';
 import type { Registration } from '../store/terminal-config.js';
 import { Budget } from './budget.js';
-import type { CardSession } from './card-session.js';
+import type { MountedCard } from './mounted-card.js';
 import type { RunContext, UploadResult } from './run-context.js';
 import { resumeSelection } from './selection-intent.js';
+import type { ServerLink } from './server-link.js';
 import { SUBSTANCE_CHUNK_BYTES } from './substance.js';
 import { catchUp, downloadChanges } from './sync-download.js';
 import type { SyncPlan, SyncReport, Trigger } from './sync-report.js';
 import { settleLeftover, uploadDirty } from './sync-upload.js';
 import type { TerminalParts } from './terminal-parts.js';
+import { rejected, requireRegistration } from './told.js';
 
 /**
  * Runs syncs one at a time under the terminal's lock: authenticate by policy,
@@ -26,8 +28,17 @@ export class SyncRunner {
 
   constructor(
     private readonly parts: TerminalParts,
-    private readonly cards: CardSession,
+    private readonly card: MountedCard,
+    private readonly link: ServerLink,
   ) {}
+
+  private get told() {
+    return { agent: this.parts.hal.agent, log: this.parts.log };
+  }
+
+  private registration() {
+    return requireRegistration(this.parts.config, this.told);
+  }
 
   get syncing(): boolean {
     return this.active > 0;
@@ -41,8 +52,8 @@ export class SyncRunner {
   async sync(trigger: Trigger, plan: SyncPlan): Promise<SyncReport> {
     this.active++;
     try {
-      const { subscriber } = await this.cards.authenticated();
-      this.cards.authenticatedOnMount(subscriber);
+      const { subscriber } = await this.card.authenticated();
+      this.card.authenticatedOnMount(subscriber);
       return await this.run(trigger, subscriber, plan);
     } finally {
       this.active--;
@@ -53,17 +64,17 @@ export class SyncRunner {
   run(trigger: Trigger, subscriberId: string, plan: SyncPlan, limitMs?: number): Promise<SyncReport> {
     const { mutex, hal, log } = this.parts;
     return mutex.run(async (held) => {
-      const registration = await this.cards.requireRegistration();
+      const registration = await this.registration();
       let session: ServerSession;
       try {
-        session = await this.cards.connect(held, registration);
+        session = await this.link.connect(held, registration);
       } catch (e) {
-        throw this.cards.rejected(e);
+        throw rejected(this.told, e);
       }
       const work = (async () => {
         // A choice of categories whose answer was lost goes first: both sides then agree on them.
         await resumeSelection(this.parts, session, subscriberId);
-        const current = await this.cards.requireRegistration();
+        const current = await this.registration();
         return runPlan(this.context(session, current, subscriberId, plan), trigger, plan);
       })();
       try {
@@ -74,7 +85,7 @@ export class SyncRunner {
         log.info({ trigger, up, down }, 'sync done');
         return report;
       } catch (e) {
-        throw await this.cards.failed(held, e);
+        throw await this.link.failed(held, e);
       }
     });
   }
@@ -85,7 +96,7 @@ export class SyncRunner {
    * Resolves whether the server has updates.
    */
   async check(category?: Category): Promise<boolean> {
-    const { subscriber } = await this.cards.authenticated();
+    const { subscriber } = await this.card.authenticated();
     const pending = await this.probe(subscriber, category);
     const { agent } = this.parts.hal;
     if (pending) agent.notify({ kind: 'server-updates', ...(category ? { categories: [category] } : {}) });
@@ -98,7 +109,7 @@ export class SyncRunner {
   probe(subscriber: string, category?: Category): Promise<boolean> {
     const { mutex, records } = this.parts;
     return mutex.run(async (held) => {
-      const session = await this.cards.connect(held, await this.cards.requireRegistration());
+      const session = await this.link.connect(held, await this.registration());
       const after = category === undefined ? await records.anchor() : await records.ahead(category);
       try {
         const reply = await session.request({
@@ -109,7 +120,7 @@ export class SyncRunner {
         });
         return expectReply(reply, 'probe-result').pending;
       } catch (e) {
-        await this.cards.noteStanding(e);
+        await this.link.noteStanding(e);
         throw e;
       }
     });

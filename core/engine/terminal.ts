@@ -9,11 +9,11 @@ import { SealedNvStore } from '../store/sealed-nv-store.js';
 import { type Refusal, type Registration, TerminalConfig } from '../store/terminal-config.js';
 import { BackgroundSyncs } from './background-syncs.js';
 import { type CardEvent, CardLifecycle, type UploadOutcome } from './card-lifecycle.js';
-import { CardSession } from './card-session.js';
 import { selectCategories } from './category-selection.js';
 import { collectiveErase, type EraseOptions, type EraseReport } from './collective-erase.js';
 import { EraseIntent } from './erase-intent.js';
 import { type AccessIntent, LocalAccess } from './local-access.js';
+import { MountedCard } from './mounted-card.js';
 import { PersonalData } from './personal-data.js';
 import {
   changeTerminalPassword,
@@ -23,6 +23,7 @@ import {
   setFirstTerminalPassword,
 } from './registration-flow.js';
 import { SealedData } from './sealed-data.js';
+import { ServerLink } from './server-link.js';
 import type { SyncPlan, SyncReport, Trigger } from './sync-report.js';
 import { SyncRunner } from './sync-runner.js';
 import {
@@ -32,6 +33,7 @@ import {
   type TerminalOptions,
   type TerminalParts,
 } from './terminal-parts.js';
+import { rejected, requireRegistration } from './told.js';
 import { TriggerScheduler } from './trigger-scheduler.js';
 import { UserRecords } from './user-records.js';
 
@@ -61,7 +63,8 @@ export class Terminal {
   /** The automatic triggers; running between `start()` and `stop()`. */
   readonly triggers: TriggerScheduler;
   private readonly parts: TerminalParts;
-  private readonly cards: CardSession;
+  private readonly card: MountedCard;
+  private readonly link: ServerLink;
   private readonly runner: SyncRunner;
   private readonly background: BackgroundSyncs;
   private readonly lifecycle: CardLifecycle;
@@ -86,13 +89,38 @@ export class Terminal {
       sealedStore,
     );
     this.parts = { hal, terminalId, settings, log, config, records: this.store, mutex: new Mutex(), seal };
-    this.cards = new CardSession(this.parts);
-    this.runner = new SyncRunner(this.parts, this.cards);
+    const told = { agent: hal.agent, log };
+    this.card = new MountedCard({
+      reader: hal.reader,
+      ...told,
+      config,
+      mutex: this.parts.mutex,
+      terminalId,
+      seal,
+    });
+    this.link = new ServerLink({
+      link: hal.link,
+      clock: hal.clock,
+      ...told,
+      config,
+      mutex: this.parts.mutex,
+      terminalId,
+      timeoutMs: settings.timeoutMs,
+      card: this.card,
+    });
+    this.runner = new SyncRunner(this.parts, this.card, this.link);
     this.background = new BackgroundSyncs((trigger, error) => this.triggerFailed(trigger, error));
     this.background.onReport(() => this.triggers.syncSucceeded());
-    this.lifecycle = new CardLifecycle(this.parts, this.cards, this.runner, this.background, this.pinEntries);
-    this.userRecords = new UserRecords(this.parts, this.cards, this.runner, this.background);
-    this.local = new LocalAccess(this.parts, this.cards);
+    this.lifecycle = new CardLifecycle(
+      this.parts,
+      this.card,
+      this.link,
+      this.runner,
+      this.background,
+      this.pinEntries,
+    );
+    this.userRecords = new UserRecords(this.parts, this.card, this.link, this.runner, this.background);
+    this.local = new LocalAccess(this.parts, this.card);
     this.eraseIntent = new EraseIntent(hal.nv, this.store, config);
     this.triggers = new TriggerScheduler(
       {
@@ -138,9 +166,14 @@ export class Terminal {
     return terminal;
   }
 
+  /** Who hears why a sync did not happen: the user and the log. */
+  private told() {
+    return { agent: this.parts.hal.agent, log: this.parts.log };
+  }
+
   /** A run the triggers or card events started failed: told once to the log, the listeners and the retry. */
   private triggerFailed(trigger: Trigger, error: unknown): void {
-    this.cards.rejected(error);
+    rejected(this.told(), error);
     this.parts.log.error({ trigger, error: String(error) }, 'trigger failed');
     this.triggers.syncFailed(trigger, error);
     for (const listener of this.failureListeners) listener(trigger, error);
@@ -193,12 +226,12 @@ export class Terminal {
         return { uploaded: 0, pending: await this.store.dirtyCount() };
       return await this.lifecycle.uploadPending(options.uploadWithinMs);
     } finally {
-      await this.cards.close();
+      await this.link.close();
     }
   }
 
   get cardMounted(): boolean {
-    return this.cards.cardMounted;
+    return this.card.cardMounted;
   }
 
   /** Sets the terminal password kept (hashed) in area 6b; the current one is needed to change it. */
@@ -208,7 +241,7 @@ export class Terminal {
       return changeTerminalPassword(this.parts.config, password, current);
     // Sealed: the data key is wrapped anew under the new password, with the SIM's card secret.
     await mutex.run(async (held) => {
-      const card = hal.reader.present() ? await this.cards.openCard(held) : undefined;
+      const card = hal.reader.present() ? await this.card.openCard(held) : undefined;
       if (card !== undefined) await verifyPinWithCard(card, hal.agent, false);
       await seal.changePassword(card, current, password);
     });
@@ -220,7 +253,7 @@ export class Terminal {
    * card); see registration-flow.ts.
    */
   setFirstTerminalPassword(password: string): Promise<void> {
-    return setFirstTerminalPassword(this.parts, this.cards, this.pinEntries, password);
+    return setFirstTerminalPassword(this.parts, this.card, this.pinEntries, password);
   }
 
   /** Whether a terminal password is set (FIG. 19 registers none). */
@@ -230,7 +263,7 @@ export class Terminal {
 
   /** FIG. 8 registration, then FIG. 10-A / 11-A binding, or FIG. 19 at a shop (see registration-flow.ts). */
   register(options: RegisterOptions): Promise<Registration> {
-    return registerTerminal(this.parts, this.cards, this.pinEntries, options);
+    return registerTerminal(this.parts, this.card, this.pinEntries, options);
   }
 
   /**
@@ -244,7 +277,7 @@ export class Terminal {
 
   /** PIN1 as the card reports it (tries left, blocked, the PUK counter where the HAL tells); costs no try. */
   pinStatus(): Promise<PinStatus> {
-    return this.parts.mutex.run(async (held) => (await this.cards.openCard(held)).pinStatus());
+    return this.parts.mutex.run(async (held) => (await this.card.openCard(held)).pinStatus());
   }
 
   /**
@@ -255,7 +288,7 @@ export class Terminal {
    */
   unblockPin(puk: string, newPin: string): Promise<PinResult> {
     return this.parts.mutex.run(async (held) => {
-      const card = await this.cards.openCard(held);
+      const card = await this.card.openCard(held);
       const result = await card.unblockPin(puk, newPin);
       if (result.status === 'ok') this.pinEntries.add(card);
       return result;
@@ -305,7 +338,7 @@ export class Terminal {
    * removes the kept records.
    */
   setCategories(categories: Category[], filters?: Filters): Promise<Category[]> {
-    return selectCategories(this.parts, this.cards, this.runner, categories, filters);
+    return selectCategories(this.parts, this.card, this.link, this.runner, categories, filters);
   }
 
   /**
@@ -349,7 +382,7 @@ export class Terminal {
   erase(options: EraseOptions = {}): Promise<EraseReport> {
     return collectiveErase(
       this.parts,
-      { cards: this.cards, runner: this.runner, intent: this.eraseIntent, local: this.local },
+      { card: this.card, link: this.link, runner: this.runner, intent: this.eraseIntent, local: this.local },
       options,
     );
   }
@@ -361,7 +394,7 @@ export class Terminal {
    * sync-target categories; the same checks as any sync.
    */
   async restore(categories: Category[]): Promise<SyncReport> {
-    const registration = await this.cards.requireRegistration();
+    const registration = await requireRegistration(this.parts.config, this.told());
     const outside = categories.filter((c) => !registration.categories.includes(c));
     if (outside.length > 0) {
       throw new SyncError(

@@ -3,8 +3,9 @@ import type { Category, RecordMeta } from '../protocol/index.js';
 import { PartialFetches } from '../store/partial-fetches.js';
 import type { LocalRecord } from '../store/record-store.js';
 import type { BackgroundSyncs } from './background-syncs.js';
-import type { CardSession } from './card-session.js';
+import type { MountedCard } from './mounted-card.js';
 import { pendingSelection } from './selection-intent.js';
+import type { ServerLink } from './server-link.js';
 import { fetchSubstance } from './substance.js';
 import type { SyncRunner } from './sync-runner.js';
 import type { TerminalParts } from './terminal-parts.js';
@@ -22,7 +23,8 @@ export class UserRecords {
 
   constructor(
     private readonly parts: TerminalParts,
-    private readonly cards: CardSession,
+    private readonly card: MountedCard,
+    private readonly link: ServerLink,
     private readonly runner: SyncRunner,
     private readonly background: BackgroundSyncs,
   ) {
@@ -86,7 +88,7 @@ export class UserRecords {
   /** [0094]: fetches a stub's substance now (resuming where a link drop cut it). */
   async fetch(category: Category, id: string): Promise<LocalRecord> {
     const { records, settings } = this.parts;
-    return this.cards.withAuthenticatedSession(({ session, subscriber }) =>
+    return this.link.withAuthenticatedSession(({ session, subscriber }) =>
       fetchSubstance(
         {
           session,
@@ -130,7 +132,7 @@ export class UserRecords {
   }
 
   private async accessSync(category: Category): Promise<void> {
-    const { subscriber } = await this.cards.authenticated();
+    const { subscriber } = await this.card.authenticated();
     if (!(await this.runner.probe(subscriber, category))) return;
     await this.background.launch('access', () => this.runner.sync('access', { category, upload: false }));
   }
