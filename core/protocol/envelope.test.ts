@@ -57,6 +57,16 @@ describe('the payload envelope (issue 20: compression, negotiated per session)',
     expect(await unwrap(small, 4096)).toEqual({ cbor: small, compressed: false, acceptsCompressed: false });
   });
 
+  it('a large message is judged by 4 KiB from its middle: photo bytes there, and it goes plain undeflated', async () => {
+    const page = new Uint8Array(48 * 1024);
+    page.set(photoBytes(8 * 1024, 9), 20 * 1024);
+    // Whole, it would deflate well (40 KiB of zeros); its middle says it is media, so it is not tried.
+    expect((await wrap(page, { compress: true, envelope: true }))[0]).toBe(ENVELOPE_PLAIN);
+    const cards = upload(120);
+    expect(cards.length).toBeGreaterThan(16 * 1024);
+    expect((await wrap(cards, { compress: true, envelope: true }))[0]).toBe(ENVELOPE_DEFLATE);
+  });
+
   it("a deflate bomb is refused at the receiver's limit, and garbage after 00 is malformed", async () => {
     const bomb = Uint8Array.from([ENVELOPE_DEFLATE, ...deflateRawSync(new Uint8Array(64 * 1024 * 1024))]);
     expect(bomb.length).toBeLessThan(100_000);

@@ -13,7 +13,8 @@ import { ProtocolError } from './codec.js';
  * replies; a payload of bare CBOR (an older terminal) gets bare CBOR back. A
  * message is compressed only above `COMPRESS_ABOVE` bytes and only when that
  * saves at least an eighth: small requests and already-compressed bodies
- * (photos) go plain. Inflating stops at the receiver's message limit, so a
+ * (photos) go plain; a message above 16 KiB is tried on 4 KiB from its middle
+ * first, so a page of photos costs no deflate of the whole. Inflating stops at the receiver's message limit, so a
  * small payload cannot expand past what a plain one may be.
  */
 export const ENVELOPE_DEFLATE = 0x00;
@@ -36,11 +37,30 @@ export async function wrap(
   cbor: Uint8Array,
   options: { compress: boolean; envelope: boolean },
 ): Promise<Uint8Array> {
-  if (options.compress && cbor.length > COMPRESS_ABOVE) {
+  if (options.compress && cbor.length > COMPRESS_ABOVE && (await worthTrying(cbor))) {
     const deflated = await pipe(cbor, new CompressionStream('deflate-raw'), Number.POSITIVE_INFINITY);
     if (deflated.length + 1 <= cbor.length - cbor.length / 8) return prefixed(ENVELOPE_DEFLATE, deflated);
   }
   return options.envelope ? prefixed(ENVELOPE_PLAIN, cbor) : cbor;
+}
+
+/** Messages this large are sampled before being deflated whole. */
+const SAMPLE_ABOVE = 16 * 1024;
+const SAMPLE_BYTES = 4096;
+
+/**
+ * Whether deflating all of `cbor` can pay: a large message is judged by 4 KiB
+ * from its middle, where the bulk of a batch or a page is (a part or a
+ * substance is nearly all body). Photos and other compressed media do not
+ * shrink, and deflating a 256 KiB page of them only to send it plain would
+ * cost more than the bytes it could save.
+ */
+async function worthTrying(cbor: Uint8Array): Promise<boolean> {
+  if (cbor.length <= SAMPLE_ABOVE) return true;
+  const from = Math.floor((cbor.length - SAMPLE_BYTES) / 2);
+  const sample = cbor.subarray(from, from + SAMPLE_BYTES);
+  const deflated = await pipe(sample, new CompressionStream('deflate-raw'), Number.POSITIVE_INFINITY);
+  return deflated.length <= SAMPLE_BYTES - SAMPLE_BYTES / 8;
 }
 
 /** The message in a payload; a compressed one inflated to at most `maxBytes` ('too-large' past it, 'malformed' if not deflate). */
