@@ -33,7 +33,8 @@ export class InProcessServer {
 
   /** A terminal's radio link to this server, with byte-exact drops. */
   link(onTraffic: (bytes: number) => void = () => {}): PipeLink {
-    return new PipeLink((end) => this.current.broker.handle(end as never), onTraffic);
+    // Through the server's own door (its packet guard, a source address), as a TCP connection would come.
+    return new PipeLink((end) => this.current.accept(end, '127.0.0.3'), onTraffic);
   }
 
   async close(): Promise<void> {
