@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   AucSqn,
   generateVector,
@@ -112,9 +112,4 @@ export class AuthenticationCentre {
 /** The HE counter (Annex C.1) after `last`, the last SQN issued: SEQ_HE, and the IND after its. */
 function counterAfter(last: number): AucSqn {
   return new AucSqn({ seq: seqOf(last), ind: (indOf(last) + 1) % IND_COUNT });
-}
-
-/** Constant-time equality of a card's answer and what the server expects. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
 }

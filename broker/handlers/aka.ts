@@ -1,5 +1,5 @@
 import type { AkaChallengeRequest, AkaResponseRequest } from '../../core/protocol/index.js';
-import { sameBytes } from '../aka-auc.js';
+import { macEqual } from '../../uicc/aka/index.js';
 import type { Session } from '../sessions.js';
 import { type Handled, refuse, type SyncCall } from './handled.js';
 
@@ -78,7 +78,7 @@ export async function handleAkaResponse(call: SyncCall, request: AkaResponseRequ
       subscriber: request.subscriber,
     });
   }
-  if (request.res === undefined || !sameBytes(request.res, pending.xres)) {
+  if (request.res === undefined || !macEqual(request.res, pending.xres)) {
     return failed(
       session,
       refuse(request.req, 'aka-failed', "the SIM's answer does not match the challenge", audit),

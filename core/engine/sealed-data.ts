@@ -72,9 +72,10 @@ export class SealedData {
         'no-password',
       );
     }
+    // A password handed over by the check just before was verified there: one slow hash fewer.
     const password = given ?? (await agent.askTerminalPassword('Terminal password (opens the sealed data)'));
     if (password === undefined) throw new SyncError('auth-refused', 'password entry cancelled', 'cancelled');
-    if (!(await verifyPassword(password, hash))) {
+    if (given === undefined && !(await verifyPassword(password, hash))) {
       throw new SyncError('auth-refused', 'wrong terminal password', 'password-wrong');
     }
     const seal = await store.inner.get(SEAL_KEY);
