@@ -1,6 +1,7 @@
 import { ReadlineParser } from '@serialport/parser-readline';
-import { SerialPort } from 'serialport';
+import { SerialPortStream } from '@serialport/stream';
 import { HalError } from '../hal/index.js';
+import { modemBinding } from './hangup-aware-binding.js';
 
 const CLOSE_BOUND_MS = 1000;
 
@@ -27,7 +28,7 @@ export interface LinePortHandlers {
  * holds the port, 'device-unavailable' when it cannot be opened.
  */
 export function openLinePort(path: string, baudRate: number, handlers: LinePortHandlers): Promise<LinePort> {
-  const port = new SerialPort({ path, baudRate, autoOpen: false });
+  const port = new SerialPortStream({ binding: modemBinding(), path, baudRate, autoOpen: false });
   return new Promise((resolve, reject) => {
     port.open((error) => {
       if (error) {
