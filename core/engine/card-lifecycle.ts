@@ -13,7 +13,7 @@ import {
 import type { ServerLink } from './server-link.js';
 import type { SyncReport } from './sync-report.js';
 import type { SyncRunner } from './sync-runner.js';
-import type { TerminalParts } from './terminal-parts.js';
+import type { PartsOf } from './terminal-parts.js';
 
 /** What became of the changes made here when the SIM left, or when the terminal stopped. */
 export interface UploadOutcome {
@@ -34,7 +34,7 @@ export class CardLifecycle {
   private readonly cardListeners = new Set<(event: CardEvent) => void>();
 
   constructor(
-    private readonly parts: TerminalParts,
+    private readonly parts: PartsOf<'config' | 'mutex' | 'records' | 'seal' | 'settings', 'agent' | 'reader'>,
     private readonly card: MountedCard,
     private readonly link: ServerLink,
     private readonly runner: SyncRunner,

@@ -7,11 +7,12 @@ import {
   forgetIfRefused,
   keepSelection,
   type SelectionIntent,
+  type SelectionParts,
   strandable,
 } from './selection-intent.js';
 import type { ServerLink } from './server-link.js';
 import type { SyncRunner } from './sync-runner.js';
-import type { TerminalParts } from './terminal-parts.js';
+import type { PartsOf } from './terminal-parts.js';
 
 /**
  * FIG. 15 / FIG. 7b: the user's choice of sync-target categories (rights
@@ -35,7 +36,7 @@ import type { TerminalParts } from './terminal-parts.js';
  * same commit as the new registration.
  */
 export async function selectCategories(
-  parts: TerminalParts,
+  parts: SelectionParts & PartsOf<'mutex'>,
   card: MountedCard,
   link: ServerLink,
   runner: SyncRunner,
@@ -70,7 +71,7 @@ export async function selectCategories(
 
 /** Uploads what the removed categories still hold unsent; refuses the removal if anything stays. */
 async function uploadDropped(
-  parts: TerminalParts,
+  parts: SelectionParts,
   runner: SyncRunner,
   selected: readonly Category[],
 ): Promise<void> {

@@ -7,7 +7,7 @@ import type { MountedCard } from './mounted-card.js';
 import { leaveSimList } from './registration-flow.js';
 import type { ServerLink } from './server-link.js';
 import type { SyncRunner } from './sync-runner.js';
-import type { TerminalParts } from './terminal-parts.js';
+import type { PartsOf } from './terminal-parts.js';
 import { rejected, requireRegistration } from './told.js';
 
 export interface EraseOptions {
@@ -48,7 +48,7 @@ export interface EraseDeps {
  * cut anywhere is recovered by `Terminal.create` (see EraseIntent).
  */
 export async function collectiveErase(
-  parts: TerminalParts,
+  parts: PartsOf<'config' | 'log' | 'mutex' | 'records' | 'terminalId', 'agent' | 'reader'>,
   { card, link, runner, intent, local }: EraseDeps,
   options: EraseOptions,
 ): Promise<EraseReport> {

@@ -4,7 +4,7 @@ import { POLICIES } from '../auth/policy.js';
 import { SyncError } from '../errors.js';
 import type { Refusal, Registration } from '../store/terminal-config.js';
 import type { MountedCard } from './mounted-card.js';
-import type { TerminalParts } from './terminal-parts.js';
+import type { PartsOf } from './terminal-parts.js';
 
 /** What a user action does with the personal data: show it, or also change it. */
 export type AccessIntent = 'read' | 'write';
@@ -38,7 +38,10 @@ export class LocalAccess {
   private epoch = 0;
 
   constructor(
-    private readonly parts: TerminalParts,
+    private readonly parts: PartsOf<
+      'config' | 'mutex' | 'seal' | 'settings' | 'terminalId',
+      'agent' | 'reader'
+    >,
     private readonly card: MountedCard,
   ) {
     const changed = () => {

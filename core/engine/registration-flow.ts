@@ -9,7 +9,7 @@ import { ServerSession } from '../net/server-session.js';
 import { type Category, normaliseSelection, type RegisteredReply } from '../protocol/index.js';
 import type { Registration, TerminalConfig } from '../store/terminal-config.js';
 import type { MountedCard } from './mounted-card.js';
-import type { TerminalParts } from './terminal-parts.js';
+import type { PartsOf } from './terminal-parts.js';
 
 export interface RegisterOptions {
   policy: PolicyName;
@@ -112,13 +112,19 @@ export async function changeTerminalPassword(
   await config.setPasswordHash(await hashPassword(password));
 }
 
+/** What a registration uses: the lock, the configuration it writes, the agent and the server exchange's parts. */
+type RegistrationParts = PartsOf<
+  'config' | 'log' | 'mutex' | 'settings' | 'terminalId',
+  'agent' | 'clock' | 'link'
+>;
+
 /**
  * FIG. 8 user registration (S1–S6) followed by FIG. 10-A (bind the
  * subscriber ID, S25–S26) or FIG. 11-A (put this terminal's ID on the SIM,
  * S25a–S26a); with `shop`, FIG. 19 (no terminal password).
  */
 export function registerTerminal(
-  parts: TerminalParts,
+  parts: RegistrationParts,
   mounted: MountedCard,
   entries: PinEntries,
   options: RegisterOptions,
@@ -209,7 +215,7 @@ export async function needsFirstPassword(config: TerminalConfig): Promise<boolea
  * current one (`changeTerminalPassword`).
  */
 export function setFirstTerminalPassword(
-  parts: TerminalParts,
+  parts: PartsOf<'config' | 'mutex', 'agent'>,
   mounted: MountedCard,
   entries: PinEntries,
   password: string,
@@ -260,7 +266,10 @@ function notRegisteredSim(): SyncError {
 }
 
 /** FIG. 11-A undone: this terminal's ID leaves the SIM's list, when the SIM is here. */
-export async function leaveSimList(parts: TerminalParts, mounted: MountedCard): Promise<void> {
+export async function leaveSimList(
+  parts: PartsOf<'mutex' | 'terminalId', 'reader'>,
+  mounted: MountedCard,
+): Promise<void> {
   if (!parts.hal.reader.present()) return;
   await parts.mutex.run(async (held) => {
     const card = await mounted.openCard(held);
@@ -309,7 +318,7 @@ interface RegistrationRequest {
 
 /** FIG. 8 S5–S6: the registration exchange, on its own channel, closed whatever happens. */
 async function requestRegistration(
-  parts: TerminalParts,
+  parts: PartsOf<'config' | 'settings' | 'terminalId', 'link' | 'clock'>,
   request: RegistrationRequest,
 ): Promise<RegisteredReply> {
   const { hal, terminalId, settings } = parts;

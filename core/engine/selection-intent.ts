@@ -4,7 +4,10 @@ import { expectReply } from '../net/expect-reply.js';
 import type { ServerSession } from '../net/server-session.js';
 import { type Category, type Filters, loosened } from '../protocol/index.js';
 import { readValue } from '../store/nv-value.js';
-import type { TerminalParts } from './terminal-parts.js';
+import type { PartsOf } from './terminal-parts.js';
+
+/** What the choice of categories uses: NV for the intent, the registration, the records' catch-up and dirty state. */
+export type SelectionParts = PartsOf<'config' | 'records', 'nv'>;
 /**
  * A choice of categories the server may have taken but this terminal has
  * not recorded yet (a link drop or power cut in between). Under the sync
@@ -20,17 +23,17 @@ export interface SelectionIntent {
 const INTENT_KEY = 'm/categories-intent';
 
 /** Keeps the choice in NV before it is sent. */
-export async function keepSelection(parts: TerminalParts, intent: SelectionIntent): Promise<void> {
+export async function keepSelection(parts: SelectionParts, intent: SelectionIntent): Promise<void> {
   await parts.hal.nv.commit([{ op: 'put', key: INTENT_KEY, value: encode(intent) }]);
 }
 
 /** Forgets the choice: not made after all. */
-export async function dropSelection(parts: TerminalParts): Promise<void> {
+export async function dropSelection(parts: SelectionParts): Promise<void> {
   await parts.hal.nv.commit([{ op: 'del', key: INTENT_KEY }]);
 }
 
 /** The choice of categories waiting for the server's answer, if any (for this registration). */
-export async function pendingSelection(parts: TerminalParts): Promise<SelectionIntent | undefined> {
+export async function pendingSelection(parts: SelectionParts): Promise<SelectionIntent | undefined> {
   const intent = await readValue<SelectionIntent>(parts.hal.nv, INTENT_KEY);
   if (intent === undefined) return undefined;
   const registration = await parts.config.registration();
@@ -43,7 +46,7 @@ export async function pendingSelection(parts: TerminalParts): Promise<SelectionI
  * twice alike), so both sides hold the same categories before any upload.
  */
 export async function resumeSelection(
-  parts: TerminalParts,
+  parts: SelectionParts,
   session: ServerSession,
   subscriber: string,
 ): Promise<void> {
@@ -65,7 +68,7 @@ export async function resumeSelection(
 
 /** Sends the choice, then records it here: the catch-up first, then the registration with the intent's end. */
 export async function applySelection(
-  parts: TerminalParts,
+  parts: SelectionParts,
   session: ServerSession,
   subscriber: string,
   intent: SelectionIntent,
@@ -91,14 +94,14 @@ export async function applySelection(
 }
 
 /** The server's error reply settles it: the choice was not taken, and is not sent again. */
-export async function forgetIfRefused(parts: TerminalParts, e: unknown): Promise<void> {
+export async function forgetIfRefused(parts: SelectionParts, e: unknown): Promise<void> {
   if (e instanceof SyncError && e.kind === 'server-refused') {
     await parts.hal.nv.commit([{ op: 'del', key: INTENT_KEY }]);
   }
 }
 
 /** Changes in categories about to be removed that are not on the server yet (dirty, or in a batch in flight). */
-export async function strandable(parts: TerminalParts, selected: readonly Category[]): Promise<number> {
+export async function strandable(parts: SelectionParts, selected: readonly Category[]): Promise<number> {
   const registration = await parts.config.registration();
   const dropped = (registration?.categories ?? []).filter((c) => !selected.includes(c));
   if (dropped.length === 0) return 0;

@@ -8,13 +8,13 @@ import type { Registration } from '../store/terminal-config.js';
 import { Budget } from './budget.js';
 import type { MountedCard } from './mounted-card.js';
 import type { RunContext, UploadResult } from './run-context.js';
-import { resumeSelection } from './selection-intent.js';
+import { resumeSelection, type SelectionParts } from './selection-intent.js';
 import type { ServerLink } from './server-link.js';
 import { SUBSTANCE_CHUNK_BYTES } from './substance.js';
 import { catchUp, downloadChanges } from './sync-download.js';
 import type { SyncPlan, SyncReport, Trigger } from './sync-report.js';
 import { settleLeftover, uploadDirty } from './sync-upload.js';
-import type { TerminalParts } from './terminal-parts.js';
+import type { PartsOf } from './terminal-parts.js';
 import { rejected, requireRegistration } from './told.js';
 
 /**
@@ -27,7 +27,8 @@ export class SyncRunner {
   private active = 0;
 
   constructor(
-    private readonly parts: TerminalParts,
+    private readonly parts: SelectionParts &
+      PartsOf<'log' | 'mutex' | 'settings' | 'terminalId', 'agent' | 'clock'>,
     private readonly card: MountedCard,
     private readonly link: ServerLink,
   ) {}
@@ -184,7 +185,7 @@ async function runPlan(ctx: RunContext, trigger: Trigger, plan: SyncPlan): Promi
   };
 }
 
-function stopAfter<T>(parts: TerminalParts, work: Promise<T>, ms: number): Promise<T> {
+function stopAfter<T>(parts: PartsOf<never, 'clock'>, work: Promise<T>, ms: number): Promise<T> {
   return withDeadline(
     parts.hal.clock,
     work,

@@ -94,3 +94,16 @@ export interface TerminalParts {
   /** Area 6a sealed at rest (issue 19): opened with SIM, PIN and password, closed when the SIM leaves. */
   seal: SealedData;
 }
+
+/**
+ * The slice of {@link TerminalParts} one piece of the engine uses: the
+ * fields `K` and, of the HAL, the peripherals `H`. Each piece declares its
+ * slice beside its code, so what it can reach is what it says it uses (as an
+ * embedded-hal driver owns exactly its peripherals); a piece that hands its
+ * parts on declares the slices it hands on too. Only `Terminal` holds the
+ * whole.
+ */
+export type PartsOf<
+  K extends Exclude<keyof TerminalParts, 'hal'> = never,
+  H extends keyof TerminalHal = never,
+> = Pick<TerminalParts, K> & { hal: Pick<TerminalHal, H> };

@@ -4,11 +4,11 @@ import { PartialFetches } from '../store/partial-fetches.js';
 import type { LocalRecord } from '../store/record-store.js';
 import type { BackgroundSyncs } from './background-syncs.js';
 import type { MountedCard } from './mounted-card.js';
-import { pendingSelection } from './selection-intent.js';
+import { pendingSelection, type SelectionParts } from './selection-intent.js';
 import type { ServerLink } from './server-link.js';
 import { fetchSubstance } from './substance.js';
 import type { SyncRunner } from './sync-runner.js';
-import type { TerminalParts } from './terminal-parts.js';
+import type { PartsOf } from './terminal-parts.js';
 
 /**
  * The user's access to personal data, once local-access.ts allowed it: edits
@@ -22,7 +22,7 @@ export class UserRecords {
   private readonly probedAt = new Map<Category, number>();
 
   constructor(
-    private readonly parts: TerminalParts,
+    private readonly parts: SelectionParts & PartsOf<'log' | 'settings', 'agent' | 'clock' | 'reader'>,
     private readonly card: MountedCard,
     private readonly link: ServerLink,
     private readonly runner: SyncRunner,
