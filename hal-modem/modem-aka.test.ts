@@ -1,23 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isHalError } from '../hal/index.js';
-import { Milenage } from '../uicc/aka/index.js';
+import { AKA_KEYS as KEYS, AKA_NETWORK as NETWORK } from '../test/support/aka-keys.js';
+import { kindOf } from '../test/support/hal-error-kind.js';
 import { AKA_SCENARIO_PASSED, akaScenario, challengeWithOtherKey } from '../uicc/aka-scenario.js';
 import { fromHex } from '../uicc/index.js';
-import { type Bench, bench, CARD, card, rejection } from './test-support.js';
-
-/** The card's key: TS 35.208 Test Set 1 (uicc/aka/milenage.test.ts gives the origin). */
-const KEYS = { k: '465b5ce8b199b49faa5f0a2ee238a6bc', opc: 'cd63cb71954a9f4e48a5994e37a02baf' };
-const NETWORK = new Milenage(fromHex(KEYS.k), fromHex(KEYS.opc));
+import { type Bench, bench, CARD, card } from './test-support.js';
 
 let b: Bench;
 afterEach(async () => {
   await b?.close();
 });
-
-const kindOf = async (p: Promise<unknown>) => {
-  const e = await rejection(p);
-  return isHalError(e) ? e.kind : `not a HalError: ${String(e)}`;
-};
 
 describe('ModemCardReader: USIM AKA (TS 33.102 §6.3) over AT+CSIM', () => {
   for (const dialect of ['quectel', 'simcom', 'generic'] as const) {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isHalError } from '../hal/index.js';
+import { FRESH_PIN_STATUS } from '../test/contracts/card-reader.contract.js';
+import { kindOf } from '../test/support/hal-error-kind.js';
 import { readTerminalIds, writeTerminalIds } from '../uicc/index.js';
-import { type Bench, bench, CARD, card, POLL, rejection } from './test-support.js';
+import { type Bench, bench, CARD, card, POLL } from './test-support.js';
 
 let b: Bench;
 afterEach(async () => {
@@ -10,11 +11,6 @@ afterEach(async () => {
 
 /** How many times the simulated modem has received `command`. */
 const sent = (command: string) => b.host.modem.commands().filter((c) => c === command).length;
-
-const kindOf = async (p: Promise<unknown>) => {
-  const e = await rejection(p);
-  return isHalError(e) ? e.kind : `not a HalError: ${String(e)}`;
-};
 
 const VENDOR = {
   quectel: { iccid: 'AT+QCCID', counters: 'AT+QPINC="SC"', init: 'AT+QSIMSTAT=1' },
@@ -35,13 +31,7 @@ for (const dialect of ['quectel', 'simcom', 'generic'] as const) {
       b = await bench(dialect, { card: card() });
       const sim = await b.modem.reader.open();
       expect(await sim.iccid()).toBe(CARD.iccid);
-      expect(await sim.pinStatus()).toEqual({
-        enabled: true,
-        verified: false,
-        retriesLeft: 3,
-        blocked: false,
-        pukRetriesLeft: 10,
-      });
+      expect(await sim.pinStatus()).toEqual(FRESH_PIN_STATUS);
       expect(await kindOf(sim.imsi())).toBe('pin-required');
       expect(await sim.verifyPin('9999')).toEqual({ status: 'wrong', retriesLeft: 2 });
       expect(await sim.verifyPin(CARD.pin!)).toEqual({ status: 'ok' });
@@ -123,13 +113,7 @@ describe('ModemCardReader faults', () => {
     expect(events).toEqual(['removed', 'inserted']);
     expect(await kindOf(sim.imsi())).toBe('card-removed');
     const again = await b.modem.reader.open();
-    expect(await again.pinStatus()).toEqual({
-      enabled: true,
-      verified: false,
-      retriesLeft: 3,
-      blocked: false,
-      pukRetriesLeft: 10,
-    });
+    expect(await again.pinStatus()).toEqual(FRESH_PIN_STATUS);
   });
 
   it('the port vanishing is a removal; the card is announced again when it returns', async () => {

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { isHalError } from '../hal/index.js';
 import { VirtualUicc, type VirtualUiccProfile } from '../uicc/index.js';
 import { openPcscReader } from './open-reader.js';
@@ -188,6 +188,26 @@ export class VpcdRig {
       this.slot.release();
     }
   }
+}
+
+/**
+ * A rig for each test of the file that calls it, claimed before the test and
+ * stopped after it: per test, not per file, so test files running in
+ * parallel take turns on the two readers. Returns the running test's rig.
+ */
+export function rigPerTest(options: PcscReaderOptions = {}): () => VpcdRig {
+  let rig: VpcdRig | undefined;
+  beforeEach(async () => {
+    rig = await VpcdRig.start(options);
+  });
+  afterEach(async () => {
+    await rig?.stop();
+    rig = undefined;
+  });
+  return () => {
+    if (rig === undefined) throw new Error('no VpcdRig outside a test');
+    return rig;
+  };
 }
 
 /** Waits until `condition` holds, trying every 5 ms; rejects after `timeoutMs` (pcscd polls cards every ~400 ms). */

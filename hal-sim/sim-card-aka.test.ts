@@ -1,29 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { isHalError } from '../hal/index.js';
 import { CONTRACT_CARD } from '../test/contracts/card-reader.contract.js';
-import { Milenage } from '../uicc/aka/index.js';
+import { AKA_KEYS as KEYS, AKA_NETWORK as NETWORK } from '../test/support/aka-keys.js';
+import { kindOf } from '../test/support/hal-error-kind.js';
 import { AKA_SCENARIO_PASSED, akaScenario, challengeWithOtherKey } from '../uicc/aka-scenario.js';
 import { fromHex, VirtualUicc, type VirtualUiccProfile } from '../uicc/index.js';
 import { SimCardReader } from './sim-card-reader.js';
-
-/** The card's key: TS 35.208 Test Set 1 (uicc/aka/milenage.test.ts gives the origin). */
-const KEYS = { k: '465b5ce8b199b49faa5f0a2ee238a6bc', opc: 'cd63cb71954a9f4e48a5994e37a02baf' };
-const NETWORK = new Milenage(fromHex(KEYS.k), fromHex(KEYS.opc));
 
 async function openCard(profile: Partial<VirtualUiccProfile> = {}) {
   const reader = new SimCardReader();
   reader.insert(new VirtualUicc({ ...CONTRACT_CARD, ...KEYS, ...profile }));
   const card = await reader.open();
   return { reader, card };
-}
-
-async function kindOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (e) {
-    return isHalError(e) ? e.kind : `not a HalError: ${String(e)}`;
-  }
 }
 
 describe('SimCardReader: USIM AKA (TS 33.102 §6.3) through the simulated reader', () => {

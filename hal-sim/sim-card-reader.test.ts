@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isHalError } from '../hal/index.js';
 import { CONTRACT_CARD, describeCardReaderContract } from '../test/contracts/card-reader.contract.js';
+import { kindOf } from '../test/support/hal-error-kind.js';
 import { readTerminalIds, VirtualUicc, type VirtualUiccProfile, writeTerminalIds } from '../uicc/index.js';
 import { SimCardReader } from './sim-card-reader.js';
 import { VirtualClock } from './virtual-clock.js';
@@ -16,15 +16,6 @@ describeCardReaderContract('SimCardReader with VirtualUicc', async () => {
 });
 
 const PROFILE: VirtualUiccProfile = CONTRACT_CARD;
-
-async function kindOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (e) {
-    return isHalError(e) ? e.kind : `other: ${String(e)}`;
-  }
-}
 
 describe('SimCardReader', () => {
   it('announces insertion and removal once each; removing an empty reader announces nothing', () => {

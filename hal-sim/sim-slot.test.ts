@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isHalError } from '../hal/index.js';
+import { kindOf } from '../test/support/hal-error-kind.js';
 import { type CardChip, SimSlot } from './sim-slot.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -24,15 +24,6 @@ function chip(): CardChip & { executed: number[]; powered: boolean } {
 }
 
 const apdu = (ins: number) => Uint8Array.of(0x00, ins, 0x00, 0x00, 0x00);
-
-async function kindOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (e) {
-    return isHalError(e) ? e.kind : 'other';
-  }
-}
 
 describe('SimSlot', () => {
   it("powering an empty slot throws 'no-card'; a second card is 'busy'", () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CardReader, isHalError, type SimCard } from '../../hal/index.js';
+import { type CardReader, isHalError, type PinStatus, type SimCard } from '../../hal/index.js';
 import { readTerminalIds, writeTerminalIds } from '../../uicc/index.js';
 import { delay, rejection, waitFor } from './wait.js';
 
@@ -26,6 +26,15 @@ export const CONTRACT_CARD: ContractCardProfile = {
   imsi: '262011234567890',
   pin: '1234',
   puk: '12345678',
+};
+
+/** What pinStatus() says of a CONTRACT_CARD before PIN1 is presented in the session (hal/card-reader.ts PinStatus). */
+export const FRESH_PIN_STATUS: PinStatus = {
+  enabled: true,
+  verified: false,
+  retriesLeft: 3,
+  blocked: false,
+  pukRetriesLeft: 10,
 };
 
 export interface CardReaderUnderTest {
@@ -99,24 +108,12 @@ export function describeCardReaderContract(
       expect(sim.atr.length).toBeGreaterThan(1);
       expect(['sim', 'usim']).toContain(sim.application);
       expect(await sim.iccid()).toBe(CONTRACT_CARD.iccid);
-      expect(await sim.pinStatus()).toEqual({
-        enabled: true,
-        verified: false,
-        retriesLeft: 3,
-        blocked: false,
-        pukRetriesLeft: 10,
-      });
+      expect(await sim.pinStatus()).toEqual(FRESH_PIN_STATUS);
       expect(isHalError(await rejection(sim.imsi()), 'pin-required')).toBe(true);
       expect(isHalError(await rejection(readTerminalIds(sim)), 'pin-required')).toBe(true);
       expect(await sim.verifyPin(CONTRACT_CARD.pin)).toEqual({ status: 'ok' });
       expect(await sim.imsi()).toBe(CONTRACT_CARD.imsi);
-      expect(await sim.pinStatus()).toEqual({
-        enabled: true,
-        verified: true,
-        retriesLeft: 3,
-        blocked: false,
-        pukRetriesLeft: 10,
-      });
+      expect(await sim.pinStatus()).toEqual({ ...FRESH_PIN_STATUS, verified: true });
     });
 
     it('a wrong PIN counts down on the card, then blocks; the PUK unblocks with a new PIN', async () => {
@@ -127,25 +124,13 @@ export function describeCardReaderContract(
       expect(await sim.verifyPin(CONTRACT_CARD.pin)).toEqual({ status: 'blocked' });
       expect(await sim.pinStatus()).toMatchObject({ retriesLeft: 0 });
       expect(await sim.unblockPin(CONTRACT_CARD.puk, '4321')).toEqual({ status: 'ok' });
-      expect(await sim.pinStatus()).toEqual({
-        enabled: true,
-        verified: true,
-        retriesLeft: 3,
-        blocked: false,
-        pukRetriesLeft: 10,
-      });
+      expect(await sim.pinStatus()).toEqual({ ...FRESH_PIN_STATUS, verified: true });
       expect(await sim.imsi()).toBe(CONTRACT_CARD.imsi);
     });
 
     it('issue 14: a card with PIN1 disabled needs no PIN; verifyPin presents nothing and says so', async () => {
       const sim = await insertAndOpen({ pin1Enabled: false });
-      expect(await sim.pinStatus()).toEqual({
-        enabled: false,
-        verified: true,
-        retriesLeft: 3,
-        blocked: false,
-        pukRetriesLeft: 10,
-      });
+      expect(await sim.pinStatus()).toEqual({ ...FRESH_PIN_STATUS, enabled: false, verified: true });
       expect(await sim.imsi()).toBe(CONTRACT_CARD.imsi);
       expect(await sim.verifyPin('0000')).toEqual({ status: 'disabled' });
       expect(await sim.pinStatus()).toMatchObject({ retriesLeft: 3 });
