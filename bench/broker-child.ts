@@ -36,13 +36,28 @@ export function openFilesLimit(): number {
 
 /**
  * Spawns `bench/<entry>` under `node --import tsx` with the open-files soft
- * limit raised to the hard limit; `args` follow the entry.
+ * limit raised to the hard limit; `args` follow the entry. With
+ * `BENCH_CPU_PROF=<dir>` in the environment the child writes a V8 CPU
+ * profile there when it exits (Node refuses `--cpu-prof` in NODE_OPTIONS;
+ * open it in Chrome DevTools or speedscope for the flame graph).
  */
 export function spawnNode(entry: string, args: readonly string[]): ChildProcessWithoutNullStreams {
   const script = 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"';
+  const profileDir = process.env.BENCH_CPU_PROF;
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   return spawn(
     'bash',
-    ['-c', script, process.execPath, '--expose-gc', '--import', 'tsx', path.join(HERE, entry), ...args],
+    [
+      '-c',
+      script,
+      process.execPath,
+      ...profile,
+      '--expose-gc',
+      '--import',
+      'tsx',
+      path.join(HERE, entry),
+      ...args,
+    ],
     { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
   );
 }

@@ -125,3 +125,75 @@ export async function plainPairs(
   await Promise.all(clients.map((c) => c.endAsync()));
   return { ms, delivered };
 }
+
+export interface SessionRun extends PairedRun {
+  sessions: number;
+  /** Each session's time, connect to disconnect. */
+  latencies: number[];
+}
+
+/**
+ * The baseline with a sync's session shape (issue 20): each of `clients`
+ * mqtt.js clients, `rounds` times in turn, opens a new connection (TCP,
+ * CONNECT clean), subscribes QoS 1 to its own topic, publishes `burst`
+ * messages of `size` bytes QoS 1 to it, waits for all of them to come back
+ * through the broker, and disconnects. Every message crosses the broker
+ * once each way, as a record crosses the sync server; a clean session keeps
+ * nothing between connections, so nothing can arrive twice or late.
+ */
+export async function plainSessions(
+  port: number,
+  shape: { clients: number; rounds: number; burst: number; size: number; timeoutMs: number },
+): Promise<SessionRun> {
+  const payload = Buffer.alloc(shape.size, 0x5a);
+  const latencies: number[] = [];
+  let delivered = 0;
+  const session = async (i: number, round: number): Promise<void> => {
+    const started = performance.now();
+    const client = new mqtt.MqttClient(() => net.connect({ host: '127.0.0.1', port, noDelay: true }), {
+      clientId: `session-${i}`,
+      protocolVersion: 4,
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: shape.timeoutMs,
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        client.once('connect', () => resolve());
+        client.once('error', reject);
+      });
+      const topic = `session/${i}`;
+      await client.subscribeAsync(topic, { qos: 1 });
+      const back = new Promise<void>((resolve, reject) => {
+        let count = 0;
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`session baseline: client ${i} round ${round}: ${count} of ${shape.burst} back`),
+            ),
+          shape.timeoutMs,
+        );
+        client.on('message', () => {
+          if (++count < shape.burst) return;
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await Promise.all(
+        Array.from({ length: shape.burst }, () => client.publishAsync(topic, payload, { qos: 1 })),
+      );
+      await back;
+      delivered += shape.burst;
+    } finally {
+      await client.endAsync();
+    }
+    latencies.push(performance.now() - started);
+  };
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: shape.clients }, async (_, i) => {
+      for (let r = 0; r < shape.rounds; r++) await session(i, r);
+    }),
+  );
+  return { ms: performance.now() - started, delivered, sessions: latencies.length, latencies };
+}

@@ -44,3 +44,25 @@ describe('guardConnection', () => {
     expect(inner.destroyed).toBe(true);
   });
 });
+
+describe('guardConnection writes', () => {
+  it('a packet written in a cork (as mqtt-packet writes one) goes to the connection as one write, bytes in order', async () => {
+    const inner = new PassThrough();
+    const writes: Buffer[] = [];
+    const write = inner.write.bind(inner);
+    inner.write = ((chunk: Buffer, ...rest: never[]) => {
+      writes.push(Buffer.from(chunk));
+      return write(chunk, ...rest);
+    }) as typeof inner.write;
+    const outer = guardConnection(inner, 1024, () => {});
+    // PUBLISH QoS 1 as mqtt-packet's writeToStream writes it: fixed header, topic, packet id, payload.
+    outer.cork();
+    for (const part of ['32 0a', '00 03 61 2f 62', '00 07', '68 69 21']) outer.write(Buffer.from(hex(part)));
+    process.nextTick(() => outer.uncork());
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toEqual([Buffer.from(hex('32 0a 00 03 61 2f 62 00 07 68 69 21'))]);
+    outer.write(Buffer.from(hex('40 02 00 07')));
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toHaveLength(2);
+  });
+});

@@ -69,6 +69,13 @@ export function guardConnection(
       if (inner.write(chunk, encoding)) callback();
       else inner.once('drain', () => callback());
     },
+    // Aedes writes a packet as several chunks inside a cork (mqtt-packet): one write of them all, one send.
+    writev(chunks, callback) {
+      const joined =
+        chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk as Buffer));
+      if (inner.write(joined)) callback();
+      else inner.once('drain', () => callback());
+    },
     final(callback) {
       inner.end(callback);
     },

@@ -6,16 +6,44 @@ export interface TrafficCounter {
   received: number;
 }
 
+/** The chunks a corked Writable hands `writev`, as one run of bytes. */
+export function joinChunks(chunks: ArrayLike<{ chunk: Uint8Array }>): Uint8Array {
+  if (chunks.length === 1) {
+    const { chunk } = chunks[0] as { chunk: Uint8Array };
+    return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+  const all = Array.from(chunks, (c) => c.chunk);
+  let length = 0;
+  for (const chunk of all) length += chunk.byteLength;
+  const joined = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of all) {
+    joined.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return joined;
+}
+
 /**
  * Presents a HAL ByteStream as the stream mqtt.js expects. Counts bytes both
  * ways (what bench/wire-efficiency reports). Closing either side closes both.
+ *
+ * mqtt-packet writes one packet as several chunks (fixed header, topic,
+ * packet id, payload) inside a cork; `writev` hands what the cork gathered
+ * to the link as one write, so a packet costs one `ByteStream.write` (one
+ * send on a TCP link) instead of one per chunk, each awaited in turn.
  */
 export function byteStreamDuplex(stream: ByteStream, traffic: TrafficCounter): Duplex {
+  const send = (bytes: Uint8Array, callback: (error?: Error | null) => void) => {
+    traffic.sent += bytes.length;
+    stream.write(bytes).then(() => callback(), callback);
+  };
   const duplex = new Duplex({
     write(chunk: Uint8Array, _encoding: string, callback: (error?: Error | null) => void) {
-      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      traffic.sent += bytes.length;
-      stream.write(bytes).then(() => callback(), callback);
+      send(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), callback);
+    },
+    writev(chunks: ArrayLike<{ chunk: Uint8Array }>, callback: (error?: Error | null) => void) {
+      send(joinChunks(chunks), callback);
     },
     read() {},
     final(callback: (error?: Error | null) => void) {
