@@ -2,8 +2,10 @@ import { chmod, type FileHandle, mkdir, open, readFile, rename, rm } from 'node:
 import path from 'node:path';
 import { HalError, type NvEntry, type NvOp, type NvStore } from '../hal/index.js';
 import { acquireLock, type Lock } from './dir-lock.js';
-import { encodeFileHeader, encodeKey, encodeRecord } from './nv-log-format.js';
-import { applyOps, replayLog } from './nv-log-recovery.js';
+import { encodeFileHeaderV2, encodeRecordV2 } from './file-nv-log-v2.js';
+import { replayAnyLog } from './file-nv-replay.js';
+import { encodeKey, encodeRecord, type LogRecord } from './nv-log-format.js';
+import { applyOps } from './nv-log-recovery.js';
 
 export interface FileNvStoreOptions {
   /** No compaction while the log is smaller than this (default 1 MiB). */
@@ -30,7 +32,8 @@ export interface FileNvStoreStats {
 export const LOG_FILE = 'nv.log';
 const COMPACT_FILE = 'nv.log.compact';
 const LOCK_FILE = 'LOCK';
-const LIVE_OVERHEAD_BYTES = 9;
+/** About what a snapshot spends on an entry besides its key and value (format 2: 2–5 bytes). */
+const LIVE_OVERHEAD_BYTES = 3;
 /** The store holds personal data: its owner's only, set explicitly so no umask widens it. */
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
@@ -38,7 +41,10 @@ const FILE_MODE = 0o600;
 /**
  * NvStore in a directory: an append-only log of checksummed batch records,
  * replayed into memory at open, compacted into a fresh file now and then
- * (README.md "FileNvStore").
+ * (README.md "FileNvStore"). It writes format 2 (file-nv-log-v2.ts); a log
+ * of format 1 (nv-log-format.ts) opens as it is and is rewritten in format 2
+ * at once, the way a compaction rewrites it (until that succeeds, its
+ * commits append format 1 records).
  *
  * Promises (hal/nv-store.ts): a commit is one record appended and
  * fdatasync'ed before it resolves, so a crash (power loss, SIGKILL) leaves
@@ -55,6 +61,8 @@ export class FileNvStore implements NvStore {
   readonly #entries: Map<string, Uint8Array>;
   readonly #lock: Lock;
   #file: FileHandle;
+  /** The record encoder of the log's format: format 2 once the log is (or has been rewritten) so. */
+  #encode: (record: LogRecord) => Uint8Array;
   #seq: number;
   #logBytes: number;
   #liveBytes = 0;
@@ -76,6 +84,7 @@ export class FileNvStore implements NvStore {
     this.#lock = lock;
     this.#entries = state.entries;
     this.#seq = state.seq;
+    this.#encode = state.version === 1 ? encodeRecord : encodeRecordV2;
     this.#logBytes = state.logBytes;
     this.#options = {
       compactMinBytes: options.compactMinBytes ?? 1 << 20,
@@ -115,7 +124,11 @@ export class FileNvStore implements NvStore {
         });
         return handle;
       });
-      return new FileNvStore(dir, file, lock, state, options);
+      const store = new FileNvStore(dir, file, lock, state, options);
+      // Format 1 is migrated as a compaction: atomically, the old log whole until the rename.
+      // Should that fail (no space, say) the store goes on appending format 1.
+      if (state.version === 1) await store.compact().catch(() => {});
+      return store;
     } catch (error) {
       await lock.release();
       throw error;
@@ -163,7 +176,7 @@ export class FileNvStore implements NvStore {
     return this.#enqueue(async () => {
       this.#checkWritable();
       if (ops.length === 0) return;
-      const record = encodeRecord({ kind: 'batch', seq: this.#seq + 1, ops });
+      const record = this.#encode({ kind: 'batch', seq: this.#seq + 1, ops });
       await this.#append(record);
       this.#seq++;
       this.#apply(ops);
@@ -244,7 +257,7 @@ export class FileNvStore implements NvStore {
     let size = 0;
     try {
       await file.chmod(FILE_MODE);
-      for (const chunk of [encodeFileHeader(), ...this.#snapshotRecords()]) {
+      for (const chunk of [encodeFileHeaderV2(), ...this.#snapshotRecords()]) {
         await file.write(chunk, 0, chunk.length, size);
         size += chunk.length;
       }
@@ -258,6 +271,7 @@ export class FileNvStore implements NvStore {
     await syncDir(this.#dir).catch(() => {});
     await this.#file.close().catch(() => {});
     this.#file = file;
+    this.#encode = encodeRecordV2;
     this.#logBytes = size;
     this.#stats.bytesWritten += size;
     this.#stats.compactions++;
@@ -270,11 +284,11 @@ export class FileNvStore implements NvStore {
       ops.push({ op: 'put', key, value });
       size += liveSize(key, value);
       if (size < this.#options.snapshotChunkBytes) continue;
-      yield encodeRecord({ kind: 'snapshot', seq: this.#seq, ops });
+      yield encodeRecordV2({ kind: 'snapshot', seq: this.#seq, ops });
       ops = [];
       size = 0;
     }
-    yield encodeRecord({ kind: 'snapshot-end', seq: this.#seq, ops });
+    yield encodeRecordV2({ kind: 'snapshot-end', seq: this.#seq, ops });
   }
 
   #checkOpen(): void {
@@ -289,6 +303,7 @@ export class FileNvStore implements NvStore {
 }
 
 interface OpenState {
+  version: 1 | 2;
   entries: Map<string, Uint8Array>;
   seq: number;
   logBytes: number;
@@ -305,12 +320,19 @@ async function loadLog(dir: string): Promise<OpenState> {
     throw ioError('read the log', error);
   });
   if (bytes === undefined) {
-    const header = encodeFileHeader();
+    const header = encodeFileHeaderV2();
     await createFile(dir, LOG_FILE, header);
-    return { entries: new Map(), seq: 0, logBytes: header.length, tornBytes: 0, bytesWritten: header.length };
+    return {
+      version: 2,
+      entries: new Map(),
+      seq: 0,
+      logBytes: header.length,
+      tornBytes: 0,
+      bytesWritten: header.length,
+    };
   }
   // A plain Uint8Array view: Buffer#slice would share memory instead of copying.
-  const log = replayLog(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), logPath);
+  const log = replayAnyLog(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length), logPath);
   if (log.tornBytes > 0) {
     const file = await io('open log', () => open(logPath, 'r+'));
     try {
@@ -323,6 +345,7 @@ async function loadLog(dir: string): Promise<OpenState> {
     }
   }
   return {
+    version: log.version,
     entries: log.entries,
     seq: log.seq,
     logBytes: log.validBytes,
