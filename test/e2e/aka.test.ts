@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AkaVault, newServerKey, parseKeyring } from '../../broker/index.js';
 import { SimWorld } from '../../cli/sim-world.js';
 import { SyncError, utf8 } from '../../core/index.js';
+import { AKA_KEYS } from '../support/aka-keys.js';
 import { worldOptions } from '../support/backend.js';
 import { closeScene, member, type Scene, syncWithSim, withSim } from './scene.js';
-import { ICCID, IMSI, LOGIN, userArea } from './world.js';
+import { IMSI, subscriberWorld, userArea } from './world.js';
 
 /**
  * Issue 19, end to end: the server holds the SIM's K and OPc (TS 35.208 Test
@@ -14,18 +14,10 @@ import { ICCID, IMSI, LOGIN, userArea } from './world.js';
  * modem in hal-pcsc/ and hal-modem/). The terminal computes nothing itself.
  */
 
-const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
-const OPC = 'cd63cb71954a9f4e48a5994e37a02baf';
-
 let s: Scene;
 beforeEach(async () => {
-  const akaVault = new AkaVault(
-    parseKeyring(JSON.stringify({ current: 'k1', keys: { k1: newServerKey() } })),
-  );
-  const world = await SimWorld.start({ ...(await worldOptions()), akaVault });
-  await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
-  await world.server.admin.setAkaKey({ subscriber: IMSI, k: K, opc: OPC });
-  s = { world, sim: SimWorld.sim({ k: K, opc: OPC }), own: [] };
+  const { world, sim } = await subscriberWorld(await worldOptions(), { aka: true });
+  s = { world, sim, own: [] };
 });
 afterEach(async () => {
   await closeScene(s);
@@ -84,7 +76,7 @@ describe('AKA at every sync (TS 33.102 §6.3, FIG. 13/14 strengthened)', () => {
   });
 
   it("a card whose counter ran ahead (used on another network) re-synchronises the server's SQN and syncs", async () => {
-    s.sim = SimWorld.sim({ k: K, opc: OPC, seqMs: new Array(32).fill(90_000) });
+    s.sim = SimWorld.sim({ ...AKA_KEYS, seqMs: new Array(32).fill(90_000) });
     const a = await member(s, 'a');
     await withSim(s, a, () => a.terminal.edit('contacts', 'bob', utf8('Bob')));
     expect((await syncWithSim(s, a)).uploaded.map((u) => u.id)).toEqual(['bob']);

@@ -1,16 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SyncError, utf8 } from '../../core/index.js';
 import type { Clock } from '../../hal/index.js';
-import { closeScene, member, type Scene, scene, syncWithSim } from './scene.js';
+import { member, sceneEachTest, syncWithSim } from './scene.js';
 import { IMSI, terminalData, userArea } from './world.js';
 
-let s: Scene;
-beforeEach(async () => {
-  s = await scene();
-});
-afterEach(async () => {
-  await closeScene(s);
-});
+const s = sceneEachTest();
 
 describe('[0023] / [0044] / [0068]: conflicts and editing without the SIM', () => {
   it('[0023]: by default personal data is read-only while no SIM is mounted', async () => {

@@ -1,19 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type SimTerminal, SimWorld } from '../../cli/sim-world.js';
 import { utf8 } from '../../core/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
-import { closeScene, type Member, member, type Scene, scene, syncWithSim as syncWithSimIn } from './scene.js';
+import { type Member, member, sceneEachTest, syncWithSim as syncWithSimIn } from './scene.js';
 import { terminalData, userArea } from './world.js';
 
-let s: Scene;
-
-beforeEach(async () => {
-  s = await scene();
-});
-
-afterEach(async () => {
-  await closeScene(s);
-});
+const s = sceneEachTest();
 
 /**
  * A terminal registered with `card` (the user's SIM unless a twin is given),

@@ -1,17 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../core/index.js';
-import { closeScene, member, type Scene, scene } from './scene.js';
+import { member, sceneEachTest } from './scene.js';
 import { IMSI, userArea } from './world.js';
 
-let s: Scene;
-
-beforeEach(async () => {
-  s = await scene();
-});
-
-afterEach(async () => {
-  await closeScene(s);
-});
+const s = sceneEachTest();
 
 describe('FIG. 16 demount upload holds the link only so long', () => {
   it('a demount upload cut by its time limit resumes at the next mount, each record applied once', async () => {

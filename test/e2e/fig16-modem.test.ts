@@ -1,18 +1,19 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AkaVault, newServerKey, parseKeyring } from '../../broker/index.js';
-import { KeyringAgent, type SimTerminal, SimWorld } from '../../cli/sim-world.js';
-import {
-  CATEGORIES,
-  fromUtf8,
-  type SyncReport,
-  Terminal,
-  type TerminalOptions,
-  utf8,
-} from '../../core/index.js';
+import { KeyringAgent, type SimWorld } from '../../cli/sim-world.js';
+import { CATEGORIES, type SyncReport, Terminal, type TerminalOptions, utf8 } from '../../core/index.js';
 import { Modem, SimModemHost } from '../../hal-modem/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
-import { ICCID, IMSI, LOGIN, TERMINAL_PASSWORD, terminalData, userArea } from './world.js';
+import {
+  ids,
+  LOGIN,
+  nextReport,
+  registeredTerminal,
+  subscriberWorld,
+  TERMINAL_PASSWORD,
+  terminalData,
+  userArea,
+} from './world.js';
 
 /**
  * FIG. 16 with one terminal built like a Raspberry Pi with a modem: its card
@@ -28,35 +29,7 @@ let piDisk: SimNvStore;
 
 const agent = () => new KeyringAgent({ pin: '1234', terminalPassword: TERMINAL_PASSWORD });
 
-/** Resolves with the next report of `trigger` (the modem announces the card asynchronously, over the tty). */
-function nextReport(terminal: Terminal, trigger: SyncReport['trigger']): Promise<SyncReport> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${trigger} report`)), 10_000);
-    const off = terminal.onReport((r) => {
-      if (r.trigger !== trigger) return;
-      clearTimeout(timer);
-      off();
-      resolve(r);
-    });
-  });
-}
-
-const ids = (report: SyncReport, key: 'downloaded' | 'uploaded') => report[key].map((c) => c.id).sort();
-
-async function registeredSimTerminal(name: string): Promise<SimTerminal> {
-  const t = await world.addTerminal(name, agent());
-  t.reader.insert(sim);
-  await world.register(t, {
-    policy: 'fig10-subscriber-binding',
-    loginPassword: LOGIN,
-    terminalPassword: TERMINAL_PASSWORD,
-    categories: [...CATEGORIES],
-  });
-  t.reader.remove();
-  t.terminal.start();
-  return t;
-}
-
+/** The modem announces the card asynchronously, over the tty: the report comes after the insertion. */
 async function mountPi(): Promise<SyncReport> {
   const report = nextReport(pi, 'mount');
   host.modem.insertCard(sim);
@@ -69,18 +42,9 @@ async function demountPi(): Promise<SyncReport> {
   return report;
 }
 
-const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
-const OPC = 'cd63cb71954a9f4e48a5994e37a02baf';
-
 /** The world, the modem and the Pi registered; with `aka` the SIM's key is on the server (issue 19). */
 async function setUp(o: { aka?: boolean; options?: TerminalOptions } = {}): Promise<void> {
-  const akaVault = o.aka
-    ? new AkaVault(parseKeyring(JSON.stringify({ current: 'k1', keys: { k1: newServerKey() } })))
-    : undefined;
-  world = await SimWorld.start(akaVault ? { akaVault } : {});
-  await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
-  if (o.aka) await world.server.admin.setAkaKey({ subscriber: IMSI, k: K, opc: OPC });
-  sim = o.aka ? SimWorld.sim({ k: K, opc: OPC }) : SimWorld.sim();
+  ({ world, sim } = await subscriberWorld({}, { aka: o.aka }));
   host = await SimModemHost.start({ dialect: 'quectel' });
   piDisk = new SimNvStore();
   modem = await Modem.open({ path: host.path, timeoutMs: 2000, settleMs: 300, reopenMs: 50 });
@@ -112,7 +76,7 @@ afterEach(async () => {
 describe('FIG. 16 with a modem terminal ([0058]–[0066])', () => {
   it('the SIM moves between a simulated terminal and the Pi modem terminal; each sync carries the differences', async () => {
     await setUp();
-    const a = await registeredSimTerminal('10a');
+    const a = await registeredTerminal(world, sim, '10a');
 
     // T0–T1 on 10a.
     a.reader.insert(sim);
@@ -140,12 +104,7 @@ describe('FIG. 16 with a modem terminal ([0058]–[0066])', () => {
     // The Pi again: only a2 comes down.
     expect(ids(await mountPi(), 'downloaded')).toEqual(['a2']);
     expect(await terminalData(a)).toEqual(await userArea(world));
-    const piData: Record<string, string> = {};
-    for (const c of CATEGORIES) {
-      for (const r of await pi.records.list(c))
-        if (r.body !== null) piData[`${c}/${r.id}`] = fromUtf8(r.body);
-    }
-    expect(piData).toEqual(await userArea(world));
+    expect(await terminalData({ terminal: pi })).toEqual(await userArea(world));
   });
 
   it('issue 19 over AT+CSIM: the SIM in the modem answers the AKA challenge; the Pi keeps its data sealed', async () => {

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AkaVault, newServerKey, parseKeyring } from '../../broker/index.js';
-import { KeyringAgent, type SimTerminal, SimWorld } from '../../cli/sim-world.js';
+import { KeyringAgent, type SimTerminal, type SimWorld } from '../../cli/sim-world.js';
 import {
   CATEGORIES,
   fromUtf8,
@@ -13,7 +12,16 @@ import {
 import { VpcdRig } from '../../hal-pcsc/vpcd-test-rig.js';
 import { SimNvStore } from '../../hal-sim/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
-import { ICCID, IMSI, LOGIN, TERMINAL_PASSWORD, terminalData, userArea } from './world.js';
+import {
+  ids,
+  LOGIN,
+  nextReport,
+  registeredTerminal,
+  subscriberWorld,
+  TERMINAL_PASSWORD,
+  terminalData,
+  userArea,
+} from './world.js';
 
 /**
  * FIG. 16 with terminal 10a built like a PC with a USB smart-card reader:
@@ -29,21 +37,7 @@ let pc: Terminal;
 const pcs: Terminal[] = [];
 
 const agent = () => new KeyringAgent({ pin: '1234', terminalPassword: TERMINAL_PASSWORD });
-const ids = (report: SyncReport, key: 'downloaded' | 'uploaded') => report[key].map((c) => c.id).sort();
-
-/** Resolves with the next report of `trigger`: pcscd announces the card asynchronously (~400 ms poll). */
-function nextReport(terminal: Terminal, trigger: SyncReport['trigger']): Promise<SyncReport> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${trigger} report`)), 10_000);
-    const off = terminal.onReport((r) => {
-      if (r.trigger !== trigger) return;
-      clearTimeout(timer);
-      off();
-      resolve(r);
-    });
-  });
-}
-
+/** pcscd announces the card asynchronously (~400 ms poll): the report comes after the insertion. */
 async function mountPc(): Promise<SyncReport> {
   const report = nextReport(pc, 'mount');
   await rig.insertCard(sim);
@@ -87,29 +81,9 @@ async function setUpPc(
   pc.start();
 }
 
-async function registeredSimTerminal(
-  name: string,
-  policy: PolicyName,
-  options: TerminalOptions = {},
-): Promise<SimTerminal> {
-  const t = await world.addTerminal(name, agent(), options);
-  t.reader.insert(sim);
-  await world.register(t, {
-    policy,
-    loginPassword: LOGIN,
-    terminalPassword: TERMINAL_PASSWORD,
-    categories: [...CATEGORIES],
-  });
-  t.reader.remove();
-  t.terminal.start();
-  return t;
-}
-
 beforeEach(async () => {
   rig = await VpcdRig.start();
-  world = await SimWorld.start();
-  await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
-  sim = SimWorld.sim();
+  ({ world, sim } = await subscriberWorld());
 });
 
 afterEach(async () => {
@@ -121,7 +95,7 @@ afterEach(async () => {
 describe('FIG. 16 with a PC/SC terminal: one SIM moved between a PC reader and a simulated terminal', () => {
   it('each mount downloads what that terminal lacks; each demount uploads its update', async () => {
     await setUpPc('fig10-subscriber-binding');
-    const b = await registeredSimTerminal('10b', 'fig10-subscriber-binding');
+    const b = await registeredTerminal(world, sim, '10b');
 
     // T0: SIM in the PC's reader, user area empty ([0059]).
     expect(ids(await mountPc(), 'downloaded')).toEqual([]);
@@ -150,7 +124,7 @@ describe('FIG. 16 with a PC/SC terminal: one SIM moved between a PC reader and a
 
   it('FIG. 11-A/B: both terminals put their IDs on the SIM through their readers and sync by that list', async () => {
     await setUpPc('fig11-terminal-list');
-    const b = await registeredSimTerminal('10b', 'fig11-terminal-list');
+    const b = await registeredTerminal(world, sim, '10b', { policy: 'fig11-terminal-list' });
     expect(ids(await mountPc(), 'downloaded')).toEqual([]);
     await pc.edit('pim', 'p1', utf8('Dentist 10:00'));
     expect(ids(await demountPc(), 'uploaded')).toEqual(['p1']);
@@ -161,19 +135,11 @@ describe('FIG. 16 with a PC/SC terminal: one SIM moved between a PC reader and a
   });
 
   it('issue 19 through pcscd: the SIM answers the AKA challenge in the PC reader, and both terminals keep the data sealed', async () => {
-    const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
-    const OPC = 'cd63cb71954a9f4e48a5994e37a02baf';
     await world.close();
-    const akaVault = new AkaVault(
-      parseKeyring(JSON.stringify({ current: 'k1', keys: { k1: newServerKey() } })),
-    );
-    world = await SimWorld.start({ akaVault });
-    await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
-    await world.server.admin.setAkaKey({ subscriber: IMSI, k: K, opc: OPC });
-    sim = SimWorld.sim({ k: K, opc: OPC });
+    ({ world, sim } = await subscriberWorld({}, { aka: true }));
     const pcDisk = new SimNvStore();
     await setUpPc('fig10-subscriber-binding', { sealed: true }, pcDisk);
-    const b = await registeredSimTerminal('10b', 'fig10-subscriber-binding', { sealed: true });
+    const b = await registeredTerminal(world, sim, '10b', { options: { sealed: true } });
 
     expect(ids(await mountPc(), 'downloaded')).toEqual([]);
     const afterPcMount = Math.max(...(sim.snapshot().seqMs ?? []));

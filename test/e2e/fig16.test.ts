@@ -1,30 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KeyringAgent, type SimTerminal, SimWorld } from '../../cli/sim-world.js';
-import { CATEGORIES, type SyncReport, type TerminalOptions, utf8 } from '../../core/index.js';
+import type { SimTerminal, SimWorld } from '../../cli/sim-world.js';
+import { type SyncReport, utf8 } from '../../core/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
 import { worldOptions } from '../support/backend.js';
-import { ICCID, IMSI, LOGIN, TERMINAL_PASSWORD, terminalData, userArea } from './world.js';
+import { ids, registeredTerminal, subscriberWorld, terminalData, userArea } from './world.js';
 
 let world: SimWorld;
 let sim: VirtualUicc;
-
-async function registeredTerminal(name: string, options: TerminalOptions = {}): Promise<SimTerminal> {
-  const t = await world.addTerminal(
-    name,
-    new KeyringAgent({ pin: '1234', terminalPassword: TERMINAL_PASSWORD }),
-    options,
-  );
-  t.reader.insert(sim);
-  await world.register(t, {
-    policy: 'fig10-subscriber-binding',
-    loginPassword: LOGIN,
-    terminalPassword: TERMINAL_PASSWORD,
-    categories: [...CATEGORIES],
-  });
-  t.reader.remove();
-  t.terminal.start();
-  return t;
-}
 
 /** Inserts the SIM and returns the mount sync's report. */
 async function mount(t: SimTerminal): Promise<SyncReport> {
@@ -45,12 +27,8 @@ async function demount(t: SimTerminal): Promise<SyncReport> {
   return reports[0]!;
 }
 
-const ids = (report: SyncReport, key: 'downloaded' | 'uploaded') => report[key].map((c) => c.id).sort();
-
 beforeEach(async () => {
-  world = await SimWorld.start(await worldOptions());
-  await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
-  sim = SimWorld.sim();
+  ({ world, sim } = await subscriberWorld(await worldOptions()));
 });
 
 afterEach(async () => {
@@ -59,9 +37,9 @@ afterEach(async () => {
 
 describe('FIG. 16: one SIM moved between three terminals ([0058]–[0066])', () => {
   it('each mount downloads exactly what that terminal lacks; each demount uploads its update', async () => {
-    const a = await registeredTerminal('10a');
-    const b = await registeredTerminal('10b');
-    const c = await registeredTerminal('10c');
+    const a = await registeredTerminal(world, sim, '10a');
+    const b = await registeredTerminal(world, sim, '10b');
+    const c = await registeredTerminal(world, sim, '10c');
 
     // T0: SIM on 10a, user area empty ([0059]).
     expect(ids(await mount(a), 'downloaded')).toEqual([]);
@@ -105,8 +83,8 @@ describe('FIG. 16: one SIM moved between three terminals ([0058]–[0066])', () 
   });
 
   it('[0060]: a deletion travels like any other update', async () => {
-    const a = await registeredTerminal('10a');
-    const b = await registeredTerminal('10b');
+    const a = await registeredTerminal(world, sim, '10a');
+    const b = await registeredTerminal(world, sim, '10b');
     await mount(a);
     await a.terminal.edit('contacts', 'x', utf8('X'));
     await demount(a);
@@ -120,19 +98,19 @@ describe('FIG. 16: one SIM moved between three terminals ([0058]–[0066])', () 
   });
 
   it("[0067]: data already on the server comes down at a new terminal's first sync", async () => {
-    const a = await registeredTerminal('10a');
+    const a = await registeredTerminal(world, sim, '10a');
     await mount(a);
     for (let i = 0; i < 25; i++) await a.terminal.edit('contacts', `c${i}`, utf8(`contact ${i}`));
     await demount(a);
-    const late = await registeredTerminal('late');
+    const late = await registeredTerminal(world, sim, 'late');
     expect((await mount(late)).downloaded).toHaveLength(25);
     expect(await terminalData(late)).toEqual(await userArea(world));
   });
 
   it('[0068]: edits made while the SIM was elsewhere upload at the next mount', async () => {
     // The user of A chose to edit without the SIM ([0023]/[0068]; the default is read-only).
-    const a = await registeredTerminal('10a', { withoutSim: 'editable' });
-    const b = await registeredTerminal('10b');
+    const a = await registeredTerminal(world, sim, '10a', { options: { withoutSim: 'editable' } });
+    const b = await registeredTerminal(world, sim, '10b');
     // Opened with the terminal password alone: the SIM is in neither terminal.
     await a.terminal.edit('archive', 'photo', utf8('jpeg bytes'));
     await mount(b);

@@ -1,30 +1,12 @@
 import { createHash } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ByteStream } from '../../hal/index.js';
-import { photoBytes } from '../support/photo.js';
-import {
-  closeScene,
-  type Member,
-  member,
-  type Scene,
-  scene,
-  syncWithSim,
-  WrappedLink,
-  withSim,
-} from './scene.js';
+import { MIB, photoBytes } from '../support/photo.js';
+import { type Member, member, sceneEachTest, syncWithSim, WrappedLink, withSim } from './scene.js';
 import { IMSI } from './world.js';
 
-let s: Scene;
-beforeEach(async () => {
-  s = await scene();
-});
-afterEach(async () => {
-  await closeScene(s);
-});
+const s = sceneEachTest();
 
-const MIB = 1024 * 1024;
-/** A contact's photo as people have them: already compressed, so the protocol's deflate takes nothing off. */
-const photo = (bytes: number, seed = 0) => photoBytes(bytes, seed);
 /** A body as its length and SHA-256: quick to compare, and short when a test fails. */
 const digest = (b: Uint8Array | null | undefined) =>
   b ? `${b.length} bytes, sha256 ${createHash('sha256').update(b).digest('hex')}` : b;
@@ -91,7 +73,7 @@ async function listed(t: Member, id: string) {
 
 describe('[0094] a body too large for any download page comes down whole unless the terminal chose lazy download', () => {
   it('[0094]: a 5 MiB photo from another terminal arrives whole in one sync on a terminal without lazy settings, before anyone opens it', async () => {
-    const ann = photo(5 * MIB);
+    const ann = photoBytes(5 * MIB);
     await uploadedByA([{ category: 'contacts', id: 'ann', body: ann }]);
 
     const b = await member(s, 'b');
@@ -112,7 +94,7 @@ describe('[0094] a body too large for any download page comes down whole unless 
   });
 
   it('[0085]: under a download limit smaller than the body, it arrives whole over several syncs, each within the limit and each byte fetched once', async () => {
-    const ann = photo(5 * MIB, 1);
+    const ann = photoBytes(5 * MIB, 1);
     await uploadedByA([{ category: 'contacts', id: 'ann', body: ann }]);
     const b = await member(s, 'b');
 
@@ -140,7 +122,7 @@ describe('[0094] a body too large for any download page comes down whole unless 
   });
 
   it('[0094]: a link cut in the middle of the fetch fails that sync; the next one resumes where it stopped, fetching each byte once', async () => {
-    const ann = photo(5 * MIB, 4);
+    const ann = photoBytes(5 * MIB, 4);
     await uploadedByA([{ category: 'contacts', id: 'ann', body: ann }]);
     const link = new ReceiveCut(s.world.link());
     const b = await member(s, 'b', { link });
@@ -161,8 +143,8 @@ describe('[0094] a body too large for any download page comes down whole unless 
   });
 
   it('[0094]: a terminal that chose lazy download for the archive keeps the archive item a stub until opened, while the contact it did not choose lazy for arrives whole', async () => {
-    const ann = photo(5 * MIB, 2);
-    const film = photo(5 * MIB, 3);
+    const ann = photoBytes(5 * MIB, 2);
+    const film = photoBytes(5 * MIB, 3);
     await uploadedByA([
       { category: 'contacts', id: 'ann', body: ann },
       { category: 'archive', id: 'film', body: film },

@@ -1,16 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../core/index.js';
 import { photoBytes } from '../support/photo.js';
-import { closeScene, DroppingLink, member, type Scene, scene, syncWithSim, withSim } from './scene.js';
+import { DroppingLink, member, sceneEachTest, syncWithSim, withSim } from './scene.js';
 import { IMSI } from './world.js';
 
-let s: Scene;
-beforeEach(async () => {
-  s = await scene();
-});
-afterEach(async () => {
-  await closeScene(s);
-});
+const s = sceneEachTest();
 
 /** A photo (already compressed data: nothing for the protocol's deflate to take). */
 const photo = photoBytes(200_000);

@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { KeyringAgent, SimWorld } from '../../cli/sim-world.js';
-import { CATEGORIES, Terminal, utf8 } from '../../core/index.js';
+import { KeyringAgent } from '../../cli/sim-world.js';
+import { Terminal, utf8 } from '../../core/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
-import { ICCID, IMSI, LOGIN, TERMINAL_PASSWORD, terminalData, userArea } from './world.js';
+import {
+  IMSI,
+  registerWithSim,
+  subscriberWorld,
+  TERMINAL_PASSWORD,
+  terminalData,
+  userArea,
+} from './world.js';
 
 const KEYRING = { pin: '1234', terminalPassword: TERMINAL_PASSWORD };
 const body = (tag: string) => utf8(tag.padEnd(900, '.'));
@@ -13,23 +20,12 @@ const body = (tag: string) => utf8(tag.padEnd(900, '.'));
  * next sync makes a dozen NV commits.
  */
 async function scene() {
-  const world = await SimWorld.start({ transport: 'memory' });
-  await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
-  const sim = SimWorld.sim();
+  const { world, sim } = await subscriberWorld({ transport: 'memory' });
   const options = { pageBytes: 1024, batchBytes: 2048 };
   const b = await world.addTerminal('b', new KeyringAgent(KEYRING), options);
   const nv = new SimNvStore();
   const a = await world.addTerminal('a', new KeyringAgent(KEYRING), { ...options, nv });
-  for (const t of [a, b]) {
-    t.reader.insert(sim);
-    await world.register(t, {
-      policy: 'fig10-subscriber-binding',
-      loginPassword: LOGIN,
-      terminalPassword: TERMINAL_PASSWORD,
-      categories: [...CATEGORIES],
-    });
-    t.reader.remove();
-  }
+  for (const t of [a, b]) await registerWithSim(world, t, sim);
   b.reader.insert(sim);
   for (let i = 0; i < 6; i++) await b.terminal.edit('mail', `b${i}`, body(`b${i}`));
   await b.terminal.sync();

@@ -1,15 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { utf8 } from '../../core/index.js';
-import { closeScene, member, type Scene, scene, syncWithSim, withSim } from './scene.js';
+import { member, sceneEachTest, syncWithSim, withSim } from './scene.js';
 import { IMSI, terminalData, userArea } from './world.js';
 
-let s: Scene;
-beforeEach(async () => {
-  s = await scene();
-});
-afterEach(async () => {
-  await closeScene(s);
-});
+const s = sceneEachTest();
 
 describe('[0060] / [0068]: a record created again after its deletion (issue 21)', () => {
   it('is applied as a new version: no conflict, no copy, no conflict notice', async () => {

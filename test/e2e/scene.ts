@@ -1,7 +1,6 @@
-import { vi } from 'vitest';
-import { KeyringAgent, type SimTerminal, SimWorld } from '../../cli/sim-world.js';
+import { afterEach, beforeEach, vi } from 'vitest';
+import { KeyringAgent, type SimTerminal, type SimWorld } from '../../cli/sim-world.js';
 import {
-  CATEGORIES,
   type Category,
   type PolicyName,
   type SyncReport,
@@ -12,7 +11,7 @@ import type { Battery, ByteStream, Clock, IdleSensor, RadioLink } from '../../ha
 import { SimCardReader, SimNvStore } from '../../hal-sim/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
 import { worldOptions } from '../support/backend.js';
-import { ICCID, IMSI, LOGIN, TERMINAL_PASSWORD } from './world.js';
+import { registerWithSim, subscriberWorld, TERMINAL_PASSWORD } from './world.js';
 
 /** Helpers for the trigger, selection, erase and lazy-download tests (the real server over in-memory links, simulated terminals). */
 
@@ -26,14 +25,29 @@ export interface Scene {
 
 /** A world with the subscriber added; `clock` (a VirtualClock) puts its server and terminals on virtual time. */
 export async function scene(options: { clock?: Clock } = {}): Promise<Scene> {
-  const world = await SimWorld.start(await worldOptions(options));
-  await world.server.admin.addSubscriber({ subscriber: IMSI, iccid: ICCID, loginPassword: LOGIN });
-  return { world, sim: SimWorld.sim(), own: [] };
+  const { world, sim } = await subscriberWorld(await worldOptions(options));
+  return { world, sim, own: [] };
 }
 
 export async function closeScene(s: Scene): Promise<void> {
   for (const t of s.own) await t.stop();
   await s.world.close();
+}
+
+/**
+ * A fresh scene for every test of the file that calls it: made before each
+ * test, closed after it. The object stays the same; its fields are the
+ * running test's.
+ */
+export function sceneEachTest(options: { clock?: Clock } = {}): Scene {
+  const s = {} as Scene;
+  beforeEach(async () => {
+    Object.assign(s, await scene(options));
+  });
+  afterEach(async () => {
+    await closeScene(s);
+  });
+  return s;
 }
 
 export type Member = SimTerminal & { agent: KeyringAgent; reports: SyncReport[] };
@@ -85,14 +99,7 @@ export async function member(
       ...(how.link ? { link: how.link } : {}),
     });
   }
-  t.reader.insert(how.card ?? s.sim);
-  await s.world.register(t, {
-    policy: how.policy ?? 'fig10-subscriber-binding',
-    loginPassword: LOGIN,
-    terminalPassword: TERMINAL_PASSWORD,
-    categories: how.categories ?? [...CATEGORIES],
-  });
-  t.reader.remove();
+  await registerWithSim(s.world, t, how.card ?? s.sim, how);
   const reports: SyncReport[] = [];
   t.terminal.onReport((r) => reports.push(r));
   return { ...t, agent, reports };

@@ -1,9 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SimWorld } from '../../cli/sim-world.js';
 import { fromUtf8, openDataKey, SEAL_KEY, Terminal, utf8 } from '../../core/index.js';
 import type { NvStore } from '../../hal/index.js';
 import { SimCardReader } from '../../hal-sim/index.js';
-import { closeScene, KEYRING, member, type Scene, scene, syncWithSim, withSim } from './scene.js';
+import { KEYRING, member, sceneEachTest, syncWithSim, withSim } from './scene.js';
 import { TERMINAL_PASSWORD, userArea } from './world.js';
 
 /**
@@ -13,13 +13,7 @@ import { TERMINAL_PASSWORD, userArea } from './world.js';
  * (verified by the card) and the terminal password (core/auth/data-key.ts).
  */
 
-let s: Scene;
-beforeEach(async () => {
-  s = await scene();
-});
-afterEach(async () => {
-  await closeScene(s);
-});
+const s = sceneEachTest();
 
 const SECRET = 'Ann Example, +49 30 1234567, the door code is Wombat-Quokka';
 

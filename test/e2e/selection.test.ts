@@ -1,15 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { utf8 } from '../../core/index.js';
-import { closeScene, member, type Scene, scene, syncWithSim, withSim } from './scene.js';
+import { member, sceneEachTest, syncWithSim, withSim } from './scene.js';
 import { IMSI, terminalData, userArea } from './world.js';
 
-let s: Scene;
-beforeEach(async () => {
-  s = await scene();
-});
-afterEach(async () => {
-  await closeScene(s);
-});
+const s = sceneEachTest();
 
 describe('FIG. 15 / FIG. 7b / [0033]: per-terminal data selection', () => {
   it('adding a category brings its existing server data down; removing one stops its sync, server data kept', async () => {

@@ -1,17 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SyncError, Terminal, utf8 } from '../../core/index.js';
 import { type ByteStream, HalError } from '../../hal/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
-import { closeScene, member, type Scene, scene, syncWithSim, WrappedLink, withSim } from './scene.js';
+import { member, sceneEachTest, syncWithSim, WrappedLink, withSim } from './scene.js';
 import { terminalData, userArea } from './world.js';
 
-let s: Scene;
-beforeEach(async () => {
-  s = await scene();
-});
-afterEach(async () => {
-  await closeScene(s);
-});
+const s = sceneEachTest();
 
 async function refusal(work: Promise<unknown>): Promise<SyncError> {
   const error = await work.then(

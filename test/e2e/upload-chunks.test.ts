@@ -1,36 +1,31 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { type SyncServer, startSyncServer } from '../../broker/index.js';
 import { KeyringAgent, memoryLink } from '../../cli/sim-world.js';
 import { fromUtf8, MAX_UPLOAD_PART_BYTES, Terminal, utf8 } from '../../core/index.js';
 import type { ByteStream } from '../../hal/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
-import { photoBytes } from '../support/photo.js';
+import { MIB, photoBytes } from '../support/photo.js';
 import {
   closeScene,
   KEYRING,
   member,
   type Scene,
   scene,
+  sceneEachTest,
   syncWithSim,
   WrappedLink,
   withSim,
 } from './scene.js';
 import { IMSI, terminalData, userArea } from './world.js';
 
-let s: Scene;
+const s = sceneEachTest();
 let small: SyncServer | undefined;
-beforeEach(async () => {
-  s = await scene();
-});
+// Registered after the scene's hooks, so it runs before the scene closes.
 afterEach(async () => {
   await small?.close();
   small = undefined;
-  await closeScene(s);
 });
 
-const MIB = 1024 * 1024;
-/** A contact's photo as people have them: already compressed, so the protocol's deflate takes nothing off. */
-const photo = (bytes: number, seed = 0) => photoBytes(bytes, seed);
 /** Byte arrays compared as one string: vitest compares them element by element, slowly. */
 const latin1 = (b: Uint8Array | null | undefined) => (b ? new TextDecoder('latin1').decode(b) : b);
 
@@ -85,7 +80,7 @@ class CuttingLink extends WrappedLink {
 describe('[0094] upload counterpart: a body larger than an upload batch goes up in parts', () => {
   it('a contact with a 5 MiB photo goes up in parts and arrives intact on a second terminal, with the edits made beside it', async () => {
     const a = await member(s, 'a');
-    const ann = photo(5 * MIB);
+    const ann = photoBytes(5 * MIB);
     await withSim(s, a, async () => {
       await a.terminal.edit('contacts', 'ann', ann, { title: 'Ann' });
       for (let i = 0; i < 5; i++) await a.terminal.edit('contacts', `c${i}`, utf8(`Carol ${i}`));
@@ -124,7 +119,7 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
   it('a link cut in the middle of a part resumes at the last acknowledged one: each byte is sent once', async () => {
     const link = new CuttingLink(s.world.link());
     const a = await member(s, 'a', { link });
-    const ann = photo(2 * MIB, 3);
+    const ann = photoBytes(2 * MIB, 3);
     await withSim(s, a, async () => {
       await a.terminal.edit('contacts', 'ann', ann);
       await a.terminal.edit('contacts', 'bob', utf8('Bob'));
@@ -164,7 +159,7 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
     const a = await member(s, 'a', { link });
     await withSim(s, a, async () => {
       for (let i = 0; i < 50; i++) await a.terminal.edit('contacts', `c${i}`, utf8(`Contact ${i}`));
-      await a.terminal.edit('contacts', 'ann', photo(5 * MIB));
+      await a.terminal.edit('contacts', 'ann', photoBytes(5 * MIB));
       for (let i = 0; i < 49; i++) await a.terminal.edit('pim', `e${i}`, utf8(`Event ${i}`));
     });
 
@@ -183,7 +178,7 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
     expect((await partBytes(a.terminal.terminalId)).bytes).toBe(0);
 
     // A smaller photo: the record goes up again, and is no longer set aside.
-    const smaller = photo(3 * MIB, 1);
+    const smaller = photoBytes(3 * MIB, 1);
     await withSim(s, a, async () => {
       await a.terminal.edit('contacts', 'ann', smaller);
     });
@@ -222,9 +217,9 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
     });
     const link = memoryLink(small);
     const a = await member(s, 'a', { link });
-    const ann = photo(300 * 1024, 9);
+    const ann = photoBytes(300 * 1024, 9);
     await withSim(s, a, async () => {
-      for (let i = 0; i < 100; i++) await a.terminal.edit('contacts', `c${i}`, photo(1000, i));
+      for (let i = 0; i < 100; i++) await a.terminal.edit('contacts', `c${i}`, photoBytes(1000, i));
       await a.terminal.edit('contacts', 'ann', ann);
     });
 
@@ -245,7 +240,7 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
   });
 
   it('a power cut at any commit of a sync with a large body loses nothing, applies it once and sends its parts once', async () => {
-    const ann = photo(MIB, 5);
+    const ann = photoBytes(MIB, 5);
     /** Terminal A with a large and a small edit, and its flash. */
     const ready = async (sc: Scene) => {
       const nv = new SimNvStore();

@@ -1,3 +1,6 @@
+/** 2^20 bytes, the unit photo and body sizes are given in. */
+export const MIB = 1024 * 1024;
+
 /**
  * A photo's bytes as a terminal holds them: JPEG (or HEIC) data is already
  * compressed, so it looks random to deflate. A seeded xorshift32 stream:
