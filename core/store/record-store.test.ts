@@ -1,7 +1,8 @@
+import { decode, encode } from 'cborg';
 import { describe, expect, it } from 'vitest';
 import { SimNvStore, VirtualClock } from '../../hal-sim/index.js';
 import { utf8 } from '../bytes.js';
-import { RecordStore } from './record-store.js';
+import { type PendingBatch, RecordStore } from './record-store.js';
 
 function setup() {
   const nv = new SimNvStore();
@@ -149,5 +150,43 @@ describe('record store (personal information storage area 6a)', () => {
     expect(await store.erase(['contacts'])).toBe(1);
     expect(await store.list('contacts')).toEqual([]);
     expect((await store.list('mail')).length).toBe(1);
+  });
+
+  it('the batch record is one row per record, and ids stay fresh after it settles', async () => {
+    const { store, nv } = setup();
+    await store.put('contacts', 'a', utf8('A'));
+    await store.put('mail', 'm1', utf8('M'));
+    const batch = await store.beginBatch(await store.dirty(['contacts', 'mail']));
+    const [a, m1] = batch.items;
+    expect(decode((await nv.get('m/batch')) as Uint8Array)).toEqual([
+      batch.id,
+      ['contacts', 'a', a?.editedAt],
+      ['mail', 'm1', m1?.editedAt],
+    ]);
+    expect(await store.pendingBatch()).toEqual(batch);
+    await store.settleBatch(batch, [
+      { kind: 'applied', seq: 1 },
+      { kind: 'applied', seq: 2 },
+    ]);
+    await store.put('contacts', 'a', utf8('A2'));
+    expect((await store.beginBatch(await store.dirty(['contacts']))).id).toBe(batch.id + 1);
+  });
+
+  it('a batch left in flight by an earlier version (its map form) still reads and settles', async () => {
+    const { store, nv } = setup();
+    const edited = await store.put('contacts', 'a', utf8('A'));
+    // What beginBatch wrote before the row form: { id, items: [{ category, id, editedAt }] }.
+    const old = { id: 7, items: [{ category: 'contacts', id: 'a', editedAt: edited.editedAt }] };
+    await nv.commit([
+      { op: 'put', key: 'm/batch-id', value: encode(7) },
+      { op: 'put', key: 'm/batch', value: encode(old) },
+    ]);
+    const pending = await store.pendingBatch();
+    expect(pending).toEqual(old);
+    await store.settleBatch(pending as PendingBatch, [{ kind: 'applied', seq: 3 }], 3);
+    expect(await store.get('contacts', 'a')).toMatchObject({ base: 3, dirty: false });
+    expect(await store.pendingBatch()).toBeUndefined();
+    await store.put('contacts', 'a', utf8('A2'));
+    expect((await store.beginBatch(await store.dirty(['contacts']))).id).toBe(8);
   });
 });

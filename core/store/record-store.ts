@@ -1,4 +1,4 @@
-import { encode } from 'cborg';
+import { decode, encode } from 'cborg';
 import type { Clock, NvOp, NvStore, Unsubscribe } from '../../hal/index.js';
 import { Mutex } from '../mutex.js';
 import type { Category, RecordMeta } from '../protocol/index.js';
@@ -168,15 +168,19 @@ export class RecordStore {
     return (await readValue<number>(this.nv, ANCHOR_KEY)) ?? 0;
   }
 
-  pendingBatch(): Promise<PendingBatch | undefined> {
-    return readValue<PendingBatch>(this.nv, BATCH_KEY);
+  async pendingBatch(): Promise<PendingBatch | undefined> {
+    const raw = await this.nv.get(BATCH_KEY);
+    return raw === undefined ? undefined : decodeBatch(raw);
   }
 
   /** Records the batch about to be sent, under a fresh id, before it leaves the terminal. */
   beginBatch(records: readonly LocalRecord[]): Promise<PendingBatch> {
     return this.mutex.run(async () => {
       const { batch, ops } = await newBatch(this.nv, records);
-      await this.nv.commit(ops);
+      const value = encodeBatch(batch);
+      await this.nv.commit(
+        ops.map((op): NvOp => (op.key === BATCH_KEY ? { op: 'put', key: BATCH_KEY, value } : op)),
+      );
       return batch;
     });
   }
@@ -349,4 +353,24 @@ export class RecordStore {
   private async dirtyKeys(category: Category): Promise<Set<string>> {
     return new Set((await this.nv.scan(`x/${category}/`)).map(({ key }) => splitKey(key).id));
   }
+}
+
+/** m/batch's items as rows: [category, id, editedAt]. */
+type BatchRow = [Category, string, number];
+
+/**
+ * m/batch as CBOR [id, [category, id, editedAt], …] (~28 bytes for one
+ * record). The map form written before, { id, items: [{ category, id,
+ * editedAt }] } (~59 bytes), spelled every field name once per item; a batch
+ * left in flight in that form by an earlier version still reads and settles.
+ */
+function encodeBatch(batch: PendingBatch): Uint8Array {
+  return encode([batch.id, ...batch.items.map((i): BatchRow => [i.category, i.id, i.editedAt])]);
+}
+
+function decodeBatch(raw: Uint8Array): PendingBatch {
+  const value = decode(raw) as PendingBatch | [number, ...BatchRow[]];
+  if (!Array.isArray(value)) return value;
+  const [id, ...rows] = value;
+  return { id, items: rows.map(([category, record, editedAt]) => ({ category, id: record, editedAt })) };
 }
