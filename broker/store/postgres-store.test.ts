@@ -207,8 +207,13 @@ describe('PostgreSQL store across processes', () => {
         );
       });
     const seqs = await Promise.all([crossed(a, X, Y), crossed(b, Y, X)]);
+    // Each committed once: one record in each subscriber's log.
     expect(seqs).toEqual([1, 1]);
-    expect(runs).toBe(3);
+    // At least the victim ran again. On a loaded machine both may be chosen (each backend's deadlock check can
+    // run before the other victim's locks are released), and two retries in opposite orders can cross again,
+    // so the count is bounded by the attempts, not fixed (a CI run saw 4).
+    expect(runs).toBeGreaterThanOrEqual(3);
+    expect(runs).toBeLessThanOrEqual(2 * 3);
     await Promise.all([a.close(), b.close()]);
   });
 });
