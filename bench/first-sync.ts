@@ -13,7 +13,11 @@ import { type BenchResult, machine, median, printResult, type Row } from './repo
  * and separately an archive that comes down as stubs ([0094]) whose
  * substance is then fetched on access, item by item. Each time is divided
  * by a raw TCP copy of the same number of bytes on loopback (a bare server
- * process writing them, this process reading them) in the same run.
+ * process writing them, this process reading them) in the same run. The
+ * archive's bytes are photo-like (already compressed media: noise to
+ * deflate) unless `compressible`, which gives the templated bytes earlier
+ * runs used (deflate shrinks them ~150:1, so compression's CPU is measured
+ * too).
  */
 export interface FirstSyncOptions {
   contacts?: number;
@@ -22,6 +26,8 @@ export interface FirstSyncOptions {
   itemBytes?: number;
   /** Fetch chunk sizes to try (the terminal's `lazy.chunkBytes`); the first is the default. */
   chunks?: number[];
+  /** Templated archive bytes that deflate shrinks, instead of photo-like noise. */
+  compressible?: boolean;
   timeoutMs?: number;
 }
 
@@ -50,7 +56,8 @@ async function seed(t: BenchTerminal, o: Required<FirstSyncOptions>): Promise<Se
   for (let at = 0, i = 0; at < o.archiveBytes; at += o.itemBytes, i++) {
     const size = Math.min(o.itemBytes, o.archiveBytes - at);
     archiveIds.push(`a${i}`);
-    await data.edit('archive', `a${i}`, body(i, size), { title: `scan-${i}.pdf` });
+    const bytes = o.compressible ? body(i, size) : photoLike(i, size);
+    await data.edit('archive', `a${i}`, bytes, { title: `photo-${i}.jpg` });
   }
   const report = await t.terminal.mount();
   t.reader.remove();
@@ -58,6 +65,19 @@ async function seed(t: BenchTerminal, o: Required<FirstSyncOptions>): Promise<Se
   if (report?.uploaded.length !== o.contacts + archiveIds.length)
     throw new Error('seeding upload incomplete');
   return { contacts: o.contacts, contactBytes, archiveIds, archiveBytes: o.archiveBytes };
+}
+
+/** A photo's bytes as deflate sees them (JPEG data is already compressed): a seeded xorshift32 stream. */
+function photoLike(seed: number, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = (seed * 2654435761 + 0x9e3779b9) >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
 }
 
 async function rawMs(raw: BrokerChild, bytes: number, timeoutMs: number): Promise<number> {
@@ -72,6 +92,7 @@ export async function run(options: FirstSyncOptions = {}): Promise<BenchResult> 
     archiveBytes: options.archiveBytes ?? 200_000_000,
     itemBytes: options.itemBytes ?? 1_000_000,
     chunks: options.chunks ?? [64 * KIB, 1024 * KIB],
+    compressible: options.compressible ?? false,
     timeoutMs: options.timeoutMs ?? 300_000,
   };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'simsync-first-sync-'));
@@ -144,7 +165,8 @@ export async function run(options: FirstSyncOptions = {}): Promise<BenchResult> 
       await a.terminal.demount();
       if (fetched !== seeded.archiveBytes)
         throw new Error(`fetched ${fetched} of ${seeded.archiveBytes} bytes`);
-      const label = `${seeded.archiveBytes / 1e6} MB archive, ${seeded.archiveIds.length} items, chunk ${chunkBytes / KIB} KiB`;
+      const kind = o.compressible ? 'templated' : 'photo-like';
+      const label = `${seeded.archiveBytes / 1e6} MB ${kind} archive, ${seeded.archiveIds.length} items, chunk ${chunkBytes / KIB} KiB`;
       rows.push({
         data: label,
         phase: 'stubs',

@@ -106,7 +106,8 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     const wrapped = await wrap(encodeReply(reply), { compress, envelope: false });
     return new Promise<void>((resolve, reject) => {
       if (!broker) return reject(new Error('broker not started'));
-      const payload = Buffer.from(wrapped);
+      // The reply's own bytes, not a copy (a substance reply is most of a MiB).
+      const payload = Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength);
       broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) =>
         err ? reject(err) : resolve(),
       );

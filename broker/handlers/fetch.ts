@@ -1,5 +1,5 @@
 import type { FetchRequest } from '../../core/protocol/index.js';
-import { fetchSubstance } from '../sync/fetch.js';
+import { fetchSubstance, substanceCacheOf } from '../sync/fetch.js';
 import { type Handled, refuse, type SyncCall, tally } from './handled.js';
 
 /** [0094]: a byte range of a stubbed record's substance, of the version the stub named. */
@@ -7,7 +7,13 @@ export async function handleFetch(
   { deps, terminal, who }: SyncCall,
   request: FetchRequest,
 ): Promise<Handled> {
-  const part = await fetchSubstance(deps.store, terminal, request, deps.limits.maxMessageBytes - 1024);
+  const part = await fetchSubstance(
+    deps.store,
+    terminal,
+    request,
+    deps.limits.maxMessageBytes - 1024,
+    substanceCacheOf(deps.sessions),
+  );
   if (part.kind === 'gone') return refuse(request.req, 'gone', part.reason, who);
   return {
     reply: { type: 'substance', req: request.req, ...part.substance },

@@ -9,6 +9,22 @@ import type { Budget } from './budget.js';
 /** Bytes asked for in one fetch by default: few round trips, well under the 4 MiB message limit. */
 export const SUBSTANCE_CHUNK_BYTES = 1024 * 1024;
 
+/**
+ * Fetches asked for before the first of them is answered (issue 20): the
+ * server has the next request in hand when it sends a reply, so a chunk
+ * costs no round trip of its own.
+ */
+export const FETCH_WINDOW = 4;
+
+/**
+ * Chunks received are kept in memory and committed to NV together once
+ * this many bytes are waiting (and whenever the fetch stops short: a link
+ * drop, a budget spent). A power cut costs at most this much fetched again;
+ * a body this size or smaller that comes whole never touches the partial
+ * store (it goes to the record in one write).
+ */
+export const FETCH_COMMIT_BYTES = 1024 * 1024;
+
 export interface FetchContext {
   session: ServerSession;
   store: RecordStore;
@@ -20,6 +36,10 @@ export interface FetchContext {
    * and counts in them; absent (a user opening a record), none apply.
    */
   budget?: Budget;
+  /** Fetches in flight at once (default FETCH_WINDOW). */
+  window?: number;
+  /** Bytes received before they are committed to NV (default FETCH_COMMIT_BYTES). */
+  commitBytes?: number;
 }
 
 async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
@@ -27,11 +47,12 @@ async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
 }
 
 /**
- * [0094]: fetches the substance of a stub in chunks, each kept in NV as it
- * arrives, so a fetch cut by a link drop resumes from the last chunk. The
- * whole is checked against the stub's SHA-256 before it replaces the stub;
- * a mismatch keeps nothing. Resolves the record with its body, or, when
- * `budget` ran out first, still a stub, what came so far kept for the next try.
+ * [0094]: fetches the substance of a stub in chunks, several in flight, the
+ * chunks kept in NV as they gather, so a fetch cut by a link drop (or a
+ * power cut) resumes from the last chunk kept. The whole is checked against
+ * the stub's SHA-256 before it replaces the stub; a mismatch keeps nothing.
+ * Resolves the record with its body, or, when `budget` ran out first, still
+ * a stub, what came so far kept for the next try.
  */
 export async function fetchSubstance(
   ctx: FetchContext,
@@ -49,7 +70,7 @@ export async function fetchSubstance(
     progress = undefined;
   }
   progress ??= { seq: record.base, size: stub.size, hash: stub.hash, got: 0 };
-  const body = await receive(ctx, category, id, progress);
+  const body = await new Receiver(ctx, category, id, progress).receive();
   if (body === undefined) return record;
   const forget = await ctx.partial.forget(category, id);
   if (body.length !== stub.size || !bytesEqual(await sha256(body), stub.hash)) {
@@ -60,29 +81,117 @@ export async function fetchSubstance(
   return (await ctx.store.get(category, id)) ?? record;
 }
 
-/** The whole substance, the chunks kept as they come; undefined when the budget stopped it. */
-async function receive(
-  ctx: FetchContext,
-  category: Category,
-  id: string,
-  from: FetchProgress,
-): Promise<Uint8Array | undefined> {
-  let progress = from;
-  while (progress.got < progress.size) {
-    const length = chunkLength(ctx, progress);
-    if (length === 0) return undefined;
-    const bytes = await fetchChunk(ctx, category, id, progress, length);
-    // One chunk holds it all: nothing to resume, so it goes straight to the record (written once).
-    if (progress.got === 0 && bytes.length === progress.size) return bytes;
-    progress = await ctx.partial.save(category, id, progress, bytes);
-  }
-  return ctx.partial.assemble(category, id);
+interface InFlight {
+  offset: number;
+  length: number;
+  reply: Promise<Uint8Array>;
 }
 
-/** The next chunk's length: a chunk, the rest, or what the sync's download limits leave ([0085]). */
-function chunkLength(ctx: FetchContext, progress: FetchProgress): number {
-  const allowance = ctx.budget === undefined ? Number.POSITIVE_INFINITY : ctx.budget.downAllowance();
-  return Math.min(ctx.chunkBytes, progress.size - progress.got, Math.floor(allowance));
+/**
+ * One fetch of a substance: the requests in flight (at most the window, and
+ * never more bytes than the budget allows), and the bytes received into the
+ * body as they come, each chunk copied once. `kept` bytes are in NV; those
+ * between `kept` and `got` are in memory only, committed in one NV commit.
+ */
+class Receiver {
+  private readonly body: Uint8Array;
+  private readonly inFlight: InFlight[] = [];
+  /** The next offset to ask for. */
+  private next: number;
+  /** Bytes received, in order, from 0. */
+  private got: number;
+  private kept: FetchProgress;
+
+  constructor(
+    private readonly ctx: FetchContext,
+    private readonly category: Category,
+    private readonly id: string,
+    from: FetchProgress,
+  ) {
+    this.body = new Uint8Array(from.size);
+    this.kept = from;
+    this.next = from.got;
+    this.got = from.got;
+  }
+
+  /** The whole substance; undefined when the budget stopped it (what came kept in NV). */
+  async receive(): Promise<Uint8Array | undefined> {
+    if (this.kept.got > 0) this.body.set(await this.ctx.partial.assemble(this.category, this.id));
+    try {
+      while (this.got < this.body.length) {
+        this.fill();
+        const head = this.inFlight.shift();
+        if (head === undefined) {
+          // The budget left nothing to ask for: keep what came for the next try.
+          await this.keep();
+          return undefined;
+        }
+        const bytes = await head.reply;
+        // One chunk holds it all: nothing to resume, so it goes straight to the record (not copied).
+        if (bytes.length === this.body.length) return bytes;
+        this.take(head, bytes);
+        if (this.got - this.kept.got >= (this.ctx.commitBytes ?? FETCH_COMMIT_BYTES)) await this.keep();
+      }
+    } catch (e) {
+      await this.stopped(e);
+      throw e;
+    }
+    return this.body;
+  }
+
+  /** Asks for chunks until the window is full, the body is asked for, or the budget is spent. */
+  private fill(): void {
+    const window = Math.max(1, this.ctx.window ?? FETCH_WINDOW);
+    while (this.inFlight.length < window && this.next < this.body.length) {
+      const length = this.nextLength();
+      if (length === 0) return;
+      const offset = this.next;
+      const reply = fetchChunk(this.ctx, this.category, this.id, this.kept, offset, length);
+      // Rejections are handled when the chunk's turn comes, or in `stopped`.
+      reply.catch(() => undefined);
+      this.inFlight.push({ offset, length, reply });
+      this.next += length;
+    }
+  }
+
+  /** The next chunk's length: a chunk, the rest, or what the sync's download limits leave ([0085]). */
+  private nextLength(): number {
+    const { budget, chunkBytes } = this.ctx;
+    const asked = this.inFlight.reduce((n, f) => n + f.length, 0);
+    const allowance = budget === undefined ? Number.POSITIVE_INFINITY : budget.downAllowance() - asked;
+    return Math.max(0, Math.min(chunkBytes, this.body.length - this.next, Math.floor(allowance)));
+  }
+
+  private take(chunk: InFlight, bytes: Uint8Array): void {
+    if (bytes.length < chunk.length) {
+      // A short answer (the server's message limit): the rest of the chunk is asked for next.
+      const offset = chunk.offset + bytes.length;
+      const length = chunk.length - bytes.length;
+      const reply = fetchChunk(this.ctx, this.category, this.id, this.kept, offset, length);
+      reply.catch(() => undefined);
+      this.inFlight.unshift({ offset, length, reply });
+    }
+    this.body.set(bytes, chunk.offset);
+    this.got = chunk.offset + bytes.length;
+  }
+
+  /** Commits the bytes received since the last commit, in one NV commit with the progress counting them. */
+  private async keep(): Promise<void> {
+    if (this.got === this.kept.got) return;
+    this.kept = await this.ctx.partial.save(
+      this.category,
+      this.id,
+      this.kept,
+      this.body.subarray(this.kept.got, this.got),
+    );
+  }
+
+  /** A failed fetch keeps what came before the failure (unless the failure was of NV itself). */
+  private async stopped(error: unknown): Promise<void> {
+    this.inFlight.splice(0);
+    if (error instanceof SyncError && error.code === 'gone') return;
+    await this.keep().catch(() => undefined);
+  }
 }
 
 async function fetchChunk(
@@ -90,6 +199,7 @@ async function fetchChunk(
   category: Category,
   id: string,
   progress: FetchProgress,
+  offset: number,
   length: number,
 ): Promise<Uint8Array> {
   let reply: Awaited<ReturnType<ServerSession['request']>>;
@@ -100,7 +210,7 @@ async function fetchChunk(
       category,
       id,
       seq: progress.seq,
-      offset: progress.got,
+      offset,
       length,
     });
   } catch (e) {
@@ -108,7 +218,7 @@ async function fetchChunk(
     throw e;
   }
   const received = reply.type === 'substance' ? reply.bytes.length : 0;
-  if (reply.type !== 'substance' || reply.offset !== progress.got || received === 0 || received > length) {
+  if (reply.type !== 'substance' || reply.offset !== offset || received === 0 || received > length) {
     throw new SyncError('protocol', `unexpected answer to fetch of ${category}/${id}`);
   }
   if (reply.size !== progress.size) throw new SyncError('protocol', `substance of ${id} changed size`);

@@ -1,5 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { vcard } from '../../bench/fixtures.js';
 import { photoBytes } from '../../test/support/photo.js';
 import { encodeRequest } from './codec.js';
@@ -65,6 +65,26 @@ describe('the payload envelope (issue 20: compression, negotiated per session)',
     const cards = upload(120);
     expect(cards.length).toBeGreaterThan(16 * 1024);
     expect((await wrap(cards, { compress: true, envelope: true }))[0]).toBe(ENVELOPE_DEFLATE);
+  });
+
+  it('a 64 KiB chunk of photo bytes (a substance reply) goes plain without any deflate stream being set up', async () => {
+    const made = vi.spyOn(globalThis, 'CompressionStream');
+    try {
+      const chunk = photoBytes(64 * 1024, 3);
+      expect(await wrap(chunk, { compress: true, envelope: false })).toBe(chunk);
+      expect(made).not.toHaveBeenCalled();
+    } finally {
+      made.mockRestore();
+    }
+  });
+
+  it('a large message whose sample has no repeats but few distinct bytes (random letters) is still deflated: Huffman alone saves an eighth', async () => {
+    let x = 7;
+    const letters = Uint8Array.from({ length: 64 * 1024 }, () => {
+      x = (x * 1103515245 + 12345) >>> 0;
+      return 97 + ((x >>> 16) % 26);
+    });
+    expect((await wrap(letters, { compress: true, envelope: true }))[0]).toBe(ENVELOPE_DEFLATE);
   });
 
   it("a deflate bomb is refused at the receiver's limit, and garbage after 00 is malformed", async () => {

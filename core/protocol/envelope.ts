@@ -13,8 +13,8 @@ import { ProtocolError } from './codec.js';
  * replies; a payload of bare CBOR (an older terminal) gets bare CBOR back. A
  * message is compressed only above `COMPRESS_ABOVE` bytes and only when that
  * saves at least an eighth: small requests and already-compressed bodies
- * (photos) go plain; a message above 16 KiB is tried on 4 KiB from its middle
- * first, so a page of photos costs no deflate of the whole. Inflating stops at the receiver's message limit, so a
+ * (photos) go plain; a message above 16 KiB is judged by 4 KiB from its middle
+ * first, so a page of photos costs no deflate at all. Inflating stops at the receiver's message limit, so a
  * small payload cannot expand past what a plain one may be.
  */
 export const ENVELOPE_DEFLATE = 0x00;
@@ -37,7 +37,7 @@ export async function wrap(
   cbor: Uint8Array,
   options: { compress: boolean; envelope: boolean },
 ): Promise<Uint8Array> {
-  if (options.compress && cbor.length > COMPRESS_ABOVE && (await worthTrying(cbor))) {
+  if (options.compress && cbor.length > COMPRESS_ABOVE && worthTrying(cbor)) {
     const deflated = await pipe(cbor, new CompressionStream('deflate-raw'), Number.POSITIVE_INFINITY);
     if (deflated.length + 1 <= cbor.length - cbor.length / 8) return prefixed(ENVELOPE_DEFLATE, deflated);
   }
@@ -53,14 +53,62 @@ const SAMPLE_BYTES = 4096;
  * from its middle, where the bulk of a batch or a page is (a part or a
  * substance is nearly all body). Photos and other compressed media do not
  * shrink, and deflating a 256 KiB page of them only to send it plain would
- * cost more than the bytes it could save.
+ * cost more than the bytes it could save. The judgement is made without
+ * zlib (issue 20: a deflate stream set up per message cost ~0.5 ms, more
+ * than a 64 KiB chunk of a photo takes to send): deflate saves an eighth
+ * only through repeats (LZ77) or a skewed byte distribution (Huffman), and
+ * the sample is measured for both.
  */
-async function worthTrying(cbor: Uint8Array): Promise<boolean> {
+function worthTrying(cbor: Uint8Array): boolean {
   if (cbor.length <= SAMPLE_ABOVE) return true;
   const from = Math.floor((cbor.length - SAMPLE_BYTES) / 2);
   const sample = cbor.subarray(from, from + SAMPLE_BYTES);
-  const deflated = await pipe(sample, new CompressionStream('deflate-raw'), Number.POSITIVE_INFINITY);
-  return deflated.length <= SAMPLE_BYTES - SAMPLE_BYTES / 8;
+  return repeatedShare(sample) >= 1 / 8 || entropyBits(sample) <= 7;
+}
+
+/** Minimum match deflate codes (RFC 1951 §3.2.5: lengths 3…258); 4 keeps chance matches of noise out. */
+const MATCH_BYTES = 4;
+
+/**
+ * The share of `sample`'s bytes that lie in a run of at least 4 bytes seen
+ * earlier in it (the last place each 4 bytes were seen, as deflate's hash
+ * chains find them first): near 0 for noise, most of it for text or
+ * templated records.
+ */
+function repeatedShare(sample: Uint8Array): number {
+  const last = new Int32Array(1 << 12).fill(-1);
+  let covered = 0;
+  let i = 0;
+  while (i + MATCH_BYTES <= sample.length) {
+    const word =
+      ((sample[i] as number) << 24) |
+      ((sample[i + 1] as number) << 16) |
+      ((sample[i + 2] as number) << 8) |
+      (sample[i + 3] as number);
+    const slot = Math.imul(word, 0x9e3779b1) >>> 20;
+    const seen = last[slot] as number;
+    last[slot] = i;
+    let run = 0;
+    if (seen >= 0) while (i + run < sample.length && sample[seen + run] === sample[i + run]) run++;
+    if (run >= MATCH_BYTES) {
+      covered += run;
+      i += run;
+    } else i++;
+  }
+  return covered / sample.length;
+}
+
+/** Order-0 entropy of `sample`, bits per byte: what Huffman coding alone could get it down to. */
+function entropyBits(sample: Uint8Array): number {
+  const counts = new Uint32Array(256);
+  for (const byte of sample) counts[byte] = (counts[byte] as number) + 1;
+  let bits = 0;
+  for (const count of counts) {
+    if (count === 0) continue;
+    const p = count / sample.length;
+    bits -= p * Math.log2(p);
+  }
+  return bits;
 }
 
 /** The message in a payload; a compressed one inflated to at most `maxBytes` ('too-large' past it, 'malformed' if not deflate). */
