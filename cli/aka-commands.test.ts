@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type ServerProcess, startServer } from '../test/crash/server-process.js';
-import { registerTerminal, simsync, terminalArgs } from '../test/support/run-cli.js';
+import { addCliSubscriber, registerTerminal, simsync, terminalArgs } from '../test/support/run-cli.js';
 
 /**
  * Issue 19 as an operator and a user meet it, through the real commands: a
@@ -12,7 +12,6 @@ import { registerTerminal, simsync, terminalArgs } from '../test/support/run-cli
  * holds the right K, another K, or none.
  */
 const IMSI = '001010000000102';
-const ICCID = '8988211000000430010';
 const LOGIN = 'aka-login-1';
 const PASSWORD = 'aka-terminal-pw-1';
 const K = '465b5ce8b199b49faa5f0a2ee238a6bc';
@@ -38,18 +37,7 @@ beforeAll(async () => {
   keyFile = path.join(dir, 'aka-keys.json');
   const keygen = await simsync(['admin', 'aka-keygen', '--aka-key-file', keyFile, '--id', 'k1']);
   expect(keygen.code, keygen.stderr).toBe(0);
-  const added = await simsync([
-    'admin',
-    'add-subscriber',
-    '--data',
-    srv(),
-    '--subscriber',
-    IMSI,
-    '--iccid',
-    ICCID,
-    '--login-password',
-    LOGIN,
-  ]);
+  const added = await addCliSubscriber(srv(), LOGIN);
   expect(added.code, added.stderr).toBe(0);
   port = await freePort();
   server = await startServer(srv(), port, ['--aka-key-file', keyFile]);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort, type ServerProcess, startServer } from '../test/crash/server-process.js';
-import { registerTerminal, simsync, terminalArgs } from '../test/support/run-cli.js';
+import { addCliSubscriber, registerTerminal, simsync, terminalArgs } from '../test/support/run-cli.js';
 
 /**
  * Issue 16, "the server talks like a server", through the real commands: a
@@ -13,7 +13,6 @@ import { registerTerminal, simsync, terminalArgs } from '../test/support/run-cli
  * mosquitto's does, and never a password.
  */
 const IMSI = '001010000000102';
-const ICCID = '8988211000000430010';
 const LOGIN = 'server-log-login-1';
 const PASSWORD = 'server-log-pw-1';
 
@@ -42,18 +41,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'simsync-server-log-'));
   port = await freePort();
   server = await startServer(path.join(dir, 'srv'), port);
-  const added = await simsync([
-    'admin',
-    'add-subscriber',
-    '--data',
-    path.join(dir, 'srv'),
-    '--subscriber',
-    IMSI,
-    '--iccid',
-    ICCID,
-    '--login-password',
-    LOGIN,
-  ]);
+  const added = await addCliSubscriber(path.join(dir, 'srv'), LOGIN);
   expect(added.code, added.stderr).toBe(0);
 }, 60_000);
 

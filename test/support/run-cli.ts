@@ -41,6 +41,22 @@ export const simsync = (args: string[], input: string[] = []) =>
 /** The virtual SIM the CLI tests put in their terminals (`--card sim`). */
 export const CLI_SIM = { imsi: '001010000000102', iccid: '8988211000000430010', pin: '1234' } as const;
 
+/** `simsync admin add-subscriber` of the CLI SIM's subscriber (IMSI and ICCID) to the server data in `data`. */
+export function addCliSubscriber(data: string, loginPassword: string): Promise<Run> {
+  return simsync([
+    'admin',
+    'add-subscriber',
+    '--data',
+    data,
+    '--subscriber',
+    CLI_SIM.imsi,
+    '--iccid',
+    CLI_SIM.iccid,
+    '--login-password',
+    loginPassword,
+  ]);
+}
+
 /** `simsync terminal …command` on the virtual SIM, its data in `data`, against the server on `port`. */
 export function terminalArgs(data: string, port: number | null, ...command: string[]): string[] {
   return [
