@@ -1,7 +1,6 @@
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
-import { encode } from 'cborg';
 import mqtt, { type MqttClient } from 'mqtt';
 import { openSqliteStore, startSyncServer } from '../broker/index.js';
 import { registerVia } from '../broker/test-support.js';
@@ -13,6 +12,7 @@ import {
   type Request,
   upTopic,
 } from '../core/protocol/index.js';
+import { flatEmptyMaps, nestedArrays } from '../test/support/cbor-bombs.js';
 import { JsonLineChild, spawnNode } from './broker-child.js';
 import { type BenchResult, machine, median, percentile, type Row, table } from './report.js';
 
@@ -212,46 +212,17 @@ const latency = (rtts: number[]) => ({
 
 // ---- 1. decode bombs ----------------------------------------------------------
 
-function arrayHead(n: number): number[] {
-  if (n < 24) return [0x80 | n];
-  if (n < 256) return [0x98, n];
-  if (n < 65_536) return [0x99, n >> 8, n & 0xff];
-  return [0x9a, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
-}
-
-/** An upload of X whose `changes` value starts with `head` (the map head counts one entry more). */
-function uploadWith(req: number, head: number[]): number[] {
-  const envelope = [...encode({ type: 'upload', req, subscriber: X, batch: 1 })];
-  envelope[0] = 0xa5;
-  return [...envelope, ...encode('changes'), ...head];
-}
-
-/** `changes` = `outer` arrays of `inner` copies of `item`. */
-function nested(req: number, outer: number, inner: number, item: number): Uint8Array {
-  const block = [...arrayHead(inner), ...new Array<number>(inner).fill(item)];
-  const head = uploadWith(req, arrayHead(outer));
-  const bytes = new Uint8Array(head.length + outer * block.length);
-  bytes.set(head);
-  for (let i = 0; i < outer; i++) bytes.set(block, head.length + i * block.length);
-  return bytes;
-}
-
 const BOMBS: Record<string, (req: number) => { payload: Uint8Array; req: number | null }> = {
   // The control: as many bytes over MQTT, refused on its size before any decoding.
   'control: 4 MiB + 1 B, too-large': () => ({ payload: new Uint8Array(4 * MIB + 1), req: null }),
   // 4 MiB: one array of ~4.2 million empty maps.
-  'flat-empty-maps': (req) => {
-    const n = 4 * MIB - uploadWith(req, arrayHead(4 * MIB)).length;
-    const payload = new Uint8Array(4 * MIB).fill(0xa0);
-    payload.set(uploadWith(req, arrayHead(n)));
-    return { payload, req };
-  },
+  'flat-empty-maps': (req) => ({ payload: flatEmptyMaps(X, req), req }),
   // 4 MiB of 0x81: arrays of one array, 4 million deep.
   'deep-nesting': () => ({ payload: new Uint8Array(4 * MIB).fill(0x81), req: null }),
   // ~4 MiB: 40 arrays of 100,000 empty maps, each array within the length limit.
-  'nested-empty-maps': (req) => ({ payload: nested(req, 40, 100_000, 0xa0), req }),
+  'nested-empty-maps': (req) => ({ payload: nestedArrays(X, req, 40, 100_000, 0xa0), req }),
   // The most work a bomb gets within the limits: 1.9 million items (zeros) before it is refused.
-  'item-limit-zeros': (req) => ({ payload: nested(req, 20, 100_000, 0x00), req }),
+  'item-limit-zeros': (req) => ({ payload: nestedArrays(X, req, 20, 100_000, 0x00), req }),
 };
 
 /**

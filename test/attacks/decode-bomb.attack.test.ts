@@ -12,6 +12,7 @@ import {
   Y,
 } from '../../broker/test-support.js';
 import { type Reply, upTopic, WireChange } from '../../core/protocol/index.js';
+import { BOMB_BYTES, flatEmptyMaps, nestedArrays, uploadWith } from '../support/cbor-bombs.js';
 
 /**
  * Attacker's notebook, decoding (issue 13 item 5): an authenticated terminal
@@ -22,40 +23,11 @@ import { type Reply, upTopic, WireChange } from '../../core/protocol/index.js';
  */
 
 const MIB = 1024 * 1024;
-const BOMB_BYTES = 4 * MIB;
-
-/** The shortest CBOR head of an array of n (decoding is strict, RFC 8949 §4.2.1). */
-function arrayHead(n: number): number[] {
-  if (n < 24) return [0x80 | n];
-  if (n < 256) return [0x98, n];
-  if (n < 65_536) return [0x99, n >> 8, n & 0xff];
-  return [0x9a, n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
-}
-
-/** An upload of subscriber X, req `req`, whose `changes` start with `head`. */
-function uploadWith(req: number, head: number[]): number[] {
-  const envelope = [...encode({ type: 'upload', req, subscriber: X, batch: 1 })];
-  envelope[0] = 0xa5; // one entry more: "changes"
-  return [...envelope, ...encode('changes'), ...head];
-}
-
 /** 4 MiB: an upload whose changes are one array of empty maps (a0 × ~4.2 million). */
-function flatMaps(req: number): Uint8Array {
-  const n = BOMB_BYTES - uploadWith(req, arrayHead(BOMB_BYTES)).length;
-  const bytes = new Uint8Array(BOMB_BYTES).fill(0xa0);
-  bytes.set(uploadWith(req, arrayHead(n)));
-  return bytes;
-}
+const flatMaps = (req: number) => flatEmptyMaps(X, req);
 
 /** ~4 MiB: changes = 40 arrays of 100,000 empty maps each, every array within the length limit. */
-function nestedMaps(req: number): Uint8Array {
-  const inner = [...arrayHead(100_000), ...new Array<number>(100_000).fill(0xa0)];
-  const head = uploadWith(req, arrayHead(40));
-  const bytes = new Uint8Array(head.length + 40 * inner.length);
-  bytes.set(head);
-  for (let i = 0; i < 40; i++) bytes.set(inner, head.length + i * inner.length);
-  return bytes;
-}
+const nestedMaps = (req: number) => nestedArrays(X, req, 40, 100_000, 0xa0);
 
 describe('decode bombs (issue 13 item 5)', () => {
   let server: SyncServer;
@@ -135,7 +107,7 @@ describe('decode bombs (issue 13 item 5)', () => {
   });
 
   it('a terminal sending an array head that claims 2^32 − 1 changes gets malformed at that head', async () => {
-    const payload = Uint8Array.from([...uploadWith(13, [0x9a, 0xff, 0xff, 0xff, 0xff]), 0xf6]);
+    const payload = Uint8Array.from([...uploadWith(X, 13, [0x9a, 0xff, 0xff, 0xff, 0xff]), 0xf6]);
     const reply = await bombAlongsideProbe(payload, 13);
     expect(reply).toMatchObject({
       type: 'error',

@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SyncServer, startSyncServer } from '../../broker/index.js';
 import { KeyringAgent, SimWorld } from '../../cli/sim-world.js';
-import { CATEGORIES, fromUtf8, utf8 } from '../../core/index.js';
+import { CATEGORIES, fromUtf8, type PolicyName, utf8 } from '../../core/index.js';
 import { ScriptedUserAgent, SimNvStore } from '../../hal-sim/index.js';
+import { type Run, run as runCommand } from '../support/run-cli.js';
 
 /**
  * Attacker's notebook, terminal side (issue 13 item 8; [0023]; README: "a
@@ -23,40 +23,10 @@ const LOGIN = 'owner login password';
 const TERMINAL_PASSWORD = 'owner-terminal-pw';
 type Sim = typeof OWNER;
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** `node bin/simsync.js …args`, typing `answers` one a line, as a person at its prompts would. */
 function simsync(args: string[], answers: string[] = [], umask?: string): Promise<Run> {
-  const [command, argv] =
-    umask === undefined
-      ? ['node', ['bin/simsync.js', ...args]]
-      : ['sh', ['-c', `umask ${umask} && exec node bin/simsync.js "$@"`, 'sh', ...args]];
-  const child = spawn(command, argv, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  child.stdin.end(answers.map((a) => `${a}\n`).join(''));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`simsync ${args.join(' ')} did not finish:\n${stdout}\n${stderr}`));
-    }, 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  if (umask === undefined) return runCommand('node', ['bin/simsync.js', ...args], answers);
+  return runCommand('sh', ['-c', `umask ${umask} && exec node bin/simsync.js "$@"`, 'sh', ...args], answers);
 }
 
 let server: SyncServer;
@@ -244,23 +214,29 @@ describe("the terminal's local store under attack (issue 13 item 8, [0023])", ()
 });
 
 describe('the same rules in the engine (core/engine, [0023])', () => {
+  /** The victim's PC (FIG. 8 under `policy`) with Alice in its contacts, stopped: its flash, for the attacker's terminal. */
+  async function victimsPc(world: SimWorld, policy: PolicyName): Promise<SimNvStore> {
+    await world.server.admin.addSubscriber({ subscriber: OWNER.imsi, loginPassword: LOGIN });
+    const nv = new SimNvStore();
+    const keyring = new KeyringAgent({ pin: OWNER.pin, terminalPassword: TERMINAL_PASSWORD });
+    const t = await world.addTerminal('pc', keyring, { nv });
+    t.reader.insert(SimWorld.sim());
+    await world.register(t, {
+      policy,
+      loginPassword: LOGIN,
+      terminalPassword: TERMINAL_PASSWORD,
+      categories: [...CATEGORIES],
+    });
+    await t.terminal.edit('contacts', 'alice', utf8('Alice'));
+    t.reader.remove();
+    await t.terminal.stop();
+    return nv;
+  }
+
   it('with no SIM, records open only to the terminal password', async () => {
     const world = await SimWorld.start();
     try {
-      await world.server.admin.addSubscriber({ subscriber: OWNER.imsi, loginPassword: LOGIN });
-      const nv = new SimNvStore();
-      const keyring = new KeyringAgent({ pin: OWNER.pin, terminalPassword: TERMINAL_PASSWORD });
-      const t = await world.addTerminal('pc', keyring, { nv });
-      t.reader.insert(SimWorld.sim());
-      await world.register(t, {
-        policy: 'fig10-subscriber-binding',
-        loginPassword: LOGIN,
-        terminalPassword: TERMINAL_PASSWORD,
-        categories: [...CATEGORIES],
-      });
-      await t.terminal.edit('contacts', 'alice', utf8('Alice'));
-      t.reader.remove();
-      await t.terminal.stop();
+      const nv = await victimsPc(world, 'fig10-subscriber-binding');
 
       const thief = new ScriptedUserAgent({ passwords: ['guess'] });
       const stolen = await world.addTerminal('stolen', thief, { nv });
@@ -281,20 +257,7 @@ describe('the same rules in the engine (core/engine, [0023])', () => {
   it("a stranger's SIM is refused before any PIN prompt, even under the FIG. 13 policy", async () => {
     const world = await SimWorld.start();
     try {
-      await world.server.admin.addSubscriber({ subscriber: OWNER.imsi, loginPassword: LOGIN });
-      const nv = new SimNvStore();
-      const keyring = new KeyringAgent({ pin: OWNER.pin, terminalPassword: TERMINAL_PASSWORD });
-      const t = await world.addTerminal('pc', keyring, { nv });
-      t.reader.insert(SimWorld.sim());
-      await world.register(t, {
-        policy: 'fig13-server-only',
-        loginPassword: LOGIN,
-        terminalPassword: TERMINAL_PASSWORD,
-        categories: [...CATEGORIES],
-      });
-      await t.terminal.edit('contacts', 'alice', utf8('Alice'));
-      t.reader.remove();
-      await t.terminal.stop();
+      const nv = await victimsPc(world, 'fig13-server-only');
 
       const stranger = new ScriptedUserAgent({ pins: [STRANGER.pin], passwords: [TERMINAL_PASSWORD] });
       const at = await world.addTerminal('at-the-pc', stranger, { nv });

@@ -75,22 +75,25 @@ describe('attacks on the registration channel (issue 13; FIG. 8, FIG. 19)', () =
     await stopTestServer(server);
   });
 
+  /** A raw connection on `terminalId`'s reg channel with `password`, subscribed to every topic it can get: it and what it receives. */
+  async function listenOnReg(terminalId: string, password: string) {
+    const client = await connectRaw(port, { username: `reg:${terminalId}`, password });
+    const caught = inbox(client);
+    await subscribeAll(client, terminalId);
+    return { client, caught };
+  }
+
+  /** The owner registers `victim` with its key, as the engine does (FIG. 8). */
+  async function ownerRegisters(victim: { key: Uint8Array; terminalId: string }, categories: string[]) {
+    const owner = await TestTerminal.open(port, victim.terminalId, 'reg', `${S1}:${S1_LOGIN}`);
+    return owner.request({ type: 'register', subscriber: S1, categories, terminalKey: victim.key } as never);
+  }
+
   it("camping on a new terminal's reg channel with one's own login password catches nothing of the owner's registration", async () => {
     const victim = identity();
-    const camper = await connectRaw(port, {
-      username: `reg:${victim.terminalId}`,
-      password: `${S2}:${S2_LOGIN}`,
-    });
-    const caught = inbox(camper);
-    await subscribeAll(camper, victim.terminalId);
+    const { caught } = await listenOnReg(victim.terminalId, `${S2}:${S2_LOGIN}`);
 
-    const owner = await TestTerminal.open(port, victim.terminalId, 'reg', `${S1}:${S1_LOGIN}`);
-    const reply = await owner.request({
-      type: 'register',
-      subscriber: S1,
-      categories: ['contacts'],
-      terminalKey: victim.key,
-    } as never);
+    const reply = await ownerRegisters(victim, ['contacts']);
     expect(reply.type).toBe('registered');
     await new Promise((r) => setTimeout(r, 200));
     expect(caught).toEqual([]);
@@ -98,19 +101,8 @@ describe('attacks on the registration channel (issue 13; FIG. 8, FIG. 19)', () =
 
   it('a second connection on the same reg channel does not receive the credential issued to the first', async () => {
     const victim = identity();
-    const second = await connectRaw(port, {
-      username: `reg:${victim.terminalId}`,
-      password: `${S1}:${S1_LOGIN}`,
-    });
-    const caught = inbox(second);
-    await subscribeAll(second, victim.terminalId);
-    const first = await TestTerminal.open(port, victim.terminalId, 'reg', `${S1}:${S1_LOGIN}`);
-    const reply = await first.request({
-      type: 'register',
-      subscriber: S1,
-      categories: [],
-      terminalKey: victim.key,
-    } as never);
+    const { client: second, caught } = await listenOnReg(victim.terminalId, `${S1}:${S1_LOGIN}`);
+    const reply = await ownerRegisters(victim, []);
     expect(reply.type).toBe('registered');
     // The second one asks too (and is refused or registered anew): its answer is its own.
     second.publish(
