@@ -185,4 +185,13 @@ describe('FileNvStore opens a store of format 1 and moves it to format 2', () =>
     expect(error).toMatchObject({ kind: 'store-corrupt', file: log(), offset: first });
     expect(hex(await readFile(log()))).toBe(hex(bytes));
   });
+
+  it('a crash mid-migration (the format 2 rewrite half-written, not yet renamed) opens the format 1 log and migrates again', async () => {
+    await copyFile(V1_FIXTURE, log());
+    const v2 = logOf([{ kind: 'snapshot-end', seq: 5, ops: [{ op: 'put', key: 'half', value: text('x') }] }]);
+    await writeFile(path.join(dir, 'nv.log.compact'), v2.subarray(0, v2.length - 3));
+    expect(await contents()).toEqual(V1_STATE);
+    expect(fileHeaderVersion(await readFile(log()))).toBe(2);
+    expect(await contents()).toEqual(V1_STATE);
+  });
 });

@@ -82,9 +82,13 @@ export function encodeRecordV2(record: LogRecord): Uint8Array {
 /** Where the record at `offset` ends, when its CRC-16 vouches for its length; undefined otherwise. */
 export function recordEndV2(file: Uint8Array, offset: number): number | undefined {
   if (file.length - offset < CHECK_BYTES + WINDOW_BYTES) return undefined;
-  const window = file.subarray(offset + CHECK_BYTES, offset + CHECK_BYTES + WINDOW_BYTES);
-  if ((file[offset] as number) + (file[offset + 1] as number) * 256 !== crc16(window)) return undefined;
-  const length = readVarint(window, 0);
+  const from = offset + CHECK_BYTES;
+  if (
+    (file[offset] as number) + (file[offset + 1] as number) * 256 !==
+    crc16(file, from, from + WINDOW_BYTES)
+  )
+    return undefined;
+  const length = readVarint(file.subarray(from, from + WINDOW_BYTES), 0);
   if (length === undefined || length.value > MAX_PAYLOAD_BYTES) return undefined;
   return offset + CHECK_BYTES + length.end + length.value + TRAILER_BYTES;
 }
@@ -210,8 +214,9 @@ const CRC16_TABLE = Uint16Array.from({ length: 256 }, (_, n) => {
   return c;
 });
 
-export function crc16(bytes: Uint8Array): number {
+export function crc16(bytes: Uint8Array, start = 0, end = bytes.length): number {
   let crc = 0xffff;
-  for (const b of bytes) crc = ((crc << 8) & 0xffff) ^ (CRC16_TABLE[((crc >> 8) ^ b) & 0xff] as number);
+  for (let i = start; i < end; i++)
+    crc = ((crc << 8) & 0xffff) ^ (CRC16_TABLE[((crc >> 8) ^ (bytes[i] as number)) & 0xff] as number);
   return crc;
 }
