@@ -1,5 +1,4 @@
 import net from 'node:net';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { openSqliteStore, startSyncServer } from '../broker/index.js';
@@ -14,6 +13,7 @@ import {
 } from '../core/protocol/index.js';
 import { flatEmptyMaps, nestedArrays } from '../test/support/cbor-bombs.js';
 import { JsonLineChild, spawnNode } from './broker-child.js';
+import { serveCommands } from './child-commands.js';
 import { type BenchResult, machine, median, percentile, type Row, table } from './report.js';
 
 /**
@@ -84,19 +84,7 @@ async function serve(): Promise<void> {
         return {};
     }
   };
-  process.stdout.write(`${JSON.stringify({ port: server.port, pid: process.pid })}\n`);
-  const lines = createInterface({ input: process.stdin });
-  lines.on('line', (line) => {
-    const command = JSON.parse(line) as Command;
-    answer(command).then(
-      (result) => {
-        process.stdout.write(`${JSON.stringify({ id: command.id, ...result })}\n`);
-        if (command.op === 'close') process.exit(0);
-      },
-      (e: unknown) => process.stdout.write(`${JSON.stringify({ id: command.id, error: String(e) })}\n`),
-    );
-  });
-  lines.on('close', () => process.exit(0));
+  serveCommands({ port: server.port, pid: process.pid }, answer);
 }
 
 interface ServerChild {

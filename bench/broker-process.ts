@@ -1,8 +1,8 @@
 import net from 'node:net';
-import { createInterface } from 'node:readline';
 import { Aedes } from 'aedes';
 import { openSqliteStore, type SyncServer, startSyncServer } from '../broker/index.js';
 import { CATEGORIES, type Category } from '../core/index.js';
+import { serveCommands } from './child-commands.js';
 
 /**
  * A broker in a process of its own, so that a bench can measure its CPU and
@@ -28,10 +28,6 @@ const [mode, data = ':memory:'] = process.argv.slice(2);
 if (mode !== 'sync' && mode !== 'plain' && mode !== 'raw') {
   console.error('usage: broker-process.ts <sync [sqlite file]|plain|raw>');
   process.exit(2);
-}
-
-function reply(message: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(message)}\n`);
 }
 
 function stats(): Record<string, number> {
@@ -117,30 +113,16 @@ const running =
   mode === 'sync'
     ? await startSync()
     : { ...(await (mode === 'plain' ? startPlain() : startRaw())), server: undefined };
-reply({ port: running.port, pid: process.pid });
 
-const lines = createInterface({ input: process.stdin });
-lines.on('line', (line) => {
-  const command = JSON.parse(line) as Command;
-  const answer = async (): Promise<Record<string, unknown>> => {
-    switch (command.op) {
-      case 'stats':
-        return stats();
-      case 'shop':
-        if (running.server === undefined) throw new Error('shop registration needs the sync server');
-        return { codes: await shop(running.server, command) };
-      case 'close':
-        await running.close();
-        return {};
-    }
-  };
-  answer().then(
-    (result) => {
-      reply({ id: command.id, ...result });
-      if (command.op === 'close') process.exit(0);
-    },
-    (error: unknown) => reply({ id: command.id, error: String(error) }),
-  );
+serveCommands<Command>({ port: running.port, pid: process.pid }, async (command) => {
+  switch (command.op) {
+    case 'stats':
+      return stats();
+    case 'shop':
+      if (running.server === undefined) throw new Error('shop registration needs the sync server');
+      return { codes: await shop(running.server, command) };
+    case 'close':
+      await running.close();
+      return {};
+  }
 });
-// The parent gone means nobody will ever ask us to close.
-lines.on('close', () => process.exit(0));

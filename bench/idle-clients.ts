@@ -1,6 +1,6 @@
 import net from 'node:net';
-import { createInterface } from 'node:readline';
 import { downTopic, username } from '../core/index.js';
+import { serveCommands } from './child-commands.js';
 
 /**
  * Idle terminals for the connections bench, in a process of their own (one
@@ -23,10 +23,6 @@ type Command =
 const KEEPALIVE_S = 60;
 const TIMEOUT_MS = 30_000;
 const sockets: net.Socket[] = [];
-
-function reply(message: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(message)}\n`);
-}
 
 /** MQTT remaining length (§2.2.3): 7 bits a byte, high bit = more. */
 function remainingLength(n: number): number[] {
@@ -134,27 +130,14 @@ setInterval(
   (KEEPALIVE_S / 2) * 1000,
 ).unref();
 
-reply({ pid: process.pid });
-const lines = createInterface({ input: process.stdin });
-lines.on('line', (line) => {
-  const command = JSON.parse(line) as Command;
-  const answer = async (): Promise<Record<string, unknown>> => {
-    switch (command.op) {
-      case 'open':
-        return openAll(command);
-      case 'stats':
-        return { rss: process.memoryUsage().rss, open: sockets.filter((s) => !s.destroyed).length };
-      case 'close':
-        for (const socket of sockets.splice(0)) socket.destroy();
-        return {};
-    }
-  };
-  answer().then(
-    (result) => {
-      reply({ id: command.id, ...result });
-      if (command.op === 'close') process.exit(0);
-    },
-    (error: unknown) => reply({ id: command.id, error: String(error) }),
-  );
+serveCommands<Command>({ pid: process.pid }, async (command) => {
+  switch (command.op) {
+    case 'open':
+      return openAll(command);
+    case 'stats':
+      return { rss: process.memoryUsage().rss, open: sockets.filter((s) => !s.destroyed).length };
+    case 'close':
+      for (const socket of sockets.splice(0)) socket.destroy();
+      return {};
+  }
 });
-lines.on('close', () => process.exit(0));

@@ -3,11 +3,11 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import type net from 'node:net';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { Repo } from '@automerge/automerge-repo';
 import { NodeWSServerAdapter } from '@automerge/automerge-repo-network-websocket';
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs';
 import { WebSocketServer } from 'ws';
+import { serveCommands } from './child-commands.js';
 
 /**
  * The peers' servers of bench/peers.ts, each in a process of its own as the
@@ -39,10 +39,6 @@ mkdirSync(dir, { recursive: true });
 // stdout carries the JSON lines; what the libraries log goes to stderr.
 console.log = console.error;
 console.info = console.error;
-
-function reply(message: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(message)}\n`);
-}
 
 interface Running {
   port: number;
@@ -122,22 +118,9 @@ function stats(): Record<string, number> {
 
 const running =
   mode === 'pouchdb' ? await startPouchDB(dir, compression !== 'plain') : await startAutomerge(dir);
-reply({ port: running.port, pid: process.pid });
 
-const lines = createInterface({ input: process.stdin });
-lines.on('line', (line) => {
-  const command = JSON.parse(line) as Command;
-  const answer = async (): Promise<Record<string, unknown>> => {
-    if (command.op === 'stats') return stats();
-    await running.close();
-    return {};
-  };
-  answer().then(
-    (result) => {
-      reply({ id: command.id, ...result });
-      if (command.op === 'close') process.exit(0);
-    },
-    (error: unknown) => reply({ id: command.id, error: String(error) }),
-  );
+serveCommands<Command>({ port: running.port, pid: process.pid }, async (command) => {
+  if (command.op === 'stats') return stats();
+  await running.close();
+  return {};
 });
-lines.on('close', () => process.exit(0));
