@@ -1,29 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { categoryCode } from '../core/protocol/index.js';
 import type { SyncServer } from './server.js';
-import {
-  bytes,
-  endClients,
-  onlineTerminal,
-  registerVia,
-  startTestServer,
-  stopTestServer,
-  TestTerminal,
-  X,
-} from './test-support.js';
+import { bytes, onlineTerminal, registerVia, serverEachTest, TestTerminal, X } from './test-support.js';
 
 const C = categoryCode('contacts');
 const T0 = 1_764_000_000_000;
 
 describe('the sync audit log (FIG. 13/14: who, when, which terminal, what)', () => {
   let server: SyncServer;
-
-  beforeEach(async () => {
-    server = await startTestServer();
-  });
-  afterEach(async () => {
-    await endClients();
-    await stopTestServer(server);
+  serverEachTest((started) => {
+    server = started;
   });
 
   const lines = async (terminalId: string, action: string) =>

@@ -1,9 +1,9 @@
 import { deflateRawSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { vcard } from '../bench/fixtures.js';
 import { categoryCode, ENVELOPE_DEFLATE, encodeRequest, type WireChange } from '../core/protocol/index.js';
 import type { SyncServer } from './server.js';
-import { endClients, onlineTerminal, startTestServer, stopTestServer, X } from './test-support.js';
+import { onlineTerminal, serverEachTest, X } from './test-support.js';
 
 /**
  * Issue 20's compression at the server (core/protocol/envelope.ts): a
@@ -17,12 +17,8 @@ const changes = (n: number, from = 0): WireChange[] =>
 
 describe('compressed payloads, negotiated per connection', () => {
   let server: SyncServer;
-  beforeEach(async () => {
-    server = await startTestServer();
-  });
-  afterEach(async () => {
-    await endClients();
-    await stopTestServer(server);
+  serverEachTest((started) => {
+    server = started;
   });
 
   it('an enveloped upload is applied; the download page comes back deflated only to a connection that used the envelope', async () => {

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { categoryCode, type WireChange } from '../core/protocol/index.js';
 import type { SyncServer } from './server.js';
 import {
@@ -7,6 +7,7 @@ import {
   endClients,
   onlineTerminal,
   registerVia,
+  serverEachTest,
   startTestServer,
   stopTestServer,
   TestTerminal,
@@ -21,13 +22,8 @@ const T0 = 1_764_000_000_000;
 
 describe('server-side sync (FIG. 13/14)', () => {
   let server: SyncServer;
-
-  beforeEach(async () => {
-    server = await startTestServer();
-  });
-  afterEach(async () => {
-    await endClients();
-    await stopTestServer(server);
+  serverEachTest((started) => {
+    server = started;
   });
 
   describe('[0009]: only a registered subscriber/terminal pair syncs', () => {

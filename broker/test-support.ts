@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { afterEach, beforeEach } from 'vitest';
 import {
   type Category,
   type Channel,
@@ -91,6 +92,24 @@ const clients = new Set<MqttClient>();
 export async function endClients(): Promise<void> {
   await Promise.all([...clients].map((c) => c.endAsync(true).catch(() => undefined)));
   clients.clear();
+}
+
+/**
+ * A fresh test server (startTestServer) for each test of the suite that
+ * calls it, handed to `use` before the test; after the test the helpers'
+ * clients end and the server stops.
+ */
+export function serverEachTest(use: (server: SyncServer) => void): void {
+  let server: SyncServer | undefined;
+  beforeEach(async () => {
+    server = await startTestServer();
+    use(server);
+  });
+  afterEach(async () => {
+    await endClients();
+    if (server) await stopTestServer(server);
+    server = undefined;
+  });
 }
 
 /** A raw mqtt.js connection; rejects with the CONNACK refusal (`code` = return code). */
