@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { byteStreamDuplex } from '../core/net/byte-stream-duplex.js';
 import { categoryCode } from '../core/protocol/index.js';
 import { createDuplexPair } from '../hal-sim/index.js';
+import { selfSigned } from '../test/support/self-signed.js';
 import type { Logger } from './logger.js';
 import type { SyncServer } from './server.js';
 import {
@@ -22,30 +22,10 @@ const dir = mkdtempSync(join(tmpdir(), 'simsync-tls-'));
 const keyPath = join(dir, 'key.pem');
 const certPath = join(dir, 'cert.pem');
 
-beforeAll(() => {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { stdio: 'ignore', timeout: 20_000 },
-  );
+beforeAll(async () => {
+  const pem = await selfSigned();
+  writeFileSync(keyPath, pem.key);
+  writeFileSync(certPath, pem.cert);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

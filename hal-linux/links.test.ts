@@ -4,10 +4,11 @@ import { describeByteStreamContract } from '../test/contracts/byte-stream.contra
 import { describeClockContract } from '../test/contracts/clock.contract.js';
 import { describeRadioLinkContract } from '../test/contracts/radio-link.contract.js';
 import { delay, waitFor } from '../test/contracts/wait.js';
+import { type Pem, selfSigned } from '../test/support/self-signed.js';
 import { linkFromUrl } from './link-from-url.js';
 import { SystemClock } from './system-clock.js';
 import { TcpLink } from './tcp-link.js';
-import { type LocalServer, type Pem, selfSigned, socketServer, wsServer } from './testing/local-servers.js';
+import { type LocalServer, socketServer, wsServer } from './testing/local-servers.js';
 import { WsLink } from './ws-link.js';
 
 let certificate: Promise<Pem> | undefined;
