@@ -1,4 +1,4 @@
-import { encode } from 'cborg';
+import { decode, encode } from 'cborg';
 import type { NvOp, NvStore } from '../../hal/index.js';
 import type { Category } from '../protocol/index.js';
 import type { IncomingChange, LocalRecord } from './local-record.js';
@@ -47,9 +47,29 @@ export async function newBatch(
   };
   const ops: NvOp[] = [
     { op: 'put', key: BATCH_ID_KEY, value: encode(batch.id) },
-    { op: 'put', key: BATCH_KEY, value: encode(batch) },
+    { op: 'put', key: BATCH_KEY, value: encodeBatch(batch) },
   ];
   return { batch, ops };
+}
+
+/** m/batch's items as rows: [category, id, editedAt]. */
+type BatchRow = [Category, string, number];
+
+/**
+ * m/batch as CBOR [id, [category, id, editedAt], …] (~28 bytes for one
+ * record). The map form written before, { id, items: [{ category, id,
+ * editedAt }] } (~59 bytes), spelled every field name once per item; a batch
+ * left in flight in that form by an earlier version still reads and settles.
+ */
+function encodeBatch(batch: PendingBatch): Uint8Array {
+  return encode([batch.id, ...batch.items.map((i): BatchRow => [i.category, i.id, i.editedAt])]);
+}
+
+export function decodeBatch(raw: Uint8Array): PendingBatch {
+  const value = decode(raw) as PendingBatch | [number, ...BatchRow[]];
+  if (!Array.isArray(value)) return value;
+  const [id, ...rows] = value;
+  return { id, items: rows.map(([category, record, editedAt]) => ({ category, id: record, editedAt })) };
 }
 
 /**

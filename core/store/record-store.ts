@@ -1,8 +1,15 @@
-import { decode, encode } from 'cborg';
+import { encode } from 'cborg';
 import type { Clock, NvOp, NvStore, Unsubscribe } from '../../hal/index.js';
 import { Mutex } from '../mutex.js';
 import type { Category, RecordMeta } from '../protocol/index.js';
-import { type AckOutcome, asideOps, newBatch, type PendingBatch, settlementOps } from './batch-settlement.js';
+import {
+  type AckOutcome,
+  asideOps,
+  decodeBatch,
+  newBatch,
+  type PendingBatch,
+  settlementOps,
+} from './batch-settlement.js';
 import { eraseOps } from './category-erase.js';
 import { type CatchUp, catchUpOps, downloadOps, widenedCatchUp } from './download-apply.js';
 import type { IncomingChange, LocalRecord } from './local-record.js';
@@ -177,10 +184,7 @@ export class RecordStore {
   beginBatch(records: readonly LocalRecord[]): Promise<PendingBatch> {
     return this.mutex.run(async () => {
       const { batch, ops } = await newBatch(this.nv, records);
-      const value = encodeBatch(batch);
-      await this.nv.commit(
-        ops.map((op): NvOp => (op.key === BATCH_KEY ? { op: 'put', key: BATCH_KEY, value } : op)),
-      );
+      await this.nv.commit(ops);
       return batch;
     });
   }
@@ -353,24 +357,4 @@ export class RecordStore {
   private async dirtyKeys(category: Category): Promise<Set<string>> {
     return new Set((await this.nv.scan(`x/${category}/`)).map(({ key }) => splitKey(key).id));
   }
-}
-
-/** m/batch's items as rows: [category, id, editedAt]. */
-type BatchRow = [Category, string, number];
-
-/**
- * m/batch as CBOR [id, [category, id, editedAt], …] (~28 bytes for one
- * record). The map form written before, { id, items: [{ category, id,
- * editedAt }] } (~59 bytes), spelled every field name once per item; a batch
- * left in flight in that form by an earlier version still reads and settles.
- */
-function encodeBatch(batch: PendingBatch): Uint8Array {
-  return encode([batch.id, ...batch.items.map((i): BatchRow => [i.category, i.id, i.editedAt])]);
-}
-
-function decodeBatch(raw: Uint8Array): PendingBatch {
-  const value = decode(raw) as PendingBatch | [number, ...BatchRow[]];
-  if (!Array.isArray(value)) return value;
-  const [id, ...rows] = value;
-  return { id, items: rows.map(([category, record, editedAt]) => ({ category, id: record, editedAt })) };
 }

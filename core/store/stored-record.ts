@@ -14,7 +14,7 @@ import { readValue } from './nv-value.js';
  *   m/anchor            the last server sequence applied here
  *   m/ahead/<category>  [0043] a category downloaded on access past the anchor, up to here
  *   m/catch-up          categories added (or filters loosened) after the anchor passed their data
- *   m/batch             the upload batch in flight (for an idempotent resend after power loss)
+ *   m/batch             the upload batch in flight, as rows [id, [category, id, editedAt], …] (batch-settlement.ts; for an idempotent resend after power loss)
  *   m/batch-id          the last batch id used
  *   m/clock             the hybrid logical clock: the latest edit time seen here or on the server
  * The p/ and q/ keys of a fetch in progress are PartialFetches' (partial-fetches.ts).
