@@ -1,4 +1,5 @@
 import { type ByteStream, HalError, type LinkErrorKind, type Unsubscribe } from '../hal/index.js';
+import { CloseSignal } from './close-signal.js';
 
 /** Byte counters a link keeps across all its streams. */
 export interface LinkCounters {
@@ -16,10 +17,8 @@ export class LinkStream implements ByteStream {
   readonly #counters: LinkCounters;
   readonly #onDone: () => void;
   #dataListeners = new Set<(bytes: Uint8Array) => void>();
-  #closeListeners = new Set<(error?: HalError<LinkErrorKind>) => void>();
+  readonly #close = new CloseSignal();
   #innerData: Unsubscribe | undefined;
-  #closed = false;
-  #closeError: HalError<LinkErrorKind> | undefined;
 
   constructor(inner: ByteStream, counters: LinkCounters, onDone: () => void) {
     this.#inner = inner;
@@ -29,7 +28,7 @@ export class LinkStream implements ByteStream {
   }
 
   async write(bytes: Uint8Array): Promise<void> {
-    if (this.#closed) throw new HalError('link-down', 'stream is closed');
+    if (this.#close.closed) throw new HalError('link-down', 'stream is closed');
     await this.#inner.write(bytes);
     this.#counters.bytesUp += bytes.length;
   }
@@ -38,7 +37,7 @@ export class LinkStream implements ByteStream {
     this.#dataListeners.add(listener);
     // Subscribe to the inner stream only once someone listens, so data it buffered is not lost.
     this.#innerData ??= this.#inner.onData((bytes) => {
-      if (this.#closed) return;
+      if (this.#close.closed) return;
       this.#counters.bytesDown += bytes.length;
       for (const l of [...this.#dataListeners]) l(bytes);
     });
@@ -48,15 +47,7 @@ export class LinkStream implements ByteStream {
   }
 
   onClose(listener: (error?: HalError<LinkErrorKind>) => void): Unsubscribe {
-    if (this.#closed) {
-      const error = this.#closeError;
-      queueMicrotask(() => listener(error));
-      return () => {};
-    }
-    this.#closeListeners.add(listener);
-    return () => {
-      this.#closeListeners.delete(listener);
-    };
+    return this.#close.listen(listener);
   }
 
   close(): void {
@@ -71,15 +62,8 @@ export class LinkStream implements ByteStream {
   }
 
   #finish(error: HalError<LinkErrorKind> | undefined): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#closeError = error;
+    if (!this.#close.close(error)) return;
     this.#innerData?.();
-    const listeners = [...this.#closeListeners];
-    this.#closeListeners.clear();
     this.#onDone();
-    queueMicrotask(() => {
-      for (const l of listeners) l(error);
-    });
   }
 }

@@ -1,4 +1,5 @@
 import type { ByteStream, HalError, LinkErrorKind, Unsubscribe } from '../hal/index.js';
+import { CloseSignal } from './close-signal.js';
 
 /** How an end hands writes to the wire that joins it to its peer (a SimPipe). */
 export interface Wire {
@@ -15,11 +16,9 @@ export interface Wire {
 export class SimStreamEnd implements ByteStream {
   readonly #wire: Wire;
   #dataListeners = new Set<(bytes: Uint8Array) => void>();
-  #closeListeners = new Set<(error?: HalError<LinkErrorKind>) => void>();
+  readonly #close = new CloseSignal();
   #buffer: Uint8Array[] = [];
   #flushQueued = false;
-  #closed = false;
-  #closeError: HalError<LinkErrorKind> | undefined;
 
   constructor(wire: Wire) {
     this.#wire = wire;
@@ -31,54 +30,39 @@ export class SimStreamEnd implements ByteStream {
 
   onData(listener: (bytes: Uint8Array) => void): Unsubscribe {
     this.#dataListeners.add(listener);
-    if (this.#buffer.length > 0 && !this.#closed) this.#queueFlush();
+    if (this.#buffer.length > 0 && !this.#close.closed) this.#queueFlush();
     return () => {
       this.#dataListeners.delete(listener);
     };
   }
 
   onClose(listener: (error?: HalError<LinkErrorKind>) => void): Unsubscribe {
-    if (this.#closed) {
-      const error = this.#closeError;
-      queueMicrotask(() => listener(error));
-      return () => {};
-    }
-    this.#closeListeners.add(listener);
-    return () => {
-      this.#closeListeners.delete(listener);
-    };
+    return this.#close.listen(listener);
   }
 
   close(): void {
-    if (this.#closed) return;
+    if (this.#close.closed) return;
     this.#wire.hangUp(this);
   }
 
   /** Whether this end has closed (by either side, or a fault). */
   isClosed(): boolean {
-    return this.#closed;
+    return this.#close.closed;
   }
 
   /** Called by the wire: bytes from the peer. Dropped once this end is closed. */
   deliver(bytes: Uint8Array): void {
-    if (this.#closed) return;
+    if (this.#close.closed) return;
     this.#buffer.push(bytes);
     if (this.#dataListeners.size > 0) this.#queueFlush();
   }
 
   /** Called by the wire: this end is done; listeners hear `error` once (none for an orderly close). */
   finish(error?: HalError<LinkErrorKind>): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#closeError = error;
+    // Heard after any flush already queued, so data that arrived first is heard first.
+    if (!this.#close.close(error)) return;
     // Nobody can hear buffered data before the close any more: drop it.
     if (this.#dataListeners.size === 0) this.#buffer = [];
-    const listeners = [...this.#closeListeners];
-    this.#closeListeners.clear();
-    // After any flush already queued, so data that arrived first is heard first.
-    queueMicrotask(() => {
-      for (const listener of listeners) listener(error);
-    });
   }
 
   #queueFlush(): void {
