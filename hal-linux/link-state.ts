@@ -1,4 +1,4 @@
-import type { ByteStream, LinkState, Unsubscribe } from '../hal/index.js';
+import type { ByteStream, LinkState, RadioLink, Unsubscribe } from '../hal/index.js';
 
 /**
  * Link state of a host link, as the outcome of the last attempt: `up`
@@ -47,4 +47,31 @@ export class LinkStateTracker {
     this.#state = { ...this.#state, up };
     for (const listener of [...this.#listeners]) listener(this.state());
   }
+}
+
+/**
+ * A RadioLink over the host's network (TcpLink, WsLink): its state is a
+ * LinkStateTracker's, and each `open()` is one `connect()`, tracked.
+ */
+export abstract class HostLink implements RadioLink {
+  readonly #state: LinkStateTracker;
+
+  constructor(metered: boolean) {
+    this.#state = new LinkStateTracker(metered);
+  }
+
+  state(): LinkState {
+    return this.#state.state();
+  }
+
+  onState(listener: (state: LinkState) => void): Unsubscribe {
+    return this.#state.onState(listener);
+  }
+
+  open(): Promise<ByteStream> {
+    return this.#state.track(() => this.connect());
+  }
+
+  /** One connection to the server as a ByteStream; rejects as `open()` does. */
+  protected abstract connect(): Promise<ByteStream>;
 }

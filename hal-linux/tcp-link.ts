@@ -1,8 +1,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ByteStream, LinkErrorKind, LinkState, RadioLink, Unsubscribe } from '../hal/index.js';
+import type { ByteStream, LinkErrorKind } from '../hal/index.js';
 import { HalError } from '../hal/index.js';
-import { LinkStateTracker } from './link-state.js';
+import { HostLink } from './link-state.js';
 
 /** TLS settings for mqtts:// and wss://: the CA to trust and, optionally, a client certificate. */
 export interface LinkTlsOptions {
@@ -31,28 +31,18 @@ export interface TcpLinkOptions {
  * RadioLink over the host's network (TCP or TLS): on a PC or a Pi the data
  * path is the OS network, whatever carries it. `open()` rejects 'link-down'
  * when the server cannot be reached or its certificate is refused, and
- * 'timeout' when it does not answer. Link state: see LinkStateTracker.
+ * 'timeout' when it does not answer. Link state: see HostLink.
  */
-export class TcpLink implements RadioLink {
-  readonly #state: LinkStateTracker;
-
+export class TcpLink extends HostLink {
   constructor(private readonly options: TcpLinkOptions) {
-    this.#state = new LinkStateTracker(options.metered ?? false);
+    super(options.metered ?? false);
   }
 
-  state(): LinkState {
-    return this.#state.state();
+  protected async connect(): Promise<ByteStream> {
+    return socketStream(await this.#socket());
   }
 
-  onState(listener: (state: LinkState) => void): Unsubscribe {
-    return this.#state.onState(listener);
-  }
-
-  open(): Promise<ByteStream> {
-    return this.#state.track(async () => socketStream(await this.#connect()));
-  }
-
-  #connect(): Promise<net.Socket> {
+  #socket(): Promise<net.Socket> {
     const { host, port } = this.options;
     const timeoutMs = this.options.timeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {

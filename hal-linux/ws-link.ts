@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
-import type { ByteStream, LinkErrorKind, LinkState, RadioLink, Unsubscribe } from '../hal/index.js';
+import type { ByteStream, LinkErrorKind } from '../hal/index.js';
 import { HalError } from '../hal/index.js';
-import { LinkStateTracker } from './link-state.js';
+import { HostLink } from './link-state.js';
 import type { LinkTlsOptions } from './tcp-link.js';
 
 export interface WsLinkOptions {
@@ -24,28 +24,18 @@ const ORDERLY_CLOSE = new Set([1000, 1001, 1005]);
  * ports. MQTT rides in binary frames with the 'mqtt' subprotocol (MQTT
  * 3.1.1 §6). `open()` rejects 'link-down' when the server refuses the
  * connection, the upgrade or the subprotocol, and 'timeout' when the
- * handshake does not finish in time. Link state: see LinkStateTracker.
+ * handshake does not finish in time. Link state: see HostLink.
  */
-export class WsLink implements RadioLink {
-  readonly #state: LinkStateTracker;
-
+export class WsLink extends HostLink {
   constructor(private readonly options: WsLinkOptions) {
-    this.#state = new LinkStateTracker(options.metered ?? false);
+    super(options.metered ?? false);
   }
 
-  state(): LinkState {
-    return this.#state.state();
+  protected async connect(): Promise<ByteStream> {
+    return websocketStream(await this.#websocket());
   }
 
-  onState(listener: (state: LinkState) => void): Unsubscribe {
-    return this.#state.onState(listener);
-  }
-
-  open(): Promise<ByteStream> {
-    return this.#state.track(async () => websocketStream(await this.#connect()));
-  }
-
-  #connect(): Promise<WebSocket> {
+  #websocket(): Promise<WebSocket> {
     const { url } = this.options;
     const timeoutMs = this.options.timeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
