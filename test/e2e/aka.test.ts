@@ -4,8 +4,8 @@ import { SimWorld } from '../../cli/sim-world.js';
 import { SyncError, utf8 } from '../../core/index.js';
 import { AKA_KEYS } from '../support/aka-keys.js';
 import { worldOptions } from '../support/backend.js';
-import { closeScene, member, type Scene, syncWithSim, withSim } from './scene.js';
-import { IMSI, subscriberWorld, userArea } from './world.js';
+import { closeScene, member, type Scene, subscriberWorld, syncWithSim, withSim } from './scene.js';
+import { IMSI, userArea } from './world.js';
 
 /**
  * Issue 19, end to end: the server holds the SIM's K and OPc (TS 35.208 Test

@@ -4,16 +4,8 @@ import { CATEGORIES, type SyncReport, Terminal, type TerminalOptions, utf8 } fro
 import { Modem, SimModemHost } from '../../hal-modem/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
-import {
-  ids,
-  LOGIN,
-  nextReport,
-  registeredTerminal,
-  subscriberWorld,
-  TERMINAL_PASSWORD,
-  terminalData,
-  userArea,
-} from './world.js';
+import { ids, nextReport, registeredTerminal, subscriberWorld } from './scene.js';
+import { LOGIN, TERMINAL_PASSWORD, terminalData, userArea } from './world.js';
 
 /**
  * FIG. 16 with one terminal built like a Raspberry Pi with a modem: its card

@@ -12,16 +12,8 @@ import {
 import { VpcdRig } from '../../hal-pcsc/vpcd-test-rig.js';
 import { SimNvStore } from '../../hal-sim/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
-import {
-  ids,
-  LOGIN,
-  nextReport,
-  registeredTerminal,
-  subscriberWorld,
-  TERMINAL_PASSWORD,
-  terminalData,
-  userArea,
-} from './world.js';
+import { ids, nextReport, registeredTerminal, subscriberWorld } from './scene.js';
+import { LOGIN, TERMINAL_PASSWORD, terminalData, userArea } from './world.js';
 
 /**
  * FIG. 16 with terminal 10a built like a PC with a USB smart-card reader:

@@ -3,7 +3,8 @@ import type { SimTerminal, SimWorld } from '../../cli/sim-world.js';
 import { type SyncReport, utf8 } from '../../core/index.js';
 import type { VirtualUicc } from '../../uicc/index.js';
 import { worldOptions } from '../support/backend.js';
-import { ids, registeredTerminal, subscriberWorld, terminalData, userArea } from './world.js';
+import { ids, registeredTerminal, subscriberWorld } from './scene.js';
+import { terminalData, userArea } from './world.js';
 
 let world: SimWorld;
 let sim: VirtualUicc;

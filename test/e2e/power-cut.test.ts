@@ -2,14 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { KeyringAgent } from '../../cli/sim-world.js';
 import { Terminal, utf8 } from '../../core/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
-import {
-  IMSI,
-  registerWithSim,
-  subscriberWorld,
-  TERMINAL_PASSWORD,
-  terminalData,
-  userArea,
-} from './world.js';
+import { registerWithSim, subscriberWorld } from './scene.js';
+import { IMSI, TERMINAL_PASSWORD, terminalData, userArea } from './world.js';
 
 const KEYRING = { pin: '1234', terminalPassword: TERMINAL_PASSWORD };
 const body = (tag: string) => utf8(tag.padEnd(900, '.'));
