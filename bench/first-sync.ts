@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Category, TerminalOptions } from '../core/index.js';
 import { SystemClock } from '../hal-linux/index.js';
+import { photoBytes } from '../test/support/photo.js';
 import { type BrokerChild, rawCopy, spawnBroker } from './broker-child.js';
 import { type BenchTerminal, body, imsi, shopTerminal, vcard } from './fixtures.js';
 import { type BenchResult, machine, median, printResult, type Row } from './report.js';
@@ -56,7 +57,7 @@ async function seed(t: BenchTerminal, o: Required<FirstSyncOptions>): Promise<Se
   for (let at = 0, i = 0; at < o.archiveBytes; at += o.itemBytes, i++) {
     const size = Math.min(o.itemBytes, o.archiveBytes - at);
     archiveIds.push(`a${i}`);
-    const bytes = o.compressible ? body(i, size) : photoLike(i, size);
+    const bytes = o.compressible ? body(i, size) : photoBytes(size, i);
     await data.edit('archive', `a${i}`, bytes, { title: `photo-${i}.jpg` });
   }
   const report = await t.terminal.mount();
@@ -65,19 +66,6 @@ async function seed(t: BenchTerminal, o: Required<FirstSyncOptions>): Promise<Se
   if (report?.uploaded.length !== o.contacts + archiveIds.length)
     throw new Error('seeding upload incomplete');
   return { contacts: o.contacts, contactBytes, archiveIds, archiveBytes: o.archiveBytes };
-}
-
-/** A photo's bytes as deflate sees them (JPEG data is already compressed): a seeded xorshift32 stream. */
-function photoLike(seed: number, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = (seed * 2654435761 + 0x9e3779b9) >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
 }
 
 async function rawMs(raw: BrokerChild, bytes: number, timeoutMs: number): Promise<number> {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { SystemClock } from '../hal-linux/index.js';
 import { type BrokerChild, type BrokerStats, spawnBroker } from './broker-child.js';
 import { type BenchTerminal, body, imsi, inBatches, shopTerminal } from './fixtures.js';
-import { plainPairs, plainSessions } from './plain-mqtt.js';
+import { plainPairs, plainSessions, type SessionRun } from './plain-mqtt.js';
 import { type BenchResult, machine, median, percentile, printResult, type Row } from './report.js';
 
 /**
@@ -132,57 +132,31 @@ async function syncRun(m: number, o: Required<ThroughputOptions>, rounds: number
   }
 }
 
-async function plainRun(m: number, o: Required<ThroughputOptions>, rounds: number): Promise<Row> {
+/**
+ * A plain-MQTT baseline through an unmodified Aedes in its own process: `shape`
+ * 'long-lived' (plainPairs, connections kept open) or 'session' (plainSessions,
+ * a connection per burst), the same records as the sync run.
+ */
+async function plainRun(
+  shape: 'long-lived' | 'session',
+  m: number,
+  o: Required<ThroughputOptions>,
+  rounds: number,
+): Promise<Row> {
   const broker: BrokerChild = await spawnBroker('plain', { timeoutMs: o.timeoutMs });
   try {
     const before = await broker.stats();
     const clientBefore = process.cpuUsage();
-    const run = await plainPairs(broker.port, {
-      clients: m,
-      rounds,
-      burst: o.k,
-      size: o.bodyBytes,
-      timeoutMs: o.timeoutMs * 4,
-    });
+    const work = { clients: m, rounds, burst: o.k, size: o.bodyBytes, timeoutMs: o.timeoutMs * 4 };
+    const run: SessionRun =
+      shape === 'session'
+        ? await plainSessions(broker.port, work)
+        : { ...(await plainPairs(broker.port, work)), sessions: 0, latencies: [] };
     const client = process.cpuUsage(clientBefore);
     const after = await broker.stats();
     return {
       M: m,
-      system: 'plain-mqtt',
-      sessions: 0,
-      failed: 0,
-      records_up: run.delivered,
-      records_down: run.delivered,
-      ms: Math.round(run.ms),
-      syncs_per_s: 0,
-      records_per_s: Math.round((run.delivered / run.ms) * 1000),
-      p50_ms: 0,
-      p99_ms: 0,
-      ...brokerFigures(before, after, run.ms),
-      client_cpu_pct: Math.round(((client.user + client.system) / 1000 / run.ms) * 100),
-    };
-  } finally {
-    await broker.close();
-  }
-}
-
-async function sessionRun(m: number, o: Required<ThroughputOptions>, rounds: number): Promise<Row> {
-  const broker: BrokerChild = await spawnBroker('plain', { timeoutMs: o.timeoutMs });
-  try {
-    const before = await broker.stats();
-    const clientBefore = process.cpuUsage();
-    const run = await plainSessions(broker.port, {
-      clients: m,
-      rounds,
-      burst: o.k,
-      size: o.bodyBytes,
-      timeoutMs: o.timeoutMs * 4,
-    });
-    const client = process.cpuUsage(clientBefore);
-    const after = await broker.stats();
-    return {
-      M: m,
-      system: 'plain-session',
+      system: shape === 'session' ? 'plain-session' : 'plain-mqtt',
       sessions: run.sessions,
       failed: 0,
       records_up: run.delivered,
@@ -190,8 +164,8 @@ async function sessionRun(m: number, o: Required<ThroughputOptions>, rounds: num
       ms: Math.round(run.ms),
       syncs_per_s: Math.round((run.sessions / run.ms) * 1000),
       records_per_s: Math.round((run.delivered / run.ms) * 1000),
-      p50_ms: Number(median(run.latencies).toFixed(1)),
-      p99_ms: Number(percentile(run.latencies, 99).toFixed(1)),
+      p50_ms: run.latencies.length ? Number(median(run.latencies).toFixed(1)) : 0,
+      p99_ms: run.latencies.length ? Number(percentile(run.latencies, 99).toFixed(1)) : 0,
       ...brokerFigures(before, after, run.ms),
       client_cpu_pct: Math.round(((client.user + client.system) / 1000 / run.ms) * 100),
     };
@@ -215,8 +189,8 @@ export async function run(options: ThroughputOptions = {}): Promise<BenchResult>
   for (const m of o.terminals) {
     const rounds = Math.max(2, Math.ceil(o.recordsPerRun / (o.k * m)));
     const sync = await syncRun(m, o, rounds);
-    const plain = await plainRun(m, o, rounds);
-    const session = await sessionRun(m, o, rounds);
+    const plain = await plainRun('long-lived', m, o, rounds);
+    const session = await plainRun('session', m, o, rounds);
     ratios[`M=${m}`] = ratio(sync, plain);
     sessionRatios[`M=${m}`] = ratio(sync, session);
     rows.push(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SimNvStore, VirtualClock } from '../../hal-sim/index.js';
+import { photoBytes } from '../../test/support/photo.js';
 import { SyncError } from '../errors.js';
 import type { ServerSession } from '../net/server-session.js';
 import type { FetchRequest, Reply } from '../protocol/index.js';
@@ -12,17 +13,6 @@ const SUBSCRIBER = '001010000000102';
 const SEQ = 7;
 
 /** Bytes that deflate cannot shrink, the same every run. */
-function bodyOf(size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = 0x9e3779b9;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
@@ -111,7 +101,7 @@ const kept = async (nv: SimNvStore) => (await nv.scan('q/')).reduce((n, e) => n 
 
 describe('[0094] fetching a substance in chunks (issue 20: a window in flight, NV committed less often)', () => {
   it('keeps a window of chunks in flight and never more; the whole arrives checked against its hash', async () => {
-    const body = bodyOf(20_500);
+    const body = photoBytes(20_500);
     const t = await terminalWithStub(body);
     const server = new FakeServer(body);
     const record = await fetchSubstance(context(t, server, { window: 4 }), 'archive', 'photo');
@@ -126,7 +116,7 @@ describe('[0094] fetching a substance in chunks (issue 20: a window in flight, N
   });
 
   it('commits received chunks to NV together, once `commitBytes` are waiting, not once per chunk', async () => {
-    const body = bodyOf(10_000);
+    const body = photoBytes(10_000);
     const t = await terminalWithStub(body);
     const server = new FakeServer(body);
     const before = t.nv.stats().commits;
@@ -136,7 +126,7 @@ describe('[0094] fetching a substance in chunks (issue 20: a window in flight, N
   });
 
   it('a link cut at any chunk keeps every chunk that came before it, and the next fetch resumes there, fetching only what was lost', async () => {
-    const body = bodyOf(12_345);
+    const body = photoBytes(12_345);
     const chunks = Math.ceil(body.length / 1000);
     for (let cut = 1; cut <= chunks; cut++) {
       const t = await terminalWithStub(body);
@@ -163,7 +153,7 @@ describe('[0094] fetching a substance in chunks (issue 20: a window in flight, N
   });
 
   it('[0085]: under a download limit the window never asks past the allowance; what came is kept for the next sync', async () => {
-    const body = bodyOf(10_000);
+    const body = photoBytes(10_000);
     const t = await terminalWithStub(body);
     const server = new FakeServer(body);
     const budget = new Budget({ downBytes: 3500 }, new VirtualClock());
@@ -178,7 +168,7 @@ describe('[0094] fetching a substance in chunks (issue 20: a window in flight, N
   });
 
   it('a server answering less than asked (a smaller message limit) gets asked for the rest, and no byte is skipped', async () => {
-    const body = bodyOf(5000);
+    const body = photoBytes(5000);
     const t = await terminalWithStub(body);
     const server = new FakeServer(body);
     server.maxAnswer = 700;
@@ -187,7 +177,7 @@ describe('[0094] fetching a substance in chunks (issue 20: a window in flight, N
   });
 
   it('a substance that does not match its hash is refused and nothing of it is kept', async () => {
-    const body = bodyOf(5000);
+    const body = photoBytes(5000);
     const t = await terminalWithStub(body, new Uint8Array(32));
     const server = new FakeServer(body);
     await expect(

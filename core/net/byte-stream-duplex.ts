@@ -1,5 +1,6 @@
 import { Duplex } from 'readable-stream';
 import type { ByteStream } from '../../hal/index.js';
+import { concatBytes } from '../../uicc/index.js';
 
 export interface TrafficCounter {
   sent: number;
@@ -12,16 +13,7 @@ export function joinChunks(chunks: ArrayLike<{ chunk: Uint8Array }>): Uint8Array
     const { chunk } = chunks[0] as { chunk: Uint8Array };
     return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   }
-  const all = Array.from(chunks, (c) => c.chunk);
-  let length = 0;
-  for (const chunk of all) length += chunk.byteLength;
-  const joined = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of all) {
-    joined.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return joined;
+  return concatBytes(...Array.from(chunks, (c) => c.chunk));
 }
 
 /**
