@@ -28,11 +28,35 @@ async function freePort(): Promise<number> {
   });
 }
 
-function launch(port: number): Promise<ChildProcess> {
+/**
+ * redis-server under a small sh that ends it when this process is gone: a
+ * test process killed by the runner (vitest ends its forks without their
+ * `exit` handlers) left its redis-server running for good, 8 of them after
+ * one CI run. The sh leads a process group of its own, so `stop` signals sh
+ * and redis-server together; Redis's own first log line gives its pid.
+ */
+const WATCHED = [
+  'redis-server "$@" & r=$!',
+  'while kill -0 "$SIMSYNC_TEST_PARENT" 2>/dev/null && kill -0 "$r" 2>/dev/null; do sleep 0.5; done',
+  'kill -9 "$r" 2>/dev/null',
+  'wait "$r"',
+].join('; ');
+
+interface Launched {
+  child: ChildProcess;
+  /** redis-server's own pid (the child is its sh). */
+  pid: number;
+}
+
+function launch(port: number): Promise<Launched> {
   const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    'sh',
+    ['-c', WATCHED, 'sh', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+      env: { ...process.env, SIMSYNC_TEST_PARENT: String(process.pid) },
+    },
   );
   return new Promise((resolve, reject) => {
     let out = '';
@@ -43,9 +67,10 @@ function launch(port: number): Promise<ChildProcess> {
     });
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.includes('Ready to accept connections')) {
+      const pid = /\bpid=(\d+)/.exec(out)?.[1];
+      if (out.includes('Ready to accept connections') && pid !== undefined) {
         clearTimeout(timer);
-        resolve(child);
+        resolve({ child, pid: Number(pid) });
       }
     });
     child.once('exit', (code) => {
@@ -55,6 +80,26 @@ function launch(port: number): Promise<ChildProcess> {
   });
 }
 
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Signals the sh and redis-server, and waits (at most 10 s) until redis-server is gone and its port free. */
+async function end({ child, pid }: Launched, hard: boolean): Promise<void> {
+  try {
+    process.kill(-(child.pid as number), hard ? 'SIGKILL' : 'SIGTERM');
+  } catch {
+    // The group is already gone.
+  }
+  for (const started = Date.now(); alive(pid) && Date.now() - started < 10_000; )
+    await new Promise((r) => setTimeout(r, 20));
+}
+
 export async function startRedis(): Promise<TestRedis> {
   if (spawnSync('redis-server', ['--version']).error) {
     throw new Error(
@@ -62,12 +107,11 @@ export async function startRedis(): Promise<TestRedis> {
     );
   }
   const port = await freePort();
-  let child = await launch(port);
+  let running: Launched | undefined = await launch(port);
   const stop = async (hard = false) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill(hard ? 'SIGKILL' : 'SIGTERM');
-    await exited;
+    const launched = running;
+    running = undefined;
+    if (launched !== undefined) await end(launched, hard);
   };
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -75,7 +119,7 @@ export async function startRedis(): Promise<TestRedis> {
     stop,
     async restart() {
       await stop();
-      child = await launch(port);
+      running = await launch(port);
     },
     async flush() {
       const result = spawnSync('redis-cli', ['-p', String(port), 'FLUSHALL'], { encoding: 'utf8' });
