@@ -4,16 +4,16 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isHalError, type NvOp } from '../hal/index.js';
-import {
-  crc16,
-  encodeFileHeaderV2,
-  encodeRecordV2,
-  fileHeaderVersion,
-  parseRecordV2,
-} from './file-nv-log-v2.js';
+import { crc16, encodeFileHeaderV2, encodeRecordV2, parseRecordV2 } from './file-nv-log-v2.js';
 import { replayAnyLog } from './file-nv-replay.js';
 import { FileNvStore, LOG_FILE } from './file-nv-store.js';
-import { encodeFileHeader, encodeRecord, FILE_HEADER_BYTES, type LogRecord } from './nv-log-format.js';
+import {
+  encodeFileHeader,
+  encodeRecord,
+  FILE_HEADER_BYTES,
+  fileHeaderVersion,
+  type LogRecord,
+} from './nv-log-format.js';
 
 const text = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

@@ -1,9 +1,8 @@
 import { crc32 } from 'node:zlib';
 import type { NvOp } from '../hal/index.js';
 import {
+  encodeFileHeader,
   encodeKey,
-  FILE_HEADER_BYTES,
-  FILE_MAGIC,
   type LogRecord,
   MAX_PAYLOAD_BYTES,
   type ParseResult,
@@ -36,21 +35,7 @@ const KINDS: Record<number, RecordKind> = { 1: 'batch', 2: 'snapshot', 3: 'snaps
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function encodeFileHeaderV2(): Uint8Array {
-  const out = new Uint8Array(FILE_HEADER_BYTES);
-  const view = new DataView(out.buffer);
-  out.set(FILE_MAGIC, 0);
-  view.setUint32(8, FORMAT_VERSION_2, true);
-  view.setUint32(12, crc32(out.subarray(0, 12)), true);
-  return out;
-}
-
-/** The format version of a log whose file header is intact, undefined when it is not one. */
-export function fileHeaderVersion(bytes: Uint8Array): number | undefined {
-  if (bytes.length < FILE_HEADER_BYTES) return undefined;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, FILE_HEADER_BYTES);
-  if (view.getUint32(12, true) !== crc32(bytes.subarray(0, 12))) return undefined;
-  if (!FILE_MAGIC.every((b, i) => bytes[i] === b)) return undefined;
-  return view.getUint32(8, true);
+  return encodeFileHeader(FORMAT_VERSION_2);
 }
 
 export function encodeRecordV2(record: LogRecord): Uint8Array {

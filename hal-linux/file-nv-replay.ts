@@ -1,11 +1,5 @@
-import {
-  FORMAT_VERSION_2,
-  fileHeaderVersion,
-  parseRecordV2,
-  recordEndV2,
-  validRecordAfterV2,
-} from './file-nv-log-v2.js';
-import { FORMAT_VERSION } from './nv-log-format.js';
+import { FORMAT_VERSION_2, parseRecordV2, recordEndV2, validRecordAfterV2 } from './file-nv-log-v2.js';
+import { FORMAT_VERSION, fileHeaderVersion } from './nv-log-format.js';
 import { corrupt, type LogFraming, type ReplayedLog, replayLog, replayRecords } from './nv-log-recovery.js';
 
 /** A replayed log and the format it is written in. */

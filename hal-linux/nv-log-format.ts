@@ -42,20 +42,27 @@ export type ParseResult = { ok: true; record: LogRecord; end: number } | { ok: f
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export function encodeFileHeader(): Uint8Array {
+/** The 16-byte file header: magic, the format version, CRC-32 of the two. */
+export function encodeFileHeader(version: number = FORMAT_VERSION): Uint8Array {
   const out = new Uint8Array(FILE_HEADER_BYTES);
   const view = new DataView(out.buffer);
   out.set(FILE_MAGIC, 0);
-  view.setUint32(8, FORMAT_VERSION, true);
+  view.setUint32(8, version, true);
   view.setUint32(12, crc32(out.subarray(0, 12)), true);
   return out;
 }
 
-export function fileHeaderValid(bytes: Uint8Array): boolean {
-  if (bytes.length < FILE_HEADER_BYTES) return false;
+/** The format version of a log whose file header is intact, undefined when it is not one. */
+export function fileHeaderVersion(bytes: Uint8Array): number | undefined {
+  if (bytes.length < FILE_HEADER_BYTES) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, FILE_HEADER_BYTES);
-  if (view.getUint32(12, true) !== crc32(bytes.subarray(0, 12))) return false;
-  return FILE_MAGIC.every((b, i) => bytes[i] === b) && view.getUint32(8, true) === FORMAT_VERSION;
+  if (view.getUint32(12, true) !== crc32(bytes.subarray(0, 12))) return undefined;
+  if (!FILE_MAGIC.every((b, i) => bytes[i] === b)) return undefined;
+  return view.getUint32(8, true);
+}
+
+export function fileHeaderValid(bytes: Uint8Array): boolean {
+  return fileHeaderVersion(bytes) === FORMAT_VERSION;
 }
 
 /** UTF-8 of `key`; rejects strings that would not survive the round trip (lone surrogates). */
