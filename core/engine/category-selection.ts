@@ -60,7 +60,10 @@ export async function selectCategories(
   const { subscriber } = await card.authenticated();
   return parts.mutex.run(async (held) => {
     try {
-      return await applySelection(parts, await link.connect(held, registration), subscriber, intent);
+      const session = await link.connect(held, registration);
+      return await link.withProof(session, registration, () =>
+        applySelection(parts, session, subscriber, intent),
+      );
     } catch (e) {
       await forgetIfRefused(parts, e);
       await link.noteStanding(e);

@@ -31,8 +31,14 @@ export interface ServerLinkDeps {
  */
 export class ServerLink {
   private session: ServerSession | undefined;
-  /** The card the server said needs no AKA proof (its subscriber has no key there); learned per card. */
-  private notRequiredFor: SimCard | undefined;
+  /**
+   * The subscriber the server said needs no AKA proof (it holds no key for
+   * it): its cards are not asked again, saving a round trip a session, until
+   * the server refuses with 'aka-required' (`withProof`).
+   */
+  private notRequiredFor: string | undefined;
+  /** The connection the proof was skipped on, as the server had said it needs none. */
+  private skipped: ServerSession | undefined;
   /** The connection the card now mounted answered the server's challenge on. */
   private proven: { session: ServerSession; card: SimCard } | undefined;
 
@@ -69,22 +75,48 @@ export class ServerLink {
   }
 
   /**
+   * Runs `work` on `session`. When the card's proof was skipped there (the
+   * server had said the subscriber needs none) and the server now asks for
+   * it ('aka-required': an AKA key was set since), the card answers the
+   * challenge and `work` runs once more. The refused request changed nothing
+   * on the server, and nothing here is changed but by a reply; a batch it
+   * left in flight is resent under its own id.
+   */
+  async withProof<T>(session: ServerSession, registration: Registration, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (e) {
+      if (!isAkaRequired(e) || this.skipped !== session || !session.isOpen) throw e;
+      this.notRequiredFor = undefined;
+      this.skipped = undefined;
+      await this.proveCard(session, registration);
+      return work();
+    }
+  }
+
+  /**
    * TS 33.102 §6.3 on a new connection, or on the open one when another
    * card was mounted since: the mounted card answers the server's challenge
    * (core/auth/aka-proof.ts). Asked while the card is in, until the server
    * says it holds no AKA key for the subscriber; then not again for that
-   * card (a later 'aka-required' refusal asks again). With the card out (the
-   * upload after demount) there is nothing to prove with: a server that
-   * wants the proof refuses, and the changes wait for the next mount.
+   * subscriber's cards (a later 'aka-required' refusal asks again,
+   * `withProof`). With the card out (the upload after demount) there is
+   * nothing to prove with: a server that wants the proof refuses, and the
+   * changes wait for the next mount.
    */
   private async proveCard(session: ServerSession, registration: Registration): Promise<void> {
     const { card: mounted } = this.deps;
     const card = mounted.current;
-    if (card === undefined || this.notRequiredFor === card) return;
+    if (card === undefined) return;
+    const subscriber = mounted.mountedSubscriber ?? registration.subscriberId;
+    if (this.notRequiredFor === subscriber) {
+      this.skipped = session;
+      return;
+    }
     if (this.proven?.session === session && this.proven.card === card) return;
     try {
-      const outcome = await proveCard(session, card, mounted.mountedSubscriber ?? registration.subscriberId);
-      if (outcome === 'not-required') this.notRequiredFor = card;
+      const outcome = await proveCard(session, card, subscriber);
+      if (outcome === 'not-required') this.notRequiredFor = subscriber;
       this.proven = { session, card };
     } catch (e) {
       // An unproven connection is never reused: the next sync starts (and proves) afresh.
@@ -104,7 +136,7 @@ export class ServerLink {
    */
   async noteStanding(error: unknown): Promise<void> {
     // The server started asking for the card's proof: the next connection gives it.
-    if (error instanceof SyncError && error.code === 'aka-required') this.notRequiredFor = undefined;
+    if (isAkaRequired(error)) this.notRequiredFor = undefined;
     if (!refusesTerminal(error)) return;
     const { config, clock, log } = this.deps;
     await config.setRefusal({ at: clock.now(), reason: error.message });
@@ -148,12 +180,18 @@ export class ServerLink {
     return this.deps.mutex.run(async (held) => {
       try {
         const session = await this.connect(held, registration);
-        return await work({ held, session, registration, subscriber });
+        return await this.withProof(session, registration, () =>
+          work({ held, session, registration, subscriber }),
+        );
       } catch (e) {
         throw await this.failed(held, e);
       }
     });
   }
+}
+
+function isAkaRequired(error: unknown): error is SyncError {
+  return error instanceof SyncError && error.code === 'aka-required';
 }
 
 /** A refusal of this terminal itself, not of one request or of the SIM's subscriber. */

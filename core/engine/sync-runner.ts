@@ -72,12 +72,12 @@ export class SyncRunner {
       } catch (e) {
         throw rejected(this.told, e);
       }
-      const work = (async () => {
+      const work = this.link.withProof(session, registration, async () => {
         // A choice of categories whose answer was lost goes first: both sides then agree on them.
         await resumeSelection(this.parts, session, subscriberId);
         const current = await this.registration();
         return runPlan(this.context(session, current, subscriberId, plan), trigger, plan);
-      })();
+      });
       try {
         const report = await (limitMs === undefined ? work : stopAfter(this.parts, work, limitMs));
         const up = report.uploaded.length;
@@ -110,15 +110,13 @@ export class SyncRunner {
   probe(subscriber: string, category?: Category): Promise<boolean> {
     const { mutex, records } = this.parts;
     return mutex.run(async (held) => {
-      const session = await this.link.connect(held, await this.registration());
+      const registration = await this.registration();
+      const session = await this.link.connect(held, registration);
       const after = category === undefined ? await records.anchor() : await records.ahead(category);
       try {
-        const reply = await session.request({
-          type: 'probe',
-          subscriber,
-          after,
-          ...(category ? { category } : {}),
-        });
+        const reply = await this.link.withProof(session, registration, () =>
+          session.request({ type: 'probe', subscriber, after, ...(category ? { category } : {}) }),
+        );
         return expectReply(reply, 'probe-result').pending;
       } catch (e) {
         await this.link.noteStanding(e);

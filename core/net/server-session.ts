@@ -34,6 +34,18 @@ export interface SessionOptions {
   onNotice?: (notice: UpdatesNotice) => void;
 }
 
+/**
+ * Requests and replies travel at QoS 0: the reply is the request's
+ * acknowledgement (and an upload's ack comes after its durable commit), every
+ * request has its timeout, and a clean session on one TCP connection gains
+ * nothing from QoS 1, which Aedes does not resend within a live session
+ * (DESIGN.md "Facts worth knowing") and which drops with the connection. QoS
+ * 1 only cost a PUBACK each way per request (issue 20). The server still
+ * serves one request of a terminal at a time: Aedes reads a client's next
+ * packets only when its `published` hook is done, whatever the QoS.
+ */
+const REQUEST_QOS = 0;
+
 type Outgoing = Request extends infer R ? (R extends { req: number } ? Omit<R, 'req'> : never) : never;
 
 interface Pending {
@@ -102,7 +114,7 @@ export class ServerSession {
     try {
       await session.waitConnected();
       // A connection lost before SUBACK rejects with mqtt.js' own error: it is a link-down like any other.
-      const subscribed = client.subscribeAsync(replies, { qos: 1 }).catch((e: Error) => {
+      const subscribed = client.subscribeAsync(replies, { qos: REQUEST_QOS }).catch((e: Error) => {
         throw new SyncError('link-down', `subscription failed: ${e.message}`, undefined, { cause: e });
       });
       const granted = await session.withTimeout(subscribed, 'subscribe');
@@ -134,7 +146,9 @@ export class ServerSession {
       }, this.options.timeoutMs);
       this.pending.set(req, { resolve, reject, timer });
     });
-    this.client.publish(upTopic(this.options.terminalId, this.options.channel), payload as never, { qos: 1 });
+    this.client.publish(upTopic(this.options.terminalId, this.options.channel), payload as never, {
+      qos: REQUEST_QOS,
+    });
     const answer = await reply;
     if (answer.type === 'error') {
       throw new SyncError('server-refused', `server refused ${message.type}: ${answer.message}`, answer.code);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SimWorld } from '../../cli/sim-world.js';
 import { SyncError, utf8 } from '../../core/index.js';
+import { ServerSession } from '../../core/net/server-session.js';
 import { AKA_KEYS } from '../support/aka-keys.js';
 import { worldOptions } from '../support/backend.js';
 import { closeScene, member, type Scene, subscriberWorld, syncWithSim, withSim } from './scene.js';
@@ -93,5 +94,49 @@ describe('AKA at every sync (TS 33.102 §6.3, FIG. 13/14 strengthened)', () => {
     await withSim(s, a, () => a.terminal.edit('contacts', 'ann', utf8('Ann')));
     expect((await syncWithSim(s, a)).uploaded.map((u) => u.id)).toEqual(['ann']);
     expect(seqMs().join()).toBe(before);
+  });
+
+  it('a subscriber without a key is not challenged again; a key set later is proven at the next sync, whose refused first request changed nothing', async () => {
+    const a = await member(s, 'a');
+    await s.world.server.admin.removeAkaKey(IMSI);
+    const asked: string[] = [];
+    const request = ServerSession.prototype.request;
+    const spy = vi.spyOn(ServerSession.prototype, 'request').mockImplementation(function (
+      this: ServerSession,
+      m,
+    ) {
+      asked.push(m.type);
+      return request.call(this, m);
+    });
+    // One session per sync: the server decides on AKA once per connection.
+    const session = async () => {
+      asked.length = 0;
+      const report = await syncWithSim(s, a);
+      await a.terminal.demount();
+      return report;
+    };
+    try {
+      await session();
+      expect(asked[0]).toBe('aka-challenge');
+      await withSim(s, a, () => a.terminal.edit('contacts', 'ann', utf8('Ann')));
+      expect((await session()).uploaded.map((u) => u.id)).toEqual(['ann']);
+      // Told before that none is needed: no challenge round trip.
+      expect(asked).not.toContain('aka-challenge');
+
+      await s.world.server.admin.setAkaKey({ subscriber: IMSI, ...AKA_KEYS });
+      const before = Math.max(...seqMs());
+      await withSim(s, a, () => a.terminal.edit('contacts', 'bob', utf8('Bob')));
+      const report = await session();
+      expect(report.uploaded.map((u) => u.id)).toEqual(['bob']);
+      // The first request was refused 'aka-required'; the card answered, and the sync ran again.
+      expect(asked.slice(1, 3)).toEqual(['aka-challenge', 'aka-response']);
+      expect(Math.max(...seqMs())).toBeGreaterThan(before);
+      expect(await userArea(s.world)).toEqual({ 'contacts/ann': 'Ann', 'contacts/bob': 'Bob' });
+      // And from then on every session proves the card first.
+      await session();
+      expect(asked[0]).toBe('aka-challenge');
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
