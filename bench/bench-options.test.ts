@@ -16,6 +16,11 @@ describe('bench flags reach run()', () => {
       label: 'x',
       verbose: true,
     });
+    // A list of numbers, as `terminals` takes: `--terminals 1,10,100`; other commas stay text.
+    expect(benchOptions(['--terminals', '1,10,100', '--names', 'a,b'], quick)).toEqual({
+      terminals: [1, 10, 100],
+      names: 'a,b',
+    });
     expect(() => benchOptions(['histories'], quick)).toThrow('unexpected argument histories');
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './sqlite-driver.js';
 import { SCHEMA_VERSION } from './sqlite-schema.js';
-import { openSqliteStore } from './sqlite-store.js';
+import { openSqliteStore, type SqliteSyncStore } from './sqlite-store.js';
 import { describeSyncStoreContract } from './store.contract.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'simsync-store-'));
@@ -58,5 +58,68 @@ describe('SQLite store file', () => {
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     raw.close();
     expect(() => openSqliteStore(path)).toThrow(/newer/);
+  });
+
+  describe('group commit: transactions asked for while one runs share its COMMIT', () => {
+    const X = '001010000000103';
+    const put = (store: SqliteSyncStore, id: string) =>
+      store.transaction((tx) =>
+        tx.putRecord(
+          X,
+          { category: 'contacts', recordId: id, body: new Uint8Array([1]), origin: 't', editedAt: 1 },
+          1,
+        ),
+      );
+    const subscriber = (store: SqliteSyncStore) =>
+      store.transaction((tx) =>
+        tx.putSubscriber({ subscriber: X, iccid: null, loginPasswordHash: null, createdAt: 1 }),
+      );
+
+    it('twenty at once are one COMMIT, each resolves with its own result, and all of it is on disk', async () => {
+      const path = join(dir, 'group', 'sync.db');
+      const store = openSqliteStore(path);
+      await subscriber(store);
+      const before = store.commits;
+      const seqs = await Promise.all(Array.from({ length: 20 }, (_, i) => put(store, `r${i}`)));
+      expect(store.commits - before).toBe(1);
+      expect(new Set(seqs).size).toBe(20);
+      await store.close();
+      const again = openSqliteStore(path);
+      expect(await again.latestSeq(X)).toBe(20);
+      await again.close();
+    });
+
+    it('one that fails is rolled back alone: the others in its group commit, and its caller alone gets the error', async () => {
+      const store = openSqliteStore(join(dir, 'group-fail', 'sync.db'));
+      await subscriber(store);
+      const before = store.commits;
+      const failing = store.transaction(async (tx) => {
+        await tx.putRecord(
+          X,
+          { category: 'contacts', recordId: 'bad', body: new Uint8Array([2]), origin: 't', editedAt: 1 },
+          1,
+        );
+        throw new Error('refused half-way');
+      });
+      const results = await Promise.allSettled([put(store, 'a'), failing, put(store, 'b')]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ message: 'refused half-way' });
+      expect(store.commits - before).toBe(1);
+      expect(await store.getRecord(X, 'contacts', 'bad')).toBeUndefined();
+      expect((await store.getRecord(X, 'contacts', 'b'))?.body).toEqual(new Uint8Array([1]));
+      expect(await store.latestSeq(X)).toBe(2);
+      await store.close();
+    });
+
+    it('a lone transaction on an idle store commits alone, and a group never outgrows its bound', async () => {
+      const store = openSqliteStore(':memory:');
+      await subscriber(store);
+      const before = store.commits;
+      await put(store, 'alone');
+      expect(store.commits - before).toBe(1);
+      await Promise.all(Array.from({ length: 130 }, (_, i) => put(store, `m${i}`)));
+      expect(store.commits - before).toBe(1 + 3);
+      await store.close();
+    });
   });
 });

@@ -368,12 +368,25 @@ class SqliteTx implements SyncTx {
  * WAL + synchronous=FULL: a committed transaction survives power loss. The
  * bookkeeping writes made outside transactions (touchTerminal, appendAudit)
  * skip their own fsync and become durable with the next transaction.
+ *
+ * Group commit: transactions asked for while the store is busy (the fsync of
+ * a COMMIT blocks the process, and uploads from other terminals queue up
+ * meanwhile) run one after another inside ONE transaction, each in its own
+ * savepoint, and share its COMMIT and its fsync. A group waits one turn of
+ * the event loop before it starts, for what was read in that turn to join;
+ * an idle store pays that turn and no more. Each member still succeeds or
+ * fails alone: a failing one is rolled back to its savepoint and the others
+ * go on, and none resolves before the COMMIT is durable.
  */
 export class SqliteSyncStore implements SyncStore {
   private readonly db: Database;
   private readonly q: Queries;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** The group of transactions waiting for their turn, open to more until it starts. */
+  private forming: GroupMember[] | undefined;
+  /** COMMITs made so far: a group of transactions counts once. */
+  commits = 0;
 
   constructor(path: string) {
     if (path !== ':memory:') {
@@ -410,17 +423,71 @@ export class SqliteSyncStore implements SyncStore {
   }
 
   transaction<T>(fn: (tx: SyncTx) => Promise<T>): Promise<T> {
-    return this.exclusive(async () => {
-      this.db.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await fn(new SqliteTx(this.q));
-        this.db.exec('COMMIT');
-        return result;
-      } catch (e) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw e;
+    return new Promise<T>((resolve, reject) => {
+      const member: GroupMember = { fn, resolve: resolve as (value: unknown) => void, reject };
+      if (this.forming !== undefined && this.forming.length < MAX_GROUP) {
+        this.forming.push(member);
+        return;
       }
+      const group = [member];
+      this.forming = group;
+      this.exclusive(async () => {
+        // One turn of the event loop first: requests read in the same turn
+        // (uploads that queued up during the last fsync) join this group.
+        await new Promise((next) => setImmediate(next));
+        if (this.forming === group) this.forming = undefined;
+        return this.commitGroup(group);
+      }).catch((e: unknown) => {
+        // The store closed, or the group could not begin: none of it ran.
+        if (this.forming === group) this.forming = undefined;
+        for (const m of group) m.reject(e);
+      });
     });
+  }
+
+  /**
+   * One transaction for the whole group, a savepoint for each member. A
+   * member's error rolls back its savepoint only; an error after which SQLite
+   * itself rolled the transaction back (SQLITE_FULL, an I/O error) or a
+   * failed COMMIT fails every member, since none of them was kept.
+   */
+  private async commitGroup(group: GroupMember[]): Promise<void> {
+    this.db.exec('BEGIN IMMEDIATE');
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    for (const member of group) {
+      this.db.exec('SAVEPOINT member');
+      try {
+        const value = await member.fn(new SqliteTx(this.q));
+        this.db.exec('RELEASE member');
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        if (!this.db.inTransaction) return this.failGroup(group, error);
+        try {
+          this.db.exec('ROLLBACK TO member');
+          this.db.exec('RELEASE member');
+        } catch {
+          return this.failGroup(group, error);
+        }
+        outcomes.push({ ok: false, error: diskFull(error) });
+      }
+    }
+    try {
+      this.db.exec('COMMIT');
+      this.commits++;
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      return this.failGroup(group, error);
+    }
+    group.forEach((member, i) => {
+      const outcome = outcomes[i];
+      if (outcome?.ok) member.resolve(outcome.value);
+      else member.reject(outcome?.error);
+    });
+  }
+
+  private failGroup(group: GroupMember[], error: unknown): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    for (const member of group) member.reject(diskFull(error));
   }
 
   /**
@@ -470,6 +537,16 @@ export class SqliteSyncStore implements SyncStore {
     return done;
   }
 }
+
+/** A transaction waiting in a group (SqliteSyncStore group commit). */
+interface GroupMember {
+  fn: (tx: SyncTx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Transactions sharing one COMMIT at most: bounds how long the first of them waits for the last. */
+const MAX_GROUP = 64;
 
 /**
  * SQLite's "database or disk is full" (SQLITE_FULL, also reported by a
