@@ -23,6 +23,7 @@ import {
   type WsOptions,
 } from './listeners.js';
 import { type Logger, silentLogger } from './logger.js';
+import { nodeDeflate } from './node-deflate.js';
 import { budgetKey, budgetOf } from './request-budget.js';
 import { ServerLog } from './server-log.js';
 import { Sessions } from './sessions.js';
@@ -103,7 +104,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   let broker: Aedes | undefined;
   const publish = async (topic: string, reply: Reply, compress = false) => {
     // Compressed only for a connection that said it reads compressed payloads (core/protocol/envelope.ts).
-    const wrapped = await wrap(encodeReply(reply), { compress, envelope: false });
+    const wrapped = await wrap(encodeReply(reply), { compress, envelope: false, codec: nodeDeflate });
     return new Promise<void>((resolve, reject) => {
       if (!broker) return reject(new Error('broker not started'));
       // The reply's own bytes, not a copy (a substance reply is most of a MiB).

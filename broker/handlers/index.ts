@@ -1,4 +1,5 @@
 import { decodeRequest, ProtocolError, type Request, unwrap } from '../../core/protocol/index.js';
+import { nodeDeflate } from '../node-deflate.js';
 import { budgetKey, budgetOf } from '../request-budget.js';
 import type { Failure } from '../server-log.js';
 import type { Session } from '../sessions.js';
@@ -100,7 +101,7 @@ export class RequestRouter {
   private async decode(session: Session, payload: Uint8Array): Promise<Request | Handled> {
     const { maxMessageBytes } = this.deps.limits;
     try {
-      const { cbor, acceptsCompressed } = await unwrap(payload, maxMessageBytes);
+      const { cbor, acceptsCompressed } = await unwrap(payload, maxMessageBytes, nodeDeflate);
       if (acceptsCompressed) session.compress = true;
       return decodeRequest(cbor, maxMessageBytes);
     } catch (e) {

@@ -150,7 +150,8 @@ async function sendGroup(ctx: RunContext, group: LocalRecord[], result: UploadRe
 async function sendSplitting(ctx: RunContext, records: LocalRecord[], result: UploadResult): Promise<void> {
   const batch = await ctx.store.beginBatch(records);
   try {
-    await sendBatch(ctx, batch, result);
+    // The versions the batch's items name, not read again: an edit since stays dirty and goes next.
+    await sendBatch(ctx, batch, result, records);
   } catch (e) {
     if (!isBatchRefusal(e)) throw e;
     const [only] = records;
@@ -209,10 +210,19 @@ function changeOf(
   return change;
 }
 
-async function sendBatch(ctx: RunContext, batch: PendingBatch, result: UploadResult): Promise<void> {
+async function sendBatch(
+  ctx: RunContext,
+  batch: PendingBatch,
+  result: UploadResult,
+  read?: readonly LocalRecord[],
+): Promise<void> {
   const changes: WireChange[] = [];
-  for (const item of batch.items) {
-    const record = await ctx.store.get(item.category, item.id);
+  for (const [i, item] of batch.items.entries()) {
+    const given = read?.[i];
+    const record =
+      given?.category === item.category && given.id === item.id
+        ? given
+        : await ctx.store.get(item.category, item.id);
     // A record created and deleted before it ever reached the server: send the deletion anyway.
     if (record === undefined) {
       changes.push([categoryCode(item.category), item.id, 0, item.editedAt, null]);

@@ -32,13 +32,35 @@ export interface Unwrapped {
   acceptsCompressed: boolean;
 }
 
+/**
+ * Raw deflate (RFC 1951) both ways. The default, `streamDeflate`, is the
+ * WHATWG CompressionStream, in every runtime core/ runs in; a host may give a
+ * faster one of its own (broker/node-deflate.ts: zlib without a stream per
+ * message). Any codec's output inflates with any other's.
+ */
+export interface DeflateCodec {
+  deflate(bytes: Uint8Array): Promise<Uint8Array>;
+  /** At most `limit` bytes out, or ProtocolError 'too-large'; bytes that do not inflate reject. */
+  inflate(bytes: Uint8Array, limit: number): Promise<Uint8Array>;
+}
+
+export const streamDeflate: DeflateCodec = {
+  deflate: (bytes) => pipe(bytes, new CompressionStream('deflate-raw'), Number.POSITIVE_INFINITY),
+  inflate: (bytes, limit) => pipe(bytes, new DecompressionStream('deflate-raw'), limit),
+};
+
+/** Inflating past the receiver's message limit: refused as a plain payload that large would be. */
+export function inflatesPast(limit: number): ProtocolError {
+  return new ProtocolError('too-large', `compressed payload inflates past ${limit} bytes`, null, 'bytes');
+}
+
 /** The payload for `cbor`: compressed when `compress` and worth it, else plain (with the envelope byte when `envelope`). */
 export async function wrap(
   cbor: Uint8Array,
-  options: { compress: boolean; envelope: boolean },
+  options: { compress: boolean; envelope: boolean; codec?: DeflateCodec },
 ): Promise<Uint8Array> {
   if (options.compress && cbor.length > COMPRESS_ABOVE && worthTrying(cbor)) {
-    const deflated = await pipe(cbor, new CompressionStream('deflate-raw'), Number.POSITIVE_INFINITY);
+    const deflated = await (options.codec ?? streamDeflate).deflate(cbor);
     if (deflated.length + 1 <= cbor.length - cbor.length / 8) return prefixed(ENVELOPE_DEFLATE, deflated);
   }
   return options.envelope ? prefixed(ENVELOPE_PLAIN, cbor) : cbor;
@@ -112,14 +134,18 @@ function entropyBits(sample: Uint8Array): number {
 }
 
 /** The message in a payload; a compressed one inflated to at most `maxBytes` ('too-large' past it, 'malformed' if not deflate). */
-export async function unwrap(payload: Uint8Array, maxBytes: number): Promise<Unwrapped> {
+export async function unwrap(
+  payload: Uint8Array,
+  maxBytes: number,
+  codec: DeflateCodec = streamDeflate,
+): Promise<Unwrapped> {
   const first = payload[0];
   if (first === ENVELOPE_PLAIN)
     return { cbor: payload.subarray(1), compressed: false, acceptsCompressed: true };
   if (first !== ENVELOPE_DEFLATE) return { cbor: payload, compressed: false, acceptsCompressed: false };
   let cbor: Uint8Array;
   try {
-    cbor = await pipe(payload.subarray(1), new DecompressionStream('deflate-raw'), maxBytes);
+    cbor = await codec.inflate(payload.subarray(1), maxBytes);
   } catch (e) {
     if (e instanceof ProtocolError) throw e;
     throw new ProtocolError('malformed', `compressed payload does not inflate: ${(e as Error).message}`);
@@ -155,12 +181,7 @@ async function pipe(
       length += value.length;
       if (length > limit) {
         await reader.cancel().catch(() => undefined);
-        throw new ProtocolError(
-          'too-large',
-          `compressed payload inflates past ${limit} bytes`,
-          null,
-          'bytes',
-        );
+        throw inflatesPast(limit);
       }
       chunks.push(value);
     }
