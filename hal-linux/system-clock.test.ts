@@ -61,10 +61,18 @@ describe('SystemClock against a wall clock that lags Node’s timers', () => {
   });
 
   it('keeps order across many timeouts set in any order, and clears in the middle of the queue', async () => {
+    // All set in one millisecond of the wall clock (a real one may tick between two of them: a CI run
+    // saw 9 ms set at 1000 tie with 8 ms set at 1001), then the wall clock runs with Node's.
+    const start = performance.now();
+    let setting = true;
+    vi.spyOn(Date, 'now').mockImplementation(
+      () => 1000 + (setting ? 0 : Math.floor(performance.now() - start)),
+    );
     const clock = new SystemClock();
     const fired: number[] = [];
     const ids = [7, 3, 9, 1, 5, 3, 8].map((ms, i) => clock.setTimeout(() => fired.push(i), ms));
     clock.clearTimeout(ids[4] as never);
+    setting = false;
     await delay(40);
     // Due 1 (#3), 3 (#1 then #5), 7 (#0), 8 (#6), 9 (#2); #4 (due 5) cleared.
     expect(fired).toEqual([3, 1, 5, 0, 6, 2]);
