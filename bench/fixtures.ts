@@ -1,6 +1,6 @@
 import { KeyringAgent } from '../cli/sim-world.js';
 import { type Category, Terminal, type TerminalOptions, utf8 } from '../core/index.js';
-import type { Clock } from '../hal/index.js';
+import type { Clock, RadioLink } from '../hal/index.js';
 import { TcpLink } from '../hal-linux/index.js';
 import { SimCardReader, SimNvStore } from '../hal-sim/index.js';
 import { VirtualUicc } from '../uicc/index.js';
@@ -89,10 +89,12 @@ export async function shopTerminal(input: {
   categories: Category[];
   timeoutMs: number;
   options?: TerminalOptions;
+  /** The link to the server; a TCP link to `port` when not given. */
+  link?: RadioLink;
 }): Promise<BenchTerminal> {
   const reader = new SimCardReader({ name: `${input.terminalId}-reader` });
   const nv = new SimNvStore();
-  const link = new TcpLink({ host: '127.0.0.1', port: input.port, timeoutMs: input.timeoutMs });
+  const link = input.link ?? new TcpLink({ host: '127.0.0.1', port: input.port, timeoutMs: input.timeoutMs });
   const terminal = await Terminal.create(
     { reader, nv, link, clock: input.clock, agent: new KeyringAgent(KEYRING) },
     { ...input.options, terminalId: input.terminalId, timeoutMs: input.timeoutMs },

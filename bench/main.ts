@@ -30,6 +30,7 @@ const BENCHES: Record<string, () => Promise<BenchModule>> = {
   peers: () => import('./peers.js') as never,
   reliability: () => import('./reliability.js') as never,
   sealed: () => import('./sealed.js') as never,
+  'session-phases': () => import('./session-phases.js') as never,
   startup: () => import('./startup.js') as never,
   'sync-k-of-n': () => import('./sync-k-of-n.js') as never,
   'sync-throughput': () => import('./sync-throughput.js') as never,

@@ -25,7 +25,7 @@ import { type BenchResult, machine, median, percentile, printResult, type Row } 
  * itself is told apart from the cost of a session.
  */
 export interface ThroughputOptions {
-  terminals?: number[];
+  terminals?: number[] | number;
   /** Records changed per cycle. */
   k?: number;
   bodyBytes?: number;
@@ -175,8 +175,9 @@ async function plainRun(
 }
 
 export async function run(options: ThroughputOptions = {}): Promise<BenchResult> {
-  const o: Required<ThroughputOptions> = {
-    terminals: options.terminals ?? [1, 10, 100, 1000],
+  const o: Required<ThroughputOptions> & { terminals: number[] } = {
+    // `--terminals 100` gives a number, `--terminals 1,10` a list.
+    terminals: [options.terminals ?? [1, 10, 100, 1000]].flat(),
     k: options.k ?? 100,
     bodyBytes: options.bodyBytes ?? 200,
     recordsPerRun: options.recordsPerRun ?? 10_000,
