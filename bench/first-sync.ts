@@ -26,7 +26,7 @@ export interface FirstSyncOptions {
   archiveBytes?: number;
   itemBytes?: number;
   /** Fetch chunk sizes to try (the terminal's `lazy.chunkBytes`); the first is the default. */
-  chunks?: number[];
+  chunks?: number[] | number;
   /** Templated archive bytes that deflate shrinks, instead of photo-like noise. */
   compressible?: boolean;
   timeoutMs?: number;
@@ -75,11 +75,12 @@ async function rawMs(raw: BrokerChild, bytes: number, timeoutMs: number): Promis
 }
 
 export async function run(options: FirstSyncOptions = {}): Promise<BenchResult> {
-  const o: Required<FirstSyncOptions> = {
+  const o: Required<FirstSyncOptions> & { chunks: number[] } = {
     contacts: options.contacts ?? 10_000,
     archiveBytes: options.archiveBytes ?? 200_000_000,
     itemBytes: options.itemBytes ?? 1_000_000,
-    chunks: options.chunks ?? [64 * KIB, 1024 * KIB],
+    // `--chunks 65536` gives a number, `--chunks 65536,1048576` a list.
+    chunks: [options.chunks ?? [64 * KIB, 1024 * KIB]].flat(),
     compressible: options.compressible ?? false,
     timeoutMs: options.timeoutMs ?? 300_000,
   };

@@ -255,11 +255,31 @@ export class PostgresQueries {
   }
 
   async recordsAfter(q: RecordQuery): Promise<StoredRecord[]> {
+    const args = [q.subscriber, q.after, q.upTo, q.categories.map(categoryCode), q.limit];
+    if (q.maxBodyBytes === undefined) {
+      const rows = await this.run<RecordSql>(
+        `SELECT ${RECORD_COLUMNS} FROM records
+         WHERE subscriber = $1 AND seq > $2 AND seq <= $3 AND category = ANY($4::int[])
+         ORDER BY seq LIMIT $5`,
+        args,
+      );
+      return rows.map(storedRecord);
+    }
+    // The sizes first (octet_length reads a TOASTed body's header, not the body), then only
+    // the rows before the one whose body reaches the cap, that one included.
     const rows = await this.run<RecordSql>(
-      `SELECT ${RECORD_COLUMNS} FROM records
-       WHERE subscriber = $1 AND seq > $2 AND seq <= $3 AND category = ANY($4::int[])
-       ORDER BY seq LIMIT $5`,
-      [q.subscriber, q.after, q.upTo, q.categories.map(categoryCode), q.limit],
+      `WITH page AS (
+         SELECT seq, coalesce(octet_length(body), 0) AS size FROM records
+         WHERE subscriber = $1 AND seq > $2 AND seq <= $3 AND category = ANY($4::int[])
+         ORDER BY seq LIMIT $5
+       ), sized AS (
+         SELECT seq, sum(size) OVER (ORDER BY seq) - size AS before, row_number() OVER (ORDER BY seq) AS n
+         FROM page
+       )
+       SELECT ${RECORD_COLUMNS} FROM records
+       WHERE subscriber = $1 AND seq IN (SELECT seq FROM sized WHERE n = 1 OR before < $6)
+       ORDER BY seq`,
+      [...args, q.maxBodyBytes],
     );
     return rows.map(storedRecord);
   }

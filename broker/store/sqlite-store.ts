@@ -208,11 +208,22 @@ class Queries {
   }
 
   recordsAfter(q: RecordQuery): StoredRecord[] {
-    const rows = this.sql(
+    const statement = this.sql(
       `SELECT * FROM records WHERE subscriber = ? AND seq > ? AND seq <= ? AND ((1 << category) & ?) != 0
        ORDER BY seq LIMIT ?`,
-    ).all(q.subscriber, q.after, q.upTo, toMask(q.categories), q.limit);
-    return (rows as RecordSql[]).map(storedRecord);
+    );
+    const args = [q.subscriber, q.after, q.upTo, toMask(q.categories), q.limit];
+    if (q.maxBodyBytes === undefined) return (statement.all(...args) as RecordSql[]).map(storedRecord);
+    // Row by row: SQLite reads a row's body only when it is stepped to, so none past the cap is read.
+    const rows: StoredRecord[] = [];
+    let bytes = 0;
+    for (const row of statement.iterate(...args) as IterableIterator<RecordSql>) {
+      const record = storedRecord(row);
+      rows.push(record);
+      bytes += record.body?.length ?? 0;
+      if (bytes >= q.maxBodyBytes) break;
+    }
+    return rows;
   }
 
   changeLog(subscriber: string, after: number, limit: number): ChangeLogEntry[] {

@@ -256,6 +256,42 @@ export function describeSyncStoreContract(name: string, factory: () => SyncStore
       ).toEqual([]);
     });
 
+    it('issue 20: stops at the row whose body reaches maxBodyBytes, and always gives the first', async () => {
+      await addSubscriber(X);
+      await store.transaction(async (tx) => {
+        // seq 1…5: bodies of 100, 0 (a deletion), 300, 50 and 1,000 bytes.
+        for (const [id, size, seq] of [
+          ['a', 100, 1],
+          ['b', null, 2],
+          ['c', 300, 3],
+          ['d', 50, 4],
+          ['e', 1000, 5],
+        ] as const) {
+          const record = { category: 'archive', recordId: id, origin: 't', editedAt: seq } as const;
+          await tx.putRecord(X, { ...record, body: size === null ? null : new Uint8Array(size) }, seq);
+        }
+      });
+      const ids = async (after: number, maxBodyBytes: number) =>
+        (
+          await store.recordsAfter({
+            subscriber: X,
+            after,
+            upTo: 5,
+            categories: ['archive'],
+            limit: 10,
+            maxBodyBytes,
+          })
+        ).map((r) => r.recordId);
+      // 100 + 0 + 300 reaches 350 at c: c is the last one.
+      expect(await ids(0, 350)).toEqual(['a', 'b', 'c']);
+      expect(await ids(0, 400)).toEqual(['a', 'b', 'c']);
+      expect(await ids(0, 401)).toEqual(['a', 'b', 'c', 'd']);
+      // A body larger than the cap still comes, alone, when it is first.
+      expect(await ids(4, 10)).toEqual(['e']);
+      expect(await ids(0, 0)).toEqual(['a']);
+      expect(await ids(0, 1_000_000)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    });
+
     it('keeps an empty body apart from a deletion', async () => {
       await addSubscriber(X);
       await store.transaction((tx) =>

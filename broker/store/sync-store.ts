@@ -223,6 +223,13 @@ export interface RecordQuery {
   /** Only these categories. */
   categories: readonly Category[];
   limit: number;
+  /**
+   * Stop once the bodies returned add up to this many bytes: the row that
+   * reaches it is the last one (so at least one row comes, however large).
+   * A download page reads what it can send, not `limit` bodies of any size
+   * (issue 20: 1 MB photos made every 256 KiB page read all that followed).
+   */
+  maxBodyBytes?: number;
 }
 
 /** Terminals revoked since a position in the audit log, and the position to ask from next. */

@@ -34,6 +34,12 @@ export type DownloadPage =
 
 /** Rows fetched per store call while filling a page. */
 const CHUNK = 256;
+/**
+ * Body bytes a store call reads at least, beyond what the page still has
+ * room for: filtered rows cost few calls, and a page never reads bodies it
+ * cannot send (issue 20: a page of 1 MB photos read all 256 that followed).
+ */
+const READ_FLOOR = 16 * 1024;
 /** CBOR framing of one change beyond its id and body, rounded up (meta and stub hash included). */
 const CHANGE_OVERHEAD = 40;
 const META_OVERHEAD = 400;
@@ -67,12 +73,19 @@ export async function downloadPage(store: SyncStore, q: DownloadQuery): Promise<
   let cursor = q.after;
   let more = false;
   fill: for (;;) {
+    if (changes.length > 0 && bodies >= q.maxBytes) {
+      // Full: only empty bodies could still join, and the next page takes them.
+      more = cursor < end;
+      break;
+    }
+    const cap = Math.max(READ_FLOOR, q.maxBytes - bodies);
     const rows = await store.recordsAfter({
       subscriber: q.subscriber,
       after: cursor,
       upTo: end,
       categories: q.categories,
       limit: CHUNK,
+      maxBodyBytes: cap,
     });
     for (const r of rows) {
       const filtered = r.body !== null && !passesFilters(q.filters, r.category, r.meta, r.editedAt, q.now);
@@ -93,7 +106,9 @@ export async function downloadPage(store: SyncStore, q: DownloadQuery): Promise<
       wire += framed;
       cursor = r.seq;
     }
-    if (rows.length < CHUNK) break;
+    const read = rows.reduce((n, r) => n + (r.body?.length ?? 0), 0);
+    // Fewer rows than asked for, and not stopped by the cap: the range is read to its end.
+    if (rows.length < CHUNK && read < cap) break;
   }
   return { kind: 'page', changes, next: more ? cursor : end, more, bytes: bodies };
 }
@@ -113,13 +128,20 @@ export async function probe(
   if (q.after >= latest || q.categories.length === 0) return { latest, pending: false };
   let cursor = q.after;
   for (;;) {
-    const rows = await store.recordsAfter({ ...q, after: cursor, upTo: latest, limit: CHUNK });
+    const rows = await store.recordsAfter({
+      ...q,
+      after: cursor,
+      upTo: latest,
+      limit: CHUNK,
+      maxBodyBytes: READ_FLOOR,
+    });
     for (const r of rows) {
       if (r.body === null || passesFilters(q.filters, r.category, r.meta, r.editedAt, q.now)) {
         return { latest, pending: true };
       }
       cursor = r.seq;
     }
-    if (rows.length < CHUNK) return { latest, pending: false };
+    const read = rows.reduce((n, r) => n + (r.body?.length ?? 0), 0);
+    if (rows.length < CHUNK && read < READ_FLOOR) return { latest, pending: false };
   }
 }
