@@ -59,7 +59,10 @@ describe('issue 20: a download page reads the bodies it sends, not every one aft
   afterEach(() => base.close());
 
   it('20 photos of 1 MB in 256 KiB pages: one a page, each body read once', async () => {
-    await seed(base, Array.from({ length: 20 }, () => 1_000_000));
+    await seed(
+      base,
+      Array.from({ length: 20 }, () => 1_000_000),
+    );
     const { store, read } = counting(base);
     const got = await pages(store, {});
     // One photo a page; the last page may be an empty one that only moves the anchor.
@@ -71,7 +74,10 @@ describe('issue 20: a download page reads the bodies it sends, not every one aft
   });
 
   it('small bodies still fill a page to its byte limit, reading at most 16 KiB past it', async () => {
-    await seed(base, Array.from({ length: 2000 }, () => 500));
+    await seed(
+      base,
+      Array.from({ length: 2000 }, () => 500),
+    );
     const { store, read } = counting(base);
     const got = await pages(store, {});
     const sizes = got.map((p) => p.ids.length);
