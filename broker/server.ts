@@ -46,7 +46,14 @@ export interface SyncServerOptions {
   logger?: Logger;
   /** Largest request payload served (default MAX_MESSAGE_BYTES); larger ones get a `too-large` error. */
   maxMessageBytes?: number;
-  /** Largest MQTT packet (remaining length) before the connection is closed (default maxMessageBytes + 64 KiB). */
+  /**
+   * Largest MQTT packet (remaining length) before the connection is closed
+   * (default: the larger of maxMessageBytes and MAX_MESSAGE_BYTES, + 64 KiB).
+   * Any message a terminal may send (MAX_MESSAGE_BYTES) is answered, a
+   * larger one than this server serves with `too-large`, so the terminal
+   * can shrink its batches and parts to fit; only packets no terminal sends
+   * close the connection before they are buffered.
+   */
   maxPacketBytes?: number;
   /** Largest record body accepted in an upload, inline or in parts ([0094] upload-part; default 255 MiB). */
   maxRecordBytes?: number;
@@ -96,7 +103,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
   const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
-  const maxPacketBytes = options.maxPacketBytes ?? maxMessageBytes + 64 * 1024;
+  const maxPacketBytes = options.maxPacketBytes ?? Math.max(maxMessageBytes, MAX_MESSAGE_BYTES) + 64 * 1024;
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const log = new ServerLog(logger, now);
   const sessions = new Sessions((session) => log.disconnected(session));

@@ -16,6 +16,7 @@ export {
   type TerminalOptions,
   type Trigger,
 } from './engine/terminal.js';
+export { DEFAULT_BATCH_BYTES } from './engine/terminal-parts.js';
 export {
   isOutOfReach,
   type SkipReason,
@@ -23,6 +24,7 @@ export {
   TriggerScheduler,
 } from './engine/trigger-scheduler.js';
 export type { TriggerSettings } from './engine/trigger-settings.js';
+export { PART_WINDOW, partBytesOf } from './engine/upload-parts.js';
 export { type LocalRefusalCode, SyncError, type SyncErrorCode, type SyncErrorKind } from './errors.js';
 export { type Logger, silentLogger } from './logger.js';
 export { ServerSession, type SessionOptions } from './net/server-session.js';

@@ -106,8 +106,13 @@ export class RequestRouter {
       return decodeRequest(cbor, maxMessageBytes);
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
-      // Charged to the terminal, held back once it has sent too much of it (request-budget.ts).
-      budgetOf(this.deps.sessions, maxMessageBytes).charge(budgetKey(session), payload.length);
+      // Charged to the terminal, held back once it has sent too much of it (request-budget.ts): what
+      // it cost to refuse, so a payload refused for its size, read no further than the limit, counts
+      // as one at the limit.
+      budgetOf(this.deps.sessions, maxMessageBytes).charge(
+        budgetKey(session),
+        Math.min(payload.length, maxMessageBytes),
+      );
       return refuse(e.req, e.kind, e.message, { subscriber: session.subscriber });
     }
   }

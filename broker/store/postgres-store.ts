@@ -17,6 +17,7 @@ import type {
   SyncStore,
   SyncTx,
   TerminalRow,
+  TransactionOptions,
 } from './sync-store.js';
 
 export { PostgresStoreError, type PostgresStoreErrorKind } from './postgres-errors.js';
@@ -240,10 +241,10 @@ export class PostgresSyncStore implements SyncStore {
     return new PostgresSyncStore(pool, bookkeeping, logger);
   }
 
-  async transaction<T>(fn: (tx: SyncTx) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: SyncTx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once(fn);
+        return await this.once(fn, options.durable ?? true);
       } catch (e) {
         if (!(e instanceof PostgresStoreError) || e.kind !== 'conflict' || attempt >= MAX_ATTEMPTS) throw e;
         this.logger.warn(
@@ -254,7 +255,7 @@ export class PostgresSyncStore implements SyncStore {
     }
   }
 
-  private async once<T>(fn: (tx: SyncTx) => Promise<T>): Promise<T> {
+  private async once<T>(fn: (tx: SyncTx) => Promise<T>, durable: boolean): Promise<T> {
     if (this.closed) throw new Error('store is closed');
     let client: PoolClient;
     try {
@@ -269,6 +270,8 @@ export class PostgresSyncStore implements SyncStore {
     const run = runOn(client, () => false);
     try {
       await run('BEGIN ISOLATION LEVEL READ COMMITTED');
+      // This transaction only: its COMMIT does not wait for the WAL flush (the next synchronous one does).
+      if (!durable) await run('SET LOCAL synchronous_commit = off');
       const result = await fn(new PostgresTx(new PostgresQueries(run)));
       await run('COMMIT');
       return result;

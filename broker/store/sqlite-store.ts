@@ -42,6 +42,7 @@ import type {
   SyncStore,
   SyncTx,
   TerminalRow,
+  TransactionOptions,
 } from './sync-store.js';
 
 /** How much of the database file is read through a memory map. */
@@ -433,9 +434,14 @@ export class SqliteSyncStore implements SyncStore {
     return run;
   }
 
-  transaction<T>(fn: (tx: SyncTx) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: SyncTx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const member: GroupMember = { fn, resolve: resolve as (value: unknown) => void, reject };
+      const member: GroupMember = {
+        fn,
+        durable: options.durable ?? true,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      };
       if (this.forming !== undefined && this.forming.length < MAX_GROUP) {
         this.forming.push(member);
         return;
@@ -463,6 +469,18 @@ export class SqliteSyncStore implements SyncStore {
    * failed COMMIT fails every member, since none of them was kept.
    */
   private async commitGroup(group: GroupMember[]): Promise<void> {
+    // A group of writes none of which must reach the disk now commits without an fsync
+    // (synchronous = NORMAL: WAL stays consistent; the next FULL commit syncs the log, these included).
+    const relaxed = group.every((m) => !m.durable);
+    if (relaxed) this.db.exec('PRAGMA synchronous = NORMAL');
+    try {
+      await this.runGroup(group);
+    } finally {
+      if (relaxed) this.db.exec('PRAGMA synchronous = FULL');
+    }
+  }
+
+  private async runGroup(group: GroupMember[]): Promise<void> {
     this.db.exec('BEGIN IMMEDIATE');
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     for (const member of group) {
@@ -552,6 +570,8 @@ export class SqliteSyncStore implements SyncStore {
 /** A transaction waiting in a group (SqliteSyncStore group commit). */
 interface GroupMember {
   fn: (tx: SyncTx) => Promise<unknown>;
+  /** Must reach the disk before it is answered (TransactionOptions.durable). */
+  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }

@@ -244,14 +244,28 @@ export interface Revocations {
  * nothing was applied and the same operation may succeed later, and the
  * server answers it as `unavailable`, not `internal`.
  */
+export interface TransactionOptions {
+  /** Wait for the commit to reach the disk before resolving (default true). */
+  durable?: boolean;
+}
+
 export interface SyncStore {
   /**
    * Runs `fn` in one transaction: committed when it resolves, rolled back
    * when it throws (the error is rethrown). Transactions do not nest. A store
    * may run `fn` again after a deadlock (PostgreSQL), so `fn` does its effects
    * through `tx` only.
+   *
+   * `durable: false` (issue 20) is for writes the other side can make again:
+   * the transaction is all or nothing and visible at once as any other, but
+   * a power cut or OS crash may lose it until the next durable commit, which
+   * makes it durable too (both stores' logs are flushed as a whole). A staged
+   * upload part is such a write: a terminal told the server holds less than
+   * it acknowledged asks where to go on and sends the rest again
+   * (core/engine/upload-parts.ts), and the upload that uses the staged body
+   * is durable, so it never stands on a part that was lost.
    */
-  transaction<T>(fn: (tx: SyncTx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SyncTx) => Promise<T>, options?: TransactionOptions): Promise<T>;
 
   getSubscriber(subscriber: string): Promise<SubscriberRow | undefined>;
   listSubscribers(): Promise<SubscriberRow[]>;

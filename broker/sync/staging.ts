@@ -35,8 +35,8 @@ export const DEFAULT_MAX_RECORD_BYTES = 255 * 1024 * 1024;
 /** A day: a terminal cut off mid-upload resumes at any sync that day; an upload given up holds its disk no longer. */
 export const DEFAULT_STAGING_TTL_MS = 24 * 60 * 60_000;
 
-/** Parts read at a time when a staged body is hashed or assembled (≤ 3.75 MiB of 120 KiB parts). */
-const PARTS_PER_READ = 32;
+/** Parts read at a time when a staged body is hashed or assembled (≤ 8 MiB of parts at their largest). */
+const PARTS_PER_READ = 8;
 
 export type PartRefusal = 'too-large' | 'rejected' | 'malformed' | 'out-of-order' | PairRefusal;
 
@@ -62,7 +62,13 @@ function isLive(held: Staging | undefined, request: UploadPartRequest, now: numb
   );
 }
 
-/** One `upload-part` in its own transaction; a staging started sweeps out the expired ones. */
+/**
+ * One `upload-part` in its own transaction, not waited onto the disk
+ * (SyncStore `durable: false`): a part lost to a power cut is one the
+ * terminal is told the server lacks, and sends again; the upload that uses
+ * the staged body commits durably, and that commit makes its parts durable
+ * too. A staging started sweeps out the expired ones.
+ */
 export async function uploadPart(
   store: SyncStore,
   terminalId: string,
@@ -70,7 +76,9 @@ export async function uploadPart(
   now: number,
   limits: StagingLimits,
 ): Promise<PartOutcome> {
-  const outcome = await store.transaction((tx) => stagePart(tx, terminalId, request, now, limits));
+  const outcome = await store.transaction((tx) => stagePart(tx, terminalId, request, now, limits), {
+    durable: false,
+  });
   // An index range read: cheap enough at each start, so no timer is needed.
   if (outcome.kind === 'held' && outcome.started) await store.expireStaging(now);
   return outcome;

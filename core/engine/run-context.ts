@@ -30,6 +30,12 @@ export interface RunContext {
   categories: readonly Category[];
   /** Body bytes per upload batch (several batches when more is dirty). */
   batchBytes: number;
+  /**
+   * The fewest body bytes of a batch or part the server refused as too large
+   * in this sync (a server whose messages are smaller than ours): the
+   * batches and parts that follow are made at most half of it.
+   */
+  refusedBytes?: number;
   /** Body bytes per download page. */
   pageBytes: number;
   /** [0085]: this sync's limits, and what it moved so far. */

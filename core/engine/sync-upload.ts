@@ -11,7 +11,14 @@ import {
 import type { AckOutcome, LocalRecord, PendingBatch } from '../store/record-store.js';
 import { toIncoming } from './incoming-change.js';
 import type { RunContext, UploadResult } from './run-context.js';
-import { isLarge, type LargeRecord, stageBody, stubOf } from './upload-parts.js';
+import {
+  isLarge,
+  type LargeRecord,
+  refusedAsTooLarge,
+  stageBody,
+  stubOf,
+  underRefused,
+} from './upload-parts.js';
 
 const bodySize = (r: { body: Uint8Array | null }) => r.body?.length ?? 0;
 
@@ -71,7 +78,7 @@ export async function uploadDirty(
       i++;
       continue;
     }
-    const group = nextBatch(ctx, dirty, i, Math.min(ctx.batchBytes, allowance));
+    const group = nextBatch(ctx, dirty, i, Math.min(ctx.batchBytes, allowance, underRefused(ctx)));
     if (group.length === 0) {
       ctx.budget.refuseUp();
       break;
@@ -160,6 +167,11 @@ async function sendSplitting(ctx: RunContext, records: LocalRecord[], result: Up
       return;
     }
     await ctx.store.dropBatch(batch);
+    if (e.code === 'too-large')
+      refusedAsTooLarge(
+        ctx,
+        records.reduce((n, r) => n + bodySize(r), 0),
+      );
     const half = Math.ceil(records.length / 2);
     await sendSplitting(ctx, records.slice(0, half), result);
     await sendSplitting(ctx, records.slice(half), result);

@@ -66,11 +66,14 @@ export type Settings = Required<
 > &
   Pick<TerminalOptions, 'triggers' | 'withoutSim' | 'lazy' | 'sealed'>;
 
+/** An upload batch's bytes unless `batchBytes` says otherwise; a body larger goes up in parts of this size. */
+export const DEFAULT_BATCH_BYTES = 256 * 1024;
+
 export function settingsOf(options: TerminalOptions): Settings {
   return {
     timeoutMs: options.timeoutMs ?? 15_000,
     pageBytes: options.pageBytes ?? 256 * 1024,
-    batchBytes: options.batchBytes ?? 256 * 1024,
+    batchBytes: options.batchBytes ?? DEFAULT_BATCH_BYTES,
     demountHoldMs: options.demountHoldMs ?? 30_000,
     triggers: options.triggers,
     withoutSim: options.withoutSim,

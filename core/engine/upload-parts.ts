@@ -19,11 +19,15 @@ import type { RunContext } from './run-context.js';
  */
 const MAX_INLINE_BODY_BYTES = 1024 * 1024;
 
-/** A record whose body goes up in parts: larger than a batch (or than MAX_INLINE_BODY_BYTES). */
+/** A record whose body goes up in parts: larger than a batch (or than MAX_INLINE_BODY_BYTES, or than half what the server refused). */
 export type LargeRecord = LocalRecord & { body: Uint8Array };
 
-export function isLarge(ctx: Pick<RunContext, 'batchBytes'>, record: LocalRecord): record is LargeRecord {
-  return record.body !== null && record.body.length > Math.min(ctx.batchBytes, MAX_INLINE_BODY_BYTES);
+export function isLarge(
+  ctx: Pick<RunContext, 'batchBytes' | 'refusedBytes'>,
+  record: LocalRecord,
+): record is LargeRecord {
+  const inline = Math.min(ctx.batchBytes, MAX_INLINE_BODY_BYTES, underRefused(ctx));
+  return record.body !== null && record.body.length > inline;
 }
 
 /** What an upload change says of a body sent in parts. */
@@ -82,30 +86,83 @@ type PartHead = Omit<UploadPartRequest, 'req' | 'offset' | 'bytes'>;
 
 const NOTHING = new Uint8Array(0);
 
+/**
+ * Parts sent before the first of them is acknowledged (issue 20): the
+ * terminal frames the next part while the server stores this one. The
+ * server takes a connection's requests in order, so they land in order.
+ */
+export const PART_WINDOW = 2;
+
+interface PartInFlight {
+  from: number;
+  length: number;
+  ack: Promise<number>;
+}
+
+/** The bytes of a part: a batch's (what a drop may cost again), at most MAX_UPLOAD_PART_BYTES. */
+export function partBytesOf(batchBytes: number): number {
+  return Math.min(batchBytes, MAX_UPLOAD_PART_BYTES);
+}
+
+/** What a batch or part may hold after the server refused `refusedBytes` as too large: half of it. */
+export function underRefused(ctx: Pick<RunContext, 'refusedBytes'>): number {
+  return ctx.refusedBytes === undefined
+    ? Number.POSITIVE_INFINITY
+    : Math.max(MIN_PART_BYTES, Math.floor(ctx.refusedBytes / 2));
+}
+
+/** Notes that the server refused `bytes` as too large (RunContext.refusedBytes). */
+export function refusedAsTooLarge(ctx: Pick<RunContext, 'refusedBytes'>, bytes: number): void {
+  ctx.refusedBytes = Math.min(ctx.refusedBytes ?? Number.POSITIVE_INFINITY, bytes);
+}
+
 /** The parts from where the server got; 'stopped' when the allowance ran out first. */
 async function sendParts(ctx: RunContext, head: PartHead, body: Uint8Array): Promise<'staged' | 'stopped'> {
-  let partBytes = Math.min(ctx.batchBytes, MAX_UPLOAD_PART_BYTES);
+  let partBytes = Math.min(partBytesOf(ctx.batchBytes), underRefused(ctx));
   let resyncs = 0;
   let got = await sendPart(ctx, head, 0, NOTHING);
+  let next = got;
+  const inFlight: PartInFlight[] = [];
+  // One part alone until one of this size is taken: a server with smaller messages refuses it
+  // once, not once per part in flight.
+  let sized = false;
+  const fill = () => {
+    while (inFlight.length < (sized ? PART_WINDOW : 1) && next < body.length) {
+      const asked = inFlight.reduce((n, f) => n + f.length, 0);
+      const length = Math.min(partBytes, body.length - next, ctx.budget.upAllowance() - asked);
+      if (length <= 0) return;
+      const ack = sendPart(ctx, head, next, body.subarray(next, next + length));
+      // A rejection is taken when the part's turn comes, or waited out below.
+      ack.catch(() => undefined);
+      inFlight.push({ from: next, length, ack });
+      next += length;
+    }
+  };
   while (got < body.length) {
-    const allowance = ctx.budget.upAllowance();
-    if (allowance === 0) return 'stopped';
-    const from = got;
-    const length = Math.min(partBytes, body.length - from, allowance);
+    fill();
+    const part = inFlight.shift();
+    if (part === undefined) return 'stopped';
     try {
-      got = await sendPart(ctx, head, from, body.subarray(from, from + length));
-      ctx.budget.up += got - from;
+      got = await part.ack;
+      ctx.budget.up += got - part.from;
+      sized = true;
     } catch (e) {
+      // The parts after a refused one are refused too (out of place): let them come back first.
+      await Promise.allSettled(inFlight.splice(0).map((f) => f.ack));
       if (!(e instanceof SyncError && e.kind === 'server-refused')) throw e;
       // The record's size passed the first (empty) part: what is too large is this part, for a
       // server whose messages are smaller than ours.
-      if (e.code === 'too-large' && length > MIN_PART_BYTES) {
-        partBytes = Math.floor(length / 2);
-        continue;
+      const tooLarge = e.code === 'too-large' && part.length > MIN_PART_BYTES;
+      // Otherwise only a part out of place (one the server took after all, or lost) goes on.
+      if (!tooLarge && (e.code !== 'out-of-order' || ++resyncs > MAX_RESYNCS)) throw e;
+      if (tooLarge) {
+        refusedAsTooLarge(ctx, part.length);
+        partBytes = underRefused(ctx);
+        sized = false;
       }
-      // Out of place (a part the server took after all): ask again, go on from there.
-      if (e.code !== 'out-of-order' || ++resyncs > MAX_RESYNCS) throw e;
+      // Where to go on from.
       got = await sendPart(ctx, head, 0, NOTHING);
+      next = got;
     }
   }
   return 'staged';

@@ -10,6 +10,7 @@ import {
   encodeReply,
   encodeRequest,
   loosened,
+  MAX_UPLOAD_PART_BYTES,
   normaliseSelection,
   ProtocolError,
   parseConflictCopyId,
@@ -269,9 +270,12 @@ describe('bounded decoding (issue 13: decode bombs)', () => {
     const e = protocolError(() => decodeRequest(probe));
     expect(e).toMatchObject({ kind: 'too-large', limit: 'bytes', req: 3 });
     expect(e.message).toMatch(/^probe message over its limits: \d+ bytes exceed 4096$/);
+    // Every kind but the two that carry bodies fits in 128 KiB; a part, in its bytes and 1 KiB.
     for (const [type, limits] of Object.entries(REQUEST_LIMITS)) {
-      if (type !== 'upload') expect(limits.maxBytes, type).toBeLessThanOrEqual(128 * 1024);
+      if (type !== 'upload' && type !== 'upload-part')
+        expect(limits.maxBytes, type).toBeLessThanOrEqual(128 * 1024);
     }
+    expect(REQUEST_LIMITS['upload-part'].maxBytes).toBe(MAX_UPLOAD_PART_BYTES + 1024);
     expect(REPLY_LIMITS.error.maxBytes).toBe(4096);
   });
 
