@@ -121,5 +121,39 @@ describe('SQLite store file', () => {
       expect(store.commits - before).toBe(1 + 3);
       await store.close();
     });
+
+    it('issue 20: a group of durable: false transactions commits without an fsync; one durable member makes the group durable', async () => {
+      const path = join(dir, 'relaxed', 'sync.db');
+      const store = openSqliteStore(path);
+      await subscriber(store);
+      const relaxed = (id: string) =>
+        store.transaction(
+          (tx) =>
+            tx.putRecord(
+              X,
+              { category: 'contacts', recordId: id, body: new Uint8Array([3]), origin: 't', editedAt: 1 },
+              1,
+            ),
+          { durable: false },
+        );
+      const synchronous = () =>
+        (store as unknown as { db: { pragma(p: string, o: object): unknown } }).db.pragma('synchronous', {
+          simple: true,
+        });
+      const before = { commits: store.commits, relaxed: store.relaxedCommits };
+      await relaxed('r1');
+      expect([store.commits - before.commits, store.relaxedCommits - before.relaxed]).toEqual([1, 1]);
+      // FULL (2) again after it, for every other transaction.
+      expect(synchronous()).toBe(2);
+      await Promise.all([relaxed('r2'), put(store, 'd1'), relaxed('r3')]);
+      expect([store.commits - before.commits, store.relaxedCommits - before.relaxed]).toEqual([2, 1]);
+      expect(synchronous()).toBe(2);
+      // Visible at once, and all of it on disk after a clean close.
+      expect((await store.getRecord(X, 'contacts', 'r3'))?.body).toEqual(new Uint8Array([3]));
+      await store.close();
+      const again = openSqliteStore(path);
+      expect(await again.latestSeq(X)).toBe(4);
+      await again.close();
+    });
   });
 });

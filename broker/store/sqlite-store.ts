@@ -399,6 +399,8 @@ export class SqliteSyncStore implements SyncStore {
   private forming: GroupMember[] | undefined;
   /** COMMITs made so far: a group of transactions counts once. */
   commits = 0;
+  /** Of those, COMMITs made without an fsync: groups of `durable: false` transactions only. */
+  relaxedCommits = 0;
 
   constructor(path: string) {
     if (path !== ':memory:') {
@@ -473,14 +475,18 @@ export class SqliteSyncStore implements SyncStore {
     // (synchronous = NORMAL: WAL stays consistent; the next FULL commit syncs the log, these included).
     const relaxed = group.every((m) => !m.durable);
     if (relaxed) this.db.exec('PRAGMA synchronous = NORMAL');
+    let settle: () => void;
     try {
-      await this.runGroup(group);
+      settle = await this.runGroup(group, relaxed);
     } finally {
       if (relaxed) this.db.exec('PRAGMA synchronous = FULL');
     }
+    // Answered once the store is as every other transaction expects it.
+    settle();
   }
 
-  private async runGroup(group: GroupMember[]): Promise<void> {
+  /** Runs the group; resolves how to answer its members. */
+  private async runGroup(group: GroupMember[], relaxed: boolean): Promise<() => void> {
     this.db.exec('BEGIN IMMEDIATE');
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     for (const member of group) {
@@ -503,20 +509,24 @@ export class SqliteSyncStore implements SyncStore {
     try {
       this.db.exec('COMMIT');
       this.commits++;
+      if (relaxed) this.relaxedCommits++;
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       return this.failGroup(group, error);
     }
-    group.forEach((member, i) => {
-      const outcome = outcomes[i];
-      if (outcome?.ok) member.resolve(outcome.value);
-      else member.reject(outcome?.error);
-    });
+    return () =>
+      group.forEach((member, i) => {
+        const outcome = outcomes[i];
+        if (outcome?.ok) member.resolve(outcome.value);
+        else member.reject(outcome?.error);
+      });
   }
 
-  private failGroup(group: GroupMember[], error: unknown): void {
+  private failGroup(group: GroupMember[], error: unknown): () => void {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
-    for (const member of group) member.reject(diskFull(error));
+    return () => {
+      for (const member of group) member.reject(diskFull(error));
+    };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AuditEntry, Staging, SyncStore, TerminalRow } from './sync-store.js';
+import type { AuditEntry, Staging, SyncStore, SyncTx, TerminalRow } from './sync-store.js';
 
 /**
  * The behaviour every SyncStore must show (STYLE.md §12), run against each
@@ -290,6 +290,32 @@ export function describeSyncStoreContract(name: string, factory: () => SyncStore
       expect(await ids(4, 10)).toEqual(['e']);
       expect(await ids(0, 0)).toEqual(['a']);
       expect(await ids(0, 1_000_000)).toEqual(['a', 'b', 'c', 'd', 'e']);
+    });
+
+    it('issue 20: a transaction with durable: false is one like any other: visible at once, rolled back whole when it throws', async () => {
+      await addSubscriber(X);
+      const put = (tx: SyncTx, id: string) =>
+        tx.putRecord(
+          X,
+          { category: 'archive', recordId: id, body: new Uint8Array([7]), origin: 't', editedAt: 1 },
+          1,
+        );
+      await store.transaction((tx) => put(tx, 'kept'), { durable: false });
+      await expect(
+        store.transaction(
+          async (tx) => {
+            await put(tx, 'dropped');
+            throw new Error('half-way');
+          },
+          { durable: false },
+        ),
+      ).rejects.toThrow('half-way');
+      expect((await store.getRecord(X, 'archive', 'kept'))?.body).toEqual(new Uint8Array([7]));
+      expect(await store.getRecord(X, 'archive', 'dropped')).toBeUndefined();
+      expect(await store.latestSeq(X)).toBe(1);
+      // The next transaction waits for its commit as ever, on the same store.
+      await store.transaction((tx) => put(tx, 'durable'));
+      expect(await store.latestSeq(X)).toBe(2);
     });
 
     it('keeps an empty body apart from a deletion', async () => {
