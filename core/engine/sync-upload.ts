@@ -152,7 +152,9 @@ async function sendGroup(ctx: RunContext, group: LocalRecord[], result: UploadRe
 /**
  * One batch; refused as a whole (by a server whose limits are tighter than
  * ours), it is split in halves until the record it cannot take stands alone,
- * and that one is set aside.
+ * and that one is set aside. Refused as too large, what the server's smaller
+ * messages make a large record (over half the bytes refused) goes in parts
+ * instead.
  */
 async function sendSplitting(ctx: RunContext, records: LocalRecord[], result: UploadResult): Promise<void> {
   const batch = await ctx.store.beginBatch(records);
@@ -161,20 +163,26 @@ async function sendSplitting(ctx: RunContext, records: LocalRecord[], result: Up
     await sendBatch(ctx, batch, result, records);
   } catch (e) {
     if (!isBatchRefusal(e)) throw e;
-    const [only] = records;
-    if (records.length === 1 && only !== undefined) {
-      await setAside(ctx, only, e.message, result, batch);
-      return;
-    }
-    await ctx.store.dropBatch(batch);
     if (e.code === 'too-large')
       refusedAsTooLarge(
         ctx,
         records.reduce((n, r) => n + bodySize(r), 0),
       );
-    const half = Math.ceil(records.length / 2);
-    await sendSplitting(ctx, records.slice(0, half), result);
-    await sendSplitting(ctx, records.slice(half), result);
+    const [only] = records;
+    if (records.length === 1 && only !== undefined && !isLarge(ctx, only)) {
+      await setAside(ctx, only, e.message, result, batch);
+      return;
+    }
+    await ctx.store.dropBatch(batch);
+    // What is too large for the server's messages now goes in parts; the rest in halves.
+    const rest: LocalRecord[] = [];
+    for (const record of records) {
+      if (!isLarge(ctx, record)) rest.push(record);
+      else if (!(await uploadLarge(ctx, record, result))) return;
+    }
+    const half = Math.ceil(rest.length / 2);
+    if (half > 0) await sendSplitting(ctx, rest.slice(0, half), result);
+    if (rest.length > half) await sendSplitting(ctx, rest.slice(half), result);
   }
 }
 

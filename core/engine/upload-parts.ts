@@ -99,9 +99,16 @@ interface PartInFlight {
   ack: Promise<number>;
 }
 
-/** The bytes of a part: a batch's (what a drop may cost again), at most MAX_UPLOAD_PART_BYTES. */
+/**
+ * The most bytes a terminal puts in a part: a drop costs at most PART_WINDOW
+ * of them again, and a part is one request and one staged write on the
+ * server (parts of 120 KiB made a photo nine of each).
+ */
+export const PART_BYTES = 256 * 1024;
+
+/** The bytes of a part: at most a batch's, PART_BYTES and what the protocol allows. */
 export function partBytesOf(batchBytes: number): number {
-  return Math.min(batchBytes, MAX_UPLOAD_PART_BYTES);
+  return Math.min(batchBytes, PART_BYTES, MAX_UPLOAD_PART_BYTES);
 }
 
 /** What a batch or part may hold after the server refused `refusedBytes` as too large: half of it. */

@@ -56,11 +56,11 @@ export const MAX_BATCH_CHANGES = 100_000;
 
 /**
  * Most bytes of one `upload-part`: 1 MiB, a quarter of the message limit.
- * A terminal sends parts of its upload batch size (256 KiB by default, so a
- * drop costs at most that again), at most this. Issue 20: parts of 120 KiB
- * made a 1 MB photo nine requests and transactions, more than half of its
+ * A terminal sends parts of at most its upload batch size and 256 KiB
+ * (core/engine/upload-parts.ts PART_BYTES). Issue 20: parts of 120 KiB
+ * made a photo nine requests and transactions, more than half of its
  * upload. A server with a smaller bound refuses a larger part 'too-large',
- * and the terminal halves its parts until they fit (upload-parts.ts).
+ * and the terminal halves its parts until they fit.
  */
 export const MAX_UPLOAD_PART_BYTES = 1024 * 1024;
 

@@ -119,6 +119,19 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
     }
   });
 
+  it('issue 20: a photo under the default batch (1 MiB) goes up whole in one batch, with no parts staged', async () => {
+    const a = await member(s, 'a');
+    const photo = photoBytes(DEFAULT_BATCH_BYTES - 1000, 6);
+    await withSim(s, a, async () => {
+      await a.terminal.edit('contacts', 'p1', photo);
+    });
+    const report = await syncWithSim(s, a);
+    expect(report.uploaded.map((u) => u.id)).toEqual(['p1']);
+    const stored = await s.world.server.store.getRecord(IMSI, 'contacts', 'p1');
+    expect(latin1(stored?.body)).toBe(latin1(photo));
+    expect(await partBytes(a.terminal.terminalId)).toEqual({ parts: 0, bytes: 0 });
+  });
+
   it('a link cut in the middle of a part resumes where the server got: each byte is stored once, sent once but for the parts in flight', async () => {
     const link = new CuttingLink(s.world.link());
     const a = await member(s, 'a', { link });
@@ -233,13 +246,16 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
     expect(latin1(await onServer('contacts', 'ann'))).toBe(latin1(ann));
     expect((await partBytes(a.terminal.terminalId)).bytes).toBe(ann.length);
     expect(await a.terminal.records.dirtyCount()).toBe(0);
-    // The server refused the first batch as too large for its messages, and nothing after it:
-    // the batches and parts that followed were made under half of what it refused.
+    // The server refused the first batch (all 101 records, ~400 KB) as too large for its messages.
+    // The sync then takes ann (300 KiB, over half of what was refused) in parts of 200 KB, refused,
+    // then 100 KB, refused, then 50 KB; the 100 contacts go in halves of 50 KB, taken.
     const refusals = (await s.world.server.store.history(IMSI, 100_000)).filter(
       (e) => e.outcome === 'refused',
     );
     expect(refusals.map((e) => e.reason)).toEqual([
-      expect.stringMatching(/^too-large: message of 1\d{5} bytes exceeds 65536$/),
+      expect.stringMatching(/^too-large: message of 40\d{4} bytes exceeds 65536$/),
+      expect.stringMatching(/^too-large: message of 20\d{4} bytes exceeds 65536$/),
+      expect.stringMatching(/^too-large: message of 10\d{4} bytes exceeds 65536$/),
     ]);
   });
 
@@ -249,7 +265,8 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
       port: null,
       maxMessageBytes: 64 * 1024,
     });
-    const a = await member(s, 'a', { link: memoryLink(small) });
+    // Batches of 256 KiB: both bodies are larger than a batch, and go in parts from the start.
+    const a = await member(s, 'a', { link: memoryLink(small), options: { batchBytes: 256 * 1024 } });
     const ann = photoBytes(400 * 1024, 4);
     const bob = photoBytes(300 * 1024, 5);
     await withSim(s, a, async () => {
@@ -281,7 +298,7 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
     /** Terminal A with a large and a small edit, and its flash. */
     const ready = async (sc: Scene) => {
       const nv = new SimNvStore();
-      const a = await member(sc, 'a', { nv });
+      const a = await member(sc, 'a', { nv, options: { batchBytes: 256 * 1024 } });
       await withSim(sc, a, async () => {
         await a.terminal.edit('contacts', 'ann', ann);
         await a.terminal.edit('contacts', 'bob', utf8('Bob'));
@@ -309,7 +326,7 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
             clock: sc.world.clock,
             agent: new KeyringAgent(KEYRING),
           },
-          { timeoutMs: 5000 },
+          { timeoutMs: 5000, batchBytes: 256 * 1024 },
         );
         sc.own.push(rebooted);
         a.reader.insert(sc.sim);
