@@ -65,4 +65,32 @@ describe('guardConnection writes', () => {
     await new Promise((r) => setImmediate(r));
     expect(writes).toHaveLength(2);
   });
+
+  it('issue 20: a packet with a payload of 64 KiB or more goes on corked, its payload not copied, bytes in order', async () => {
+    const inner = new PassThrough();
+    const writes: Buffer[] = [];
+    let corked = 0;
+    const write = inner.write.bind(inner);
+    inner.write = ((chunk: Buffer, ...rest: never[]) => {
+      writes.push(chunk);
+      if (inner.writableCorked > 0) corked++;
+      return write(chunk, ...rest);
+    }) as typeof inner.write;
+    const received: Buffer[] = [];
+    inner.on('data', (b: Buffer) => received.push(b));
+    const outer = guardConnection(inner, 1 << 20, () => {});
+    const payload = Buffer.alloc(200_000, 0x5a);
+    outer.cork();
+    for (const part of [Buffer.from(hex('30 c3 9a 0c')), Buffer.from(hex('00 03 61 2f 62')), payload])
+      outer.write(part);
+    process.nextTick(() => outer.uncork());
+    await new Promise((r) => setImmediate(r));
+    // Handed on as they came, the payload itself (no copy), all three inside one cork.
+    expect(writes).toHaveLength(3);
+    expect(writes[2]).toBe(payload);
+    expect(corked).toBe(3);
+    expect(Buffer.concat(received)).toEqual(
+      Buffer.concat([Buffer.from(hex('30 c3 9a 0c 00 03 61 2f 62')), payload]),
+    );
+  });
 });

@@ -50,6 +50,9 @@ export class PacketSizeGuard {
   }
 }
 
+/** Packets smaller than this are joined into one buffer before they are written. */
+const JOIN_BELOW = 64 * 1024;
+
 /**
  * Wraps a connection (TCP, TLS or WebSocket stream) so that Aedes reads it
  * through a PacketSizeGuard. On a violation the connection is destroyed and
@@ -69,11 +72,20 @@ export function guardConnection(
       if (inner.write(chunk, encoding)) callback();
       else inner.once('drain', () => callback());
     },
-    // Aedes writes a packet as several chunks inside a cork (mqtt-packet): one write of them all, one send.
+    // Aedes writes a packet as several chunks inside a cork (mqtt-packet). Small ones are joined, one
+    // write; with a large payload (a photo page) they are handed on corked, so the transport sends
+    // them in one writev without a copy of the payload (issue 20: 1.4 ms a MB in Buffer.concat).
     writev(chunks, callback) {
-      const joined =
-        chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk as Buffer));
-      if (inner.write(joined)) callback();
+      const buffers = chunks.map((c) => c.chunk as Buffer);
+      const bytes = buffers.reduce((n, b) => n + b.length, 0);
+      let flowing: boolean;
+      if (buffers.length === 1 || bytes < JOIN_BELOW) flowing = inner.write(Buffer.concat(buffers, bytes));
+      else {
+        inner.cork();
+        flowing = buffers.map((b) => inner.write(b)).every(Boolean);
+        inner.uncork();
+      }
+      if (flowing) callback();
       else inner.once('drain', () => callback());
     },
     final(callback) {

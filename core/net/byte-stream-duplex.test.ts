@@ -51,6 +51,31 @@ describe('byteStreamDuplex', () => {
     expect(traffic.sent).toBe(4);
   });
 
+  it('issue 20: a payload of 64 KiB or more is written after its joined head, not copied into it', async () => {
+    const writes: Uint8Array[] = [];
+    const stream: ByteStream = {
+      write: async (bytes) => {
+        writes.push(bytes);
+      },
+      onData: () => () => {},
+      onClose: () => () => {},
+      close: () => {},
+    };
+    const traffic = { sent: 0, received: 0 };
+    const duplex = byteStreamDuplex(stream, traffic);
+    const payload = new Uint8Array(100_000).fill(7);
+    duplex.cork();
+    for (const part of [Uint8Array.of(0x30, 0xa9, 0x8d, 0x06), Uint8Array.of(0x00, 0x01, 0x61), payload])
+      duplex.write(part);
+    duplex.uncork();
+    await settle();
+    expect(writes.map((w) => w.length)).toEqual([7, 100_000]);
+    expect(writes[0]).toEqual(Uint8Array.of(0x30, 0xa9, 0x8d, 0x06, 0x00, 0x01, 0x61));
+    // The payload's own memory: no copy was made.
+    expect(writes[1]?.buffer).toBe(payload.buffer);
+    expect(traffic.sent).toBe(100_007);
+  });
+
   it('joinChunks keeps a lone chunk as it is and joins several in order', () => {
     const lone = Uint8Array.of(9, 8, 7).subarray(1);
     expect(joinChunks([{ chunk: lone }])).toEqual(Uint8Array.of(8, 7));

@@ -7,6 +7,13 @@ export interface TrafficCounter {
   received: number;
 }
 
+/** A payload at least this large is written apart from its packet's head instead of joined to it. */
+const SEND_APART = 64 * 1024;
+
+function view(chunk: Uint8Array): Uint8Array {
+  return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
 /** The chunks a corked Writable hands `writev`, as one run of bytes. */
 export function joinChunks(chunks: ArrayLike<{ chunk: Uint8Array }>): Uint8Array {
   if (chunks.length === 1) {
@@ -23,7 +30,9 @@ export function joinChunks(chunks: ArrayLike<{ chunk: Uint8Array }>): Uint8Array
  * mqtt-packet writes one packet as several chunks (fixed header, topic,
  * packet id, payload) inside a cork; `writev` hands what the cork gathered
  * to the link as one write, so a packet costs one `ByteStream.write` (one
- * send on a TCP link) instead of one per chunk, each awaited in turn.
+ * send on a TCP link) instead of one per chunk, each awaited in turn; a
+ * payload of 64 KiB or more is written after the joined head, not copied
+ * into it (two writes).
  */
 export function byteStreamDuplex(stream: ByteStream, traffic: TrafficCounter): Duplex {
   const send = (bytes: Uint8Array, callback: (error?: Error | null) => void) => {
@@ -32,9 +41,17 @@ export function byteStreamDuplex(stream: ByteStream, traffic: TrafficCounter): D
   };
   const duplex = new Duplex({
     write(chunk: Uint8Array, _encoding: string, callback: (error?: Error | null) => void) {
-      send(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), callback);
+      send(view(chunk), callback);
     },
     writev(chunks: ArrayLike<{ chunk: Uint8Array }>, callback: (error?: Error | null) => void) {
+      const parts = Array.from(chunks, (c) => c.chunk);
+      const last = parts.at(-1);
+      // A large payload goes as it is, after its packet's head: one copy of it saved (issue 20).
+      if (parts.length > 1 && last !== undefined && last.length >= SEND_APART) {
+        const head = joinChunks(parts.slice(0, -1).map((chunk) => ({ chunk })));
+        send(head, (error) => (error ? callback(error) : send(view(last), callback)));
+        return;
+      }
       send(joinChunks(chunks), callback);
     },
     read() {},
