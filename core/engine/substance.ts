@@ -77,8 +77,8 @@ export async function fetchSubstance(
     await ctx.partial.discard(category, id);
     throw new SyncError('protocol', `substance of ${category}/${id} does not match its hash`);
   }
-  await ctx.store.installSubstance(category, id, progress.seq, body, forget);
-  return (await ctx.store.get(category, id)) ?? record;
+  const installed = await ctx.store.installSubstance(category, id, progress.seq, body, forget);
+  return installed ?? (await ctx.store.get(category, id)) ?? record;
 }
 
 interface InFlight {

@@ -304,6 +304,54 @@ describe('bounded decoding (issue 13: decode bombs)', () => {
   });
 });
 
+describe('issue 20: the bytes of a substance or a part are read in place', () => {
+  it("a substance reply's and an upload part's bytes share the payload's memory; other kinds' are copies", () => {
+    const body = new Uint8Array(200_000).fill(9);
+    const substance = encodeReply({
+      type: 'substance',
+      req: 1,
+      seq: 3,
+      offset: 0,
+      size: 200_000,
+      bytes: body,
+    });
+    const reply = decodeReply(substance);
+    if (reply.type !== 'substance') throw new Error(reply.type);
+    expect(reply.bytes).toEqual(body);
+    expect(reply.bytes.buffer).toBe(substance.buffer);
+    // A plain Uint8Array, whose slice copies, as any other.
+    expect(Object.getPrototypeOf(reply.bytes)).toBe(Uint8Array.prototype);
+    expect(reply.bytes.slice(0, 4).buffer).not.toBe(substance.buffer);
+
+    const part = encodeRequest({
+      type: 'upload-part',
+      req: 2,
+      subscriber: X,
+      category: 'archive',
+      id: 'p',
+      size: 200_000,
+      hash: new Uint8Array(32),
+      offset: 0,
+      bytes: body,
+    });
+    const request = decodeRequest(part);
+    if (request.type !== 'upload-part') throw new Error(request.type);
+    expect(request.bytes.buffer).toBe(part.buffer);
+
+    const changes = encodeReply({
+      type: 'changes',
+      req: 3,
+      changes: [[0, 'c', 1, 1, body]],
+      next: 1,
+      more: false,
+    });
+    const page = decodeReply(changes);
+    if (page.type !== 'changes') throw new Error(page.type);
+    expect(page.changes[0]?.[4]).toEqual(body);
+    expect(page.changes[0]?.[4]?.buffer).not.toBe(changes.buffer);
+  });
+});
+
 describe('topics and usernames', () => {
   it('gives each terminal its own up/down pair and parses only those', () => {
     expect(upTopic('T-1')).toBe('ss/1/t/T-1/up');

@@ -115,6 +115,27 @@ export const REPLY_LIMITS: Record<Reply['type'], CborLimits> = {
   },
 };
 
+/**
+ * Kinds whose bytes are a chunk of one body and nearly all of the message
+ * (issue 20): decoded in place, sharing the payload's memory, instead of
+ * copied out of it (a MB each, and the garbage of it). Every other kind's
+ * byte strings are copies, so that a small body kept does not hold a page.
+ */
+const SHARES_PAYLOAD: ReadonlySet<string> = new Set(['substance', 'upload-part']);
+
+/**
+ * The payload as cborg reads it for those kinds: cborg takes a byte string
+ * with `slice`, which here gives a plain view of the same memory instead of
+ * a copy (as a Node Buffer's would, but portable).
+ */
+class InPlace extends Uint8Array {
+  override slice(start = 0, end = this.length): Uint8Array<ArrayBuffer> {
+    const from = Math.min(Math.max(start < 0 ? this.length + start : start, 0), this.length);
+    const to = Math.min(Math.max(end < 0 ? this.length + end : end, from), this.length);
+    return new Uint8Array(this.buffer as ArrayBuffer, this.byteOffset + from, to - from);
+  }
+}
+
 /** The loosest of a table: what applies until the message's `type` has been read. */
 function loosest(table: Record<string, CborLimits>): CborLimits {
   const all = Object.values(table);
@@ -158,12 +179,14 @@ function boundedDecode(
     bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
   let req: number | null = null;
   let label = 'message';
+  let kind: string | undefined;
   try {
     const tokenizer = new BoundedTokenizer(data, DECODE_OPTIONS, capped(any, maxBytes), (key, value) => {
       if (key === 'req' && isReq(value)) req = value;
       if (key !== 'type') return undefined;
       const limits = typeof value === 'string' && Object.hasOwn(table, value) ? table[value] : undefined;
       if (!limits) throw new ProtocolError('malformed', `unknown message type ${JSON.stringify(value)}`, req);
+      kind = value as string;
       label = `${value} message`;
       return capped(limits, maxBytes);
     });
@@ -178,7 +201,11 @@ function boundedDecode(
     throw new ProtocolError('malformed', `not CBOR: ${(e as Error).message}`, req);
   }
   try {
-    return decode(data, DECODE_OPTIONS) as unknown;
+    const shared = kind !== undefined && SHARES_PAYLOAD.has(kind);
+    return decode(
+      shared ? new InPlace(data.buffer as ArrayBuffer, data.byteOffset, data.length) : data,
+      DECODE_OPTIONS,
+    ) as unknown;
   } catch (e) {
     throw new ProtocolError('malformed', `not CBOR: ${(e as Error).message}`, req);
   }

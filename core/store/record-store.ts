@@ -311,26 +311,30 @@ export class RecordStore {
     });
   }
 
-  /** [0094]: puts the fetched substance in place of a stub, if the stub is still that version. */
+  /**
+   * [0094]: puts the fetched substance in place of a stub, if the stub is
+   * still that version; resolves the record as installed (its body the bytes
+   * given, not read back), or undefined when the stub had changed.
+   */
   installSubstance(
     category: Category,
     id: string,
     seq: number,
     body: Uint8Array,
     extra: NvOp[],
-  ): Promise<boolean> {
+  ): Promise<LocalRecord | undefined> {
     return this.mutex.run(async () => {
       const held = await readStored(this.nv, category, id);
       if (held?.z === undefined || held.s !== seq) {
         await this.nv.commit(extra);
-        return false;
+        return undefined;
       }
       const { z: _stub, ...rest } = held;
       await this.nv.commit([
         ...extra,
         { op: 'put', key: recordKey(category, id), value: encodeStored({ ...rest, b: body }) },
       ]);
-      return true;
+      return toLocal(category, id, { ...rest, b: body }, await isDirty(this.nv, category, id));
     });
   }
 
