@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_BATCH_BYTES } from '../core/index.js';
 import { encodeRequest, unwrap, type WireChange, wrap } from '../core/protocol/index.js';
 import { vcard } from './fixtures.js';
 import { type BenchResult, machine, median, printResult, type Row } from './report.js';
@@ -118,7 +119,7 @@ function batches(bodies: Uint8Array[], batchBytes: number): Uint8Array[] {
 export async function run(options: CompressionOptions = {}): Promise<BenchResult> {
   const o: Required<CompressionOptions> = {
     records: options.records ?? 10_000,
-    batchBytes: options.batchBytes ?? 256 * 1024,
+    batchBytes: options.batchBytes ?? DEFAULT_BATCH_BYTES,
     rounds: options.rounds ?? 5,
   };
   const rows: Row[] = [];

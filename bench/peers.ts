@@ -377,7 +377,7 @@ export async function run(options: PeersOptions = {}): Promise<BenchResult> {
       photosData: 'xorshift32 bytes (incompressible, as JPEG)',
       settings: {
         simsync:
-          'sync server (broker-process.ts) on a SQLite file (WAL, synchronous=FULL); Terminal defaults (256 KiB download pages and upload batches, 120 KiB upload parts); shop-registered, FIG. 10-B policy; SimNvStore',
+          'sync server (broker-process.ts) on a SQLite file (WAL, synchronous=FULL); Terminal defaults (256 KiB download pages, 1 MiB upload batches, larger bodies in 256 KiB parts, two in flight); shop-registered, FIG. 10-B policy; SimNvStore',
         pouchdb: `express-pouchdb 4 (mode minimumForPouchDB) over PouchDB 9 on LevelDB; gzip: its compression middleware (default) on or excluded; clients on pouchdb-adapter-memory; one-shot replicate.from then replicate.to; contacts ${JSON.stringify(REPLICATION.contacts)} (defaults: batch_size 100, batches_limit 10), photos ${JSON.stringify(REPLICATION.photos)}`,
         automerge: `automerge-repo 2 sync server (WebSocket server adapter, NodeFSStorageAdapter, sharePolicy false); clients: Repo on in-memory storage, WebSocketClientAdapter per session; contacts one document (map of ${o.automergeStrings === 'text' ? 'collaborative text' : 'ImmutableString'}), photos one document each plus an index document`,
       },
