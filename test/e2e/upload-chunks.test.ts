@@ -42,6 +42,12 @@ async function partBytes(terminalId: string): Promise<{ parts: number; bytes: nu
   return { parts: lines.length, bytes: lines.reduce((n, e) => n + e.uploadedBytes, 0) };
 }
 
+/** Why the server refused requests of this subscriber, in order (the audit log's refused lines). */
+async function refusals(): Promise<(string | null)[]> {
+  const lines = await s.world.server.store.history(IMSI, 100_000);
+  return lines.filter((e) => e.outcome === 'refused').map((e) => e.reason);
+}
+
 /**
  * A radio link that counts the bytes the terminal writes, and can cut its
  * stream after some more of them: the write that crosses the mark goes out
@@ -249,10 +255,7 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
     // The server refused the first batch (all 101 records, ~400 KB) as too large for its messages.
     // The sync then takes ann (300 KiB, over half of what was refused) in parts of 200 KB, refused,
     // then 100 KB, refused, then 50 KB; the 100 contacts go in halves of 50 KB, taken.
-    const refusals = (await s.world.server.store.history(IMSI, 100_000)).filter(
-      (e) => e.outcome === 'refused',
-    );
-    expect(refusals.map((e) => e.reason)).toEqual([
+    expect(await refusals()).toEqual([
       expect.stringMatching(/^too-large: message of 40\d{4} bytes exceeds 65536$/),
       expect.stringMatching(/^too-large: message of 20\d{4} bytes exceeds 65536$/),
       expect.stringMatching(/^too-large: message of 10\d{4} bytes exceeds 65536$/),
@@ -282,10 +285,7 @@ describe('[0094] upload counterpart: a body larger than an upload batch goes up 
     // 256 KiB, 128 KiB and 64 KiB (with its framing, just over 65,536) refused once each, for ann's
     // first part alone (one in flight until a part of a size is taken); bob's parts were 32 KiB
     // from the start.
-    const refusals = (await s.world.server.store.history(IMSI, 100_000)).filter(
-      (e) => e.outcome === 'refused',
-    );
-    expect(refusals.map((e) => e.reason)).toEqual([
+    expect(await refusals()).toEqual([
       expect.stringMatching(/^too-large: message of 26\d{4} bytes exceeds 65536$/),
       expect.stringMatching(/^too-large: message of 13\d{4} bytes exceeds 65536$/),
       expect.stringMatching(/^too-large: message of 65\d{3} bytes exceeds 65536$/),
