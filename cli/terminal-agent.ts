@@ -162,6 +162,7 @@ export class TerminalAgent {
         triggers: triggersOf(settings.triggers),
         ...(settings.withoutSim ? { withoutSim: settings.withoutSim } : {}),
         ...(settings.lazyAboveBytes ? { lazy: { aboveBytes: settings.lazyAboveBytes } } : {}),
+        ...(settings.batchBytes ? { batchBytes: settings.batchBytes } : {}),
         ...(settings.sealed ? { sealed: true } : {}),
       },
     );

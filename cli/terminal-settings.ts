@@ -103,6 +103,17 @@ export const TerminalSettings = z.strictObject({
   /** [0094]: items above this size come down as stubs, their substance fetched on access. */
   lazyAboveBytes: z.number().int().min(1024).optional(),
   /**
+   * Body bytes per upload batch (core's default 1 MiB); a larger body goes
+   * up in parts. On a slow uplink, lower it so that a batch gets up within
+   * the request timeout (15 s: 1 MiB needs ~0.6 Mbit/s).
+   */
+  batchBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(2 * 1024 * 1024)
+    .optional(),
+  /**
    * Issue 19: keep the personal data sealed at rest; it opens with the
    * registered SIM in, its PIN and the terminal password (core/auth/data-key.ts).
    */
