@@ -9,7 +9,8 @@ import type { RunContext } from './run-context.js';
 
 /**
  * Downloads every change after the anchor, page by page, each page applied
- * with its anchor in one NV commit (FIG. 16: "each mount downloading exactly
+ * with its anchor in one NV commit while the next one is on its way
+ * (FIG. 16: "each mount downloading exactly
  * what that terminal lacks"; [0067]: data missing here comes down). With
  * `category` ([0043], on access) only that category comes down, and its
  * progress is kept apart from the anchor. Then, within what the limits
@@ -26,12 +27,21 @@ export async function downloadChanges(ctx: RunContext, category?: Category): Pro
 async function downloadPages(ctx: RunContext, category: Category | undefined): Promise<IncomingChange[]> {
   const applied: IncomingChange[] = [];
   const anchorKey = category === undefined ? ANCHOR_KEY : aheadKey(category);
+  const query = (after: number): PageQuery => ({ after, ...(category ? { categories: [category] } : {}) });
+  let after = category === undefined ? await ctx.store.anchor() : await ctx.store.ahead(category);
+  let asked = requestPage(ctx, query(after));
   for (;;) {
-    const after = category === undefined ? await ctx.store.anchor() : await ctx.store.ahead(category);
-    const page = await requestPage(ctx, { after, ...(category ? { categories: [category] } : {}) });
+    const page = await asked;
     if (page === undefined) return applied;
     if (page.next < after)
       throw new SyncError('protocol', `server anchor went backwards (${page.next} < ${after})`);
+    if (page.more) {
+      // The next page is asked for at once, after the anchor this one leaves (what applying it
+      // writes), so the server reads and sends it while this one goes into NV (issue 20). One
+      // that comes back after a failure here is not applied; its rejection is taken in turn.
+      asked = requestPage(ctx, query(page.next));
+      asked.catch(() => undefined);
+    }
     const changes = page.changes.map(toIncoming);
     await markForcedStubs(ctx, changes);
     const done = await ctx.store.applyDownload(changes, page.next, anchorKey);
@@ -47,6 +57,7 @@ async function downloadPages(ctx: RunContext, category: Category | undefined): P
       });
     }
     if (!page.more) return applied;
+    after = page.next;
   }
 }
 
