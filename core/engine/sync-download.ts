@@ -1,6 +1,7 @@
 import { SyncError } from '../errors.js';
 import { expectReply } from '../net/expect-reply.js';
 import { type Category, type DownloadRequest, parseConflictCopyId, type Reply } from '../protocol/index.js';
+import type { CatchUp } from '../store/download-apply.js';
 import type { IncomingChange } from '../store/record-store.js';
 import { ANCHOR_KEY, aheadKey } from '../store/stored-record.js';
 import { fetchForcedStubs, markForcedStubs } from './forced-stubs.js';
@@ -68,22 +69,43 @@ async function downloadPages(ctx: RunContext, category: Category | undefined): P
  */
 export async function catchUp(ctx: RunContext): Promise<IncomingChange[]> {
   const applied: IncomingChange[] = [];
-  for (let pending = await ctx.store.catchUp(); pending !== undefined; pending = await ctx.store.catchUp()) {
-    // The server narrows to the categories it holds for this terminal.
-    const page = await requestPage(ctx, {
-      after: pending.after,
-      upTo: pending.upTo,
-      categories: pending.categories,
-    });
+  let pending = await ctx.store.catchUp();
+  let asked = pending === undefined ? undefined : requestPage(ctx, catchUpQuery(pending));
+  while (pending !== undefined && asked !== undefined) {
+    const page = await asked;
     if (page === undefined) return applied;
     const next = page.more ? page.next : pending.upTo;
+    // The next page is asked for at once, where applying this one leaves the catch-up (issue 20);
+    // it is used only if the store's catch-up is then that one (nothing else changed it meanwhile).
+    const expected = next >= pending.upTo ? undefined : { ...pending, after: next };
+    const ahead = expected === undefined ? undefined : requestPage(ctx, catchUpQuery(expected));
+    ahead?.catch(() => undefined);
     const changes = page.changes.map(toIncoming);
     await markForcedStubs(ctx, changes);
     const done = await ctx.store.applyCatchUp(changes, pending, next);
     applied.push(...done);
     tellCopies(ctx, done);
+    pending = await ctx.store.catchUp();
+    if (pending === undefined) return applied;
+    asked =
+      ahead !== undefined && sameCatchUp(pending, expected) ? ahead : requestPage(ctx, catchUpQuery(pending));
   }
   return applied;
+}
+
+/** The download request of a catch-up: the server narrows to the categories it holds for this terminal. */
+function catchUpQuery(pending: CatchUp): PageQuery {
+  return { after: pending.after, upTo: pending.upTo, categories: pending.categories };
+}
+
+function sameCatchUp(a: CatchUp, b: CatchUp | undefined): boolean {
+  return (
+    b !== undefined &&
+    a.after === b.after &&
+    a.upTo === b.upTo &&
+    a.categories.length === b.categories.length &&
+    a.categories.every((c, i) => c === b.categories[i])
+  );
 }
 
 type PageQuery = Pick<DownloadRequest, 'after' | 'upTo' | 'categories'>;
