@@ -1,25 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { decodeRequest, utf8 } from '../../core/index.js';
+import { utf8 } from '../../core/index.js';
 import type { ByteStream, NvOp, RadioLink } from '../../hal/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
+import { TerminalRequests } from '../support/terminal-requests.js';
 import { member, sceneEachTest, syncWithSim, WrappedLink, withSim } from './scene.js';
 
 const s = sceneEachTest();
 
-/** The type of the request an MQTT PUBLISH from the terminal carries (MQTT 3.1.1 §3.3, QoS 0). */
-function requestType(packet: Uint8Array): string | undefined {
-  if ((packet[0] ?? 0) >> 4 !== 3) return undefined;
-  let at = 1;
-  while (((packet[at] ?? 0) & 0x80) !== 0) at++;
-  at++;
-  const topicLength = ((packet[at] ?? 0) << 8) | (packet[at + 1] ?? 0);
-  const payload = packet.subarray(at + 2 + topicLength);
-  // Small requests go plain, behind the envelope byte 01 (core/protocol/envelope.ts).
-  return payload[0] === 0x01 ? decodeRequest(payload.subarray(1)).type : '(compressed)';
-}
-
 /** Logs each request the terminal sends, by type. */
 class RequestLog extends WrappedLink {
+  private readonly requests = new TerminalRequests();
+
   constructor(
     inner: RadioLink,
     private readonly log: string[],
@@ -31,8 +22,7 @@ class RequestLog extends WrappedLink {
     const stream = await this.inner.open();
     return {
       write: (bytes) => {
-        const type = requestType(bytes);
-        if (type !== undefined) this.log.push(type);
+        for (const request of this.requests.push(bytes)) this.log.push(request.type);
         return stream.write(bytes);
       },
       onData: (listener) => stream.onData(listener),

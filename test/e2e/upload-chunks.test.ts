@@ -1,18 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type SyncServer, startSyncServer } from '../../broker/index.js';
 import { KeyringAgent, memoryLink } from '../../cli/sim-world.js';
-import {
-  DEFAULT_BATCH_BYTES,
-  decodeRequest,
-  fromUtf8,
-  PART_WINDOW,
-  partBytesOf,
-  Terminal,
-  utf8,
-} from '../../core/index.js';
+import { DEFAULT_BATCH_BYTES, fromUtf8, PART_WINDOW, partBytesOf, Terminal, utf8 } from '../../core/index.js';
 import type { ByteStream } from '../../hal/index.js';
 import { SimNvStore } from '../../hal-sim/index.js';
 import { MIB, photoBytes } from '../support/photo.js';
+import { TerminalRequests } from '../support/terminal-requests.js';
 import {
   closeScene,
   KEYRING,
@@ -95,52 +88,13 @@ class CuttingLink extends WrappedLink {
 const PART_BYTES = partBytesOf(DEFAULT_BATCH_BYTES);
 
 /**
- * Reads the terminal's bytes as MQTT packets (3.1.1 §2.2: type byte, remaining length in 7-bit
- * groups), however the writes cut them, and counts the PUBLISHes that carry an upload part.
- */
-class PartCounter {
-  parts = 0;
-  private buffered = new Uint8Array(0);
-
-  push(bytes: Uint8Array): number {
-    const all = new Uint8Array(this.buffered.length + bytes.length);
-    all.set(this.buffered);
-    all.set(bytes, this.buffered.length);
-    let at = 0;
-    let found = 0;
-    for (;;) {
-      let length = 0;
-      let shift = 0;
-      let i = at + 1;
-      while (i < all.length && ((all[i] ?? 0) & 0x80) !== 0)
-        length += ((all[i++] ?? 0) & 0x7f) << (7 * shift++);
-      if (i >= all.length) break;
-      length += ((all[i++] ?? 0) & 0x7f) << (7 * shift);
-      if (i + length > all.length) break;
-      const packet = all.subarray(at, i + length);
-      if ((packet[0] ?? 0) >> 4 === 3) {
-        const topicLength = ((all[i] ?? 0) << 8) | (all[i + 1] ?? 0);
-        const payload = all.subarray(i + 2 + topicLength, i + length);
-        if (payload[0] === 0x01 && decodeRequest(payload.subarray(1)).type === 'upload-part') {
-          if (payload.length > 1024) found++;
-        }
-      }
-      at = i + length;
-    }
-    this.buffered = all.slice(at);
-    this.parts += found;
-    return found;
-  }
-}
-
-/**
  * Holds back what the server sends once the terminal has written its
  * `armAt`-th upload part, until it writes one more: a terminal that waits
  * for each part's ack before the next would wait for good.
  */
 class AckHoldingLink extends WrappedLink {
   parts = 0;
-  private readonly counter = new PartCounter();
+  private readonly requests = new TerminalRequests();
 
   constructor(
     inner: ConstructorParameters<typeof WrappedLink>[0],
@@ -160,7 +114,11 @@ class AckHoldingLink extends WrappedLink {
     });
     return {
       write: (bytes) => {
-        for (let n = this.counter.push(bytes); n > 0; n--) {
+        // Parts with bytes (the first, empty one only asks how far the server got).
+        const parts = this.requests
+          .push(bytes)
+          .filter((r) => r.type === 'upload-part' && r.payloadBytes > 1024);
+        for (let n = parts.length; n > 0; n--) {
           if (++this.parts === this.armAt) holding = true;
           else if (holding) {
             holding = false;
